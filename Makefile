@@ -1,0 +1,231 @@
+#
+# weft: one non-recursive GNU make file (docs/build.md explains it).
+#
+# The build directory (the source tree, or any directory where configure
+# ran) gets:
+#   tree/   musl's source unpacked, with libc-overlay/ linked in by path
+#   obj/    objects; lib/ include/ bin/  the usable toolchain:
+#   lib/libc.a lib/libc.so (also the dynamic loader) lib/*crt*.o,
+#   include/ (headers), bin/weft-gcc (works from here, or after install)
+#
+
+ifeq ($(wildcard config.mak),)
+$(error no config.mak here: run ./configure first (see README.md))
+endif
+include config.mak
+.DEFAULT_GOAL := all
+
+T = tree
+OVERLAY = $(srcdir)/libc-overlay
+MUSL_SOURCE = $(or $(MUSL_TREE),$(MUSL_TARBALL))
+MALLOC_DIR = mallocng
+AR = ar
+RANLIB = ranlib
+
+bindir = $(prefix)/bin
+libdir = $(prefix)/lib
+includedir = $(prefix)/include
+
+NO_TREE_GOALS = clean distclean
+ifneq ($(filter-out $(NO_TREE_GOALS),$(or $(MAKECMDGOALS),all)),)
+
+# The overlay's file list; rewritten only when it changes, so that the
+# merged tree is remade only then (file contents reach it by symlink).
+OVERLAY_FILES := $(shell cd $(OVERLAY) && find . -type f ! -name '*.md' | LC_ALL=C sort)
+$(shell mkdir -p obj && echo '$(OVERLAY_FILES)' > obj/overlay.list.new && \
+	{ cmp -s obj/overlay.list.new obj/overlay.list || mv obj/overlay.list.new obj/overlay.list; })
+
+# The merged tree must exist before the source lists below are read: make
+# remakes this included file first and then restarts (GNU make manual,
+# "How Makefiles Are Remade").
+include obj/tree.mk
+obj/tree.mk: $(MUSL_SOURCE) obj/overlay.list $(srcdir)/tools/mktree.sh
+	sh $(srcdir)/tools/mktree.sh '$(MUSL_SOURCE)' $(OVERLAY) $(T)
+	echo 'TREE_READY = 1' > $@
+endif
+
+# ---- Sources, the way musl's own Makefile finds them, rooted at tree/ ----
+# An arch file (src/x/$(ARCH)/f.s) replaces the generic src/x/f.c; an
+# overlay file replaces upstream's by sitting at its path in tree/.
+
+SRC_DIRS = $(addprefix $(T)/,src/* src/malloc/$(MALLOC_DIR) crt ldso)
+BASE_SRCS = $(sort $(wildcard $(addsuffix /*.c,$(SRC_DIRS))))
+ARCH_SRCS = $(sort $(wildcard $(addsuffix /$(ARCH)/*.[csS],$(SRC_DIRS))))
+BASE_OBJS = $(patsubst $(T)/%,%.o,$(basename $(BASE_SRCS)))
+ARCH_OBJS = $(patsubst $(T)/%,%.o,$(basename $(ARCH_SRCS)))
+REPLACED_OBJS = $(sort $(subst /$(ARCH)/,/,$(ARCH_OBJS)))
+ALL_OBJS = $(addprefix obj/,$(filter-out $(REPLACED_OBJS),$(sort $(BASE_OBJS) $(ARCH_OBJS))))
+
+# The backend: pal/$(PAL)/ (and whatever its pal.mak adds, e.g. sched/).
+PAL_DIRS = pal/$(PAL)
+-include $(srcdir)/pal/$(PAL)/pal.mak
+PAL_SRCS = $(sort $(wildcard $(foreach d,$(PAL_DIRS),$(srcdir)/$(d)/*.[csS])))
+PAL_OBJS = $(patsubst $(srcdir)/%,obj/%.o,$(basename $(PAL_SRCS)))
+
+LIBC_OBJS = $(filter obj/src/%,$(ALL_OBJS)) $(PAL_OBJS)
+LDSO_OBJS = $(filter obj/ldso/%,$(ALL_OBJS:%.o=%.lo))
+CRT_OBJS = $(filter obj/crt/%,$(ALL_OBJS))
+AOBJS = $(LIBC_OBJS)
+LOBJS = $(LIBC_OBJS:.o=.lo)
+GENH = obj/include/bits/alltypes.h obj/include/bits/syscall.h
+GENH_INT = obj/src/internal/version.h
+
+CFLAGS_ALL = $(CFLAGS_C99FSE) -D_XOPEN_SOURCE=700 \
+	-I$(T)/arch/$(ARCH) -I$(T)/arch/generic -Iobj/src/internal \
+	-I$(T)/src/include -I$(T)/src/internal -Iobj/include -I$(T)/include \
+	-I$(srcdir)/pal $(CPPFLAGS) $(CFLAGS_AUTO) $(CFLAGS)
+LDFLAGS_ALL = $(LDFLAGS_AUTO) -Wl,--dynamic-list=$(T)/dynamic.list $(LDFLAGS)
+
+ARCH_INCLUDES = $(wildcard $(T)/arch/$(ARCH)/bits/*.h)
+GENERIC_INCLUDES = $(wildcard $(T)/arch/generic/bits/*.h)
+INCLUDES = $(wildcard $(T)/include/*.h $(T)/include/*/*.h)
+ALL_INCLUDES = $(sort $(INCLUDES:$(T)/%=%) $(GENH:obj/%=%) \
+	$(ARCH_INCLUDES:$(T)/arch/$(ARCH)/%=include/%) \
+	$(GENERIC_INCLUDES:$(T)/arch/generic/%=include/%))
+
+EMPTY_LIB_NAMES = m rt pthread crypt util xnet resolv dl
+EMPTY_LIBS = $(EMPTY_LIB_NAMES:%=lib/lib%.a)
+CRT_LIBS = $(addprefix lib/,$(notdir $(CRT_OBJS)))
+ALL_LIBS = $(CRT_LIBS) lib/libc.a lib/libc.so $(EMPTY_LIBS) lib/weft-gcc.specs
+ALL_TOOLS = bin/weft-gcc
+
+# Build-tree toolchain paths (absolute, so weft-gcc works from anywhere).
+B := $(CURDIR)
+
+all: $(ALL_LIBS) $(ALL_TOOLS) $(ALL_INCLUDES)
+
+OBJ_DIRS = $(sort $(patsubst %/,%,$(dir $(ALL_LIBS) $(ALL_TOOLS) $(ALL_OBJS) \
+	$(PAL_OBJS) $(GENH) $(GENH_INT))) obj/include)
+$(ALL_LIBS) $(ALL_TOOLS) $(ALL_OBJS) $(ALL_OBJS:%.o=%.lo) $(PAL_OBJS) \
+	$(LOBJS) $(GENH) $(GENH_INT): | $(OBJ_DIRS)
+$(OBJ_DIRS):
+	mkdir -p $@
+
+obj/include/bits/alltypes.h: $(T)/arch/$(ARCH)/bits/alltypes.h.in $(T)/include/alltypes.h.in $(T)/tools/mkalltypes.sed
+	sed -f $(T)/tools/mkalltypes.sed $(T)/arch/$(ARCH)/bits/alltypes.h.in $(T)/include/alltypes.h.in > $@
+
+obj/include/bits/syscall.h: $(T)/arch/$(ARCH)/bits/syscall.h.in
+	cp $< $@
+	sed -n -e s/__NR_/SYS_/p < $< >> $@
+
+obj/src/internal/version.h: $(T)/VERSION
+	printf '#define VERSION "%s"\n' "$$(cat $<)" > $@
+
+obj/src/internal/version.o obj/src/internal/version.lo: obj/src/internal/version.h
+obj/crt/rcrt1.o: $(T)/ldso/dlstart.c
+obj/crt/Scrt1.o obj/crt/rcrt1.o: CFLAGS_ALL += -fPIC
+
+# As musl: -O3 where speed matters, no tree-loop-distribution in the mem*
+# functions (gcc would turn them into calls to themselves), no stack
+# protector where the thread pointer is not yet (or not the same) TLS.
+OPTIMIZE_SRCS = $(wildcard $(addprefix $(T)/src/,internal/*.c malloc/*.c string/*.c))
+$(OPTIMIZE_SRCS:$(T)/%.c=obj/%.o) $(OPTIMIZE_SRCS:$(T)/%.c=obj/%.lo): CFLAGS += -O3
+
+MEMOPS_OBJS = $(filter %/memcpy.o %/memmove.o %/memcmp.o %/memset.o,$(LIBC_OBJS))
+$(MEMOPS_OBJS) $(MEMOPS_OBJS:%.o=%.lo): CFLAGS_ALL += $(CFLAGS_MEMOPS)
+
+NOSSP_OBJS = $(CRT_OBJS) $(LDSO_OBJS) $(PAL_OBJS) $(filter \
+	%/__libc_start_main.o %/__init_tls.o %/__stack_chk_fail.o \
+	%/__set_thread_area.o %/memset.o %/memcpy.o, $(LIBC_OBJS))
+$(NOSSP_OBJS) $(NOSSP_OBJS:%.o=%.lo): CFLAGS_ALL += $(CFLAGS_NOSSP)
+
+$(CRT_OBJS): CFLAGS_ALL += -DCRT
+$(LOBJS) $(LDSO_OBJS): CFLAGS_ALL += -fPIC
+
+CC_CMD = $(CC) $(CFLAGS_ALL) -MMD -MP -c -o $@ $<
+
+obj/pal/%.o: $(srcdir)/pal/%.c $(GENH)
+	$(CC_CMD)
+obj/pal/%.lo: $(srcdir)/pal/%.c $(GENH)
+	$(CC_CMD)
+obj/pal/%.o: $(srcdir)/pal/%.S
+	$(CC_CMD)
+obj/pal/%.lo: $(srcdir)/pal/%.S
+	$(CC_CMD)
+obj/sched/%.o: $(srcdir)/sched/%.c $(GENH)
+	$(CC_CMD)
+obj/sched/%.lo: $(srcdir)/sched/%.c $(GENH)
+	$(CC_CMD)
+obj/sched/%.o: $(srcdir)/sched/%.S
+	$(CC_CMD)
+obj/sched/%.lo: $(srcdir)/sched/%.S
+	$(CC_CMD)
+
+obj/%.o: $(T)/%.s
+	$(CC_CMD)
+obj/%.o: $(T)/%.S
+	$(CC_CMD)
+obj/%.o: $(T)/%.c $(GENH)
+	$(CC_CMD)
+obj/%.lo: $(T)/%.s
+	$(CC_CMD)
+obj/%.lo: $(T)/%.S
+	$(CC_CMD)
+obj/%.lo: $(T)/%.c $(GENH)
+	$(CC_CMD)
+
+-include $(wildcard $(addsuffix .d,$(basename $(ALL_OBJS) $(LOBJS) $(LDSO_OBJS) $(PAL_OBJS))))
+
+lib/libc.so: $(LOBJS) $(LDSO_OBJS)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -nostdlib -shared \
+	-Wl,-e,_dlstart -o $@ $(LOBJS) $(LDSO_OBJS) $(LIBCC)
+
+lib/libc.a: $(AOBJS)
+	rm -f $@
+	$(AR) rc $@ $(AOBJS)
+	$(RANLIB) $@
+
+$(EMPTY_LIBS):
+	rm -f $@
+	$(AR) rc $@
+
+lib/%.o: obj/crt/$(ARCH)/%.o
+	cp $< $@
+lib/%.o: obj/crt/%.o
+	cp $< $@
+
+# Headers, staged in the build tree as they will be installed.
+include/bits/%: $(T)/arch/$(ARCH)/bits/%
+	@mkdir -p $(@D) && cp $< $@
+include/bits/%: $(T)/arch/generic/bits/%
+	@mkdir -p $(@D) && cp $< $@
+include/bits/%: obj/include/bits/%
+	@mkdir -p $(@D) && cp $< $@
+include/%: $(T)/include/%
+	@mkdir -p $(@D) && cp $< $@
+
+# weft-gcc: the build-tree copy points at lib/ and include/ here; the
+# installed copy (obj/install/) at the prefix.
+lib/weft-gcc.specs: $(srcdir)/toolchain/weft-gcc.specs.sh config.mak
+	sh $< "$(B)/include" "$(B)/lib" "$(B)/lib/libc.so" > $@
+bin/weft-gcc: $(srcdir)/toolchain/weft-gcc.in config.mak
+	sed -e 's|@CC@|$(CC)|' -e 's|@SPECS@|$(B)/lib/weft-gcc.specs|' -e 's|@PAL@|$(PAL)|' $< > $@
+	chmod +x $@
+obj/install/weft-gcc.specs: $(srcdir)/toolchain/weft-gcc.specs.sh config.mak
+	@mkdir -p $(@D)
+	sh $< "$(includedir)" "$(libdir)" "$(libdir)/libc.so" > $@
+obj/install/weft-gcc: $(srcdir)/toolchain/weft-gcc.in config.mak
+	@mkdir -p $(@D)
+	sed -e 's|@CC@|$(CC)|' -e 's|@SPECS@|$(libdir)/weft-gcc.specs|' -e 's|@PAL@|$(PAL)|' $< > $@
+	chmod +x $@
+
+install: all obj/install/weft-gcc.specs obj/install/weft-gcc
+	mkdir -p $(DESTDIR)$(libdir) $(DESTDIR)$(bindir) $(DESTDIR)$(includedir)
+	cp $(CRT_LIBS) lib/libc.a $(EMPTY_LIBS) $(DESTDIR)$(libdir)/
+	cp lib/libc.so $(DESTDIR)$(libdir)/libc.so.new && chmod 755 $(DESTDIR)$(libdir)/libc.so.new
+	mv -f $(DESTDIR)$(libdir)/libc.so.new $(DESTDIR)$(libdir)/libc.so
+	cp obj/install/weft-gcc.specs $(DESTDIR)$(libdir)/weft-gcc.specs
+	cp obj/install/weft-gcc $(DESTDIR)$(bindir)/weft-gcc
+	cd include && find . -type f | while read -r h; do \
+		mkdir -p "$(DESTDIR)$(includedir)/$${h%/*}"; \
+		cp "$$h" "$(DESTDIR)$(includedir)/$$h"; done
+
+-include $(srcdir)/tests/tests.mk
+
+clean:
+	rm -rf obj lib include bin $(T) $(T).new tests-out
+
+distclean: clean
+	rm -rf config.mak dl
+
+.PHONY: all install clean distclean check

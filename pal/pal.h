@@ -1,0 +1,166 @@
+/*
+ * pal.h - weft's platform abstraction layer: the whole contract between
+ * musl (plus libc-overlay/) and a backend (pal/native/, pal/epoll/, ...).
+ *
+ * musl's thread, TLS, futex and blocking-syscall primitives reach the
+ * kernel only through the functions below.  A backend is one directory
+ * under pal/ chosen by `configure --pal=NAME`; it defines every function
+ * here and nothing else that musl calls.  The overlay and everything above
+ * it are identical across backends.
+ *
+ * Conventions, for every function:
+ *  - All are hidden (internal to libc); none sets errno.  Failures return
+ *    -errno (Linux error numbers); errno is set once, at the libc boundary.
+ *  - "Thread" means a pthread as the program sees it: an OS thread under
+ *    the native backend, a task under an M:N backend.  "Caller" is the
+ *    calling thread in that sense.
+ *  - Deadlines are absolute struct timespec values on the clock named
+ *    alongside them (POSIX style, as pthread_cond_timedwait); NULL means
+ *    no deadline.  tv_nsec outside [0, 1e9) is -EINVAL.  A deadline
+ *    already past gives -ETIMEDOUT without blocking.
+ *  - priv != 0 means the futex word is private to this process (the
+ *    FUTEX_PRIVATE_FLAG of futex(2)); priv == 0 means it may be shared
+ *    with other processes (PTHREAD_PROCESS_SHARED objects, sem_open).
+ *  - Every function is thread-safe and async-signal-safe unless it says
+ *    otherwise.
+ *
+ * Sources followed: futex(2) and the Linux futex semantics musl 1.2.3
+ * relies on (src/internal/pthread_impl.h, src/thread/__timedwait.c);
+ * POSIX.1-2017 XSH 2.9.5 for cancellation points; musl 1.2.3's
+ * __syscall_cp, __clone and __set_thread_area for the rest.
+ */
+#ifndef WEFT_PAL_H
+#define WEFT_PAL_H
+
+#include <stddef.h>
+#include <time.h>
+
+#ifndef hidden
+#define hidden __attribute__((__visibility__("hidden")))
+#endif
+
+struct __pthread;	/* musl's TCB, "struct pthread" in pthread_impl.h */
+
+/* Backend name ("native", "epoll", ...), for diagnostics and tests. */
+extern hidden const char __pal_name[];
+
+/* ---- Futex: every wait and wake in libc --------------------------------- */
+
+/* __pal_futex_wait flags. */
+#define PAL_WAIT_CANCEL 1	/* the wait is a cancellation point */
+
+/*
+ * Block the caller while *addr == val, until woken by __pal_futex_wake or
+ * __pal_futex_requeue on addr, the deadline `at` on clock `clk` passes, or
+ * a signal handler runs.  The compare and the sleep are atomic with
+ * respect to wakers, as FUTEX_WAIT.  Spurious returns of 0 are allowed;
+ * callers re-check their condition.
+ * With PAL_WAIT_CANCEL the wait is a POSIX cancellation point: a pending
+ * or arriving cancellation request acts as in musl's __syscall_cp (the
+ * thread exits, or -ECANCELED if cancellation is masked to "return").
+ * Returns 0 (woken or spurious), -EAGAIN (*addr != val on entry),
+ * -ETIMEDOUT, -EINTR (a signal handler ran), -ECANCELED, -EINVAL (bad
+ * deadline or clock).
+ */
+hidden int __pal_futex_wait(volatile void *addr, int val, int priv,
+	clockid_t clk, const struct timespec *at, int flags);
+
+/*
+ * Wake up to cnt threads blocked in __pal_futex_wait on addr (cnt < 0:
+ * all).  Returns the number woken (>= 0) or -errno.  Never blocks.
+ */
+hidden int __pal_futex_wake(volatile void *addr, int cnt, int priv);
+
+/*
+ * Wake up to nwake waiters on `from`, then move up to nmove of the
+ * remaining ones to wait on `to` without waking them (FUTEX_REQUEUE).
+ * Returns the number woken plus moved, or -errno.  Never blocks.
+ */
+hidden int __pal_futex_requeue(volatile void *from, int nwake, int nmove,
+	volatile void *to, int priv);
+
+/*
+ * Priority-inheritance lock on the PI futex word at addr (FUTEX_LOCK_PI:
+ * the word holds the owner's thread id, bit 31 marks waiters).  `at` is a
+ * deadline on CLOCK_REALTIME.  Returns 0 (locked), -ETIMEDOUT, -EDEADLK
+ * (caller owns it), -EINTR, -ENOSYS or -EINVAL (PI unsupported), or the
+ * other errors of FUTEX_LOCK_PI.
+ */
+hidden int __pal_futex_lock_pi(volatile void *addr, int priv,
+	const struct timespec *at);
+
+/* Release a PI futex owned by the caller (FUTEX_UNLOCK_PI).  0 or -errno. */
+hidden int __pal_futex_unlock_pi(volatile void *addr, int priv);
+
+/* ---- Blocking system calls ---------------------------------------------- */
+
+/*
+ * Make system call nr with six arguments, as musl's __syscall_cp: the
+ * call is a cancellation point.  Every blocking syscall musl issues on
+ * behalf of a cancellation-point function comes through here (read,
+ * write, accept, connect, poll, nanosleep, open, close, fsync, wait4, ...).
+ * Returns the kernel's result: >= 0, or -errno (-ECANCELED as for
+ * __pal_futex_wait).  A backend may run the call in any way that gives
+ * the same result and the same side effects (an M:N backend parks the
+ * task on the netpoller instead of blocking its worker).
+ */
+hidden long __pal_syscall_cp(long nr, long a, long b, long c, long d,
+	long e, long f);
+
+/*
+ * The same for a system call that may block but is not a cancellation
+ * point (stdio's read and write paths).
+ */
+hidden long __pal_syscall_block(long nr, long a, long b, long c, long d,
+	long e, long f);
+
+/* ---- Threads: create, exit, identity, signals --------------------------- */
+
+/*
+ * Start a new thread whose TCB `td` (musl's struct pthread, with static
+ * TLS, set up by __copy_tls) and stack are already prepared: it runs
+ * start(arg) on `stack` (16-byte aligned top) with its thread pointer
+ * set to TP_ADJ(td).  On success sets td->tid to the thread's id (unique
+ * among live threads, > 0, < 2^30) before the new thread can observe it,
+ * and returns that id.  When the new thread finishes, the backend stores
+ * 0 to __thread_list_lock and wakes it, as CLONE_CHILD_CLEARTID does.
+ * Called with the thread-list lock held and application signals blocked.
+ * Returns the id, or -EAGAIN (no resources).
+ */
+hidden int __pal_thread_spawn(struct __pthread *td, int (*start)(void *),
+	void *arg, void *stack);
+
+/*
+ * End the calling thread (never the process).  If map_base is non-null,
+ * first unmap [map_base, map_base + map_size), which holds the caller's
+ * own stack: the backend must not touch that stack afterwards.  Called
+ * with all signals blocked when map_base is set.
+ */
+hidden _Noreturn void __pal_thread_exit(void *map_base, size_t map_size);
+
+/*
+ * Identity of the initial thread: called once, from __init_tp, before
+ * any other PAL function, with TLS not yet usable.  Returns the initial
+ * thread's id (> 0) and arranges for __thread_list_lock to be cleared and
+ * woken when that thread exits, as set_tid_address(2).
+ */
+hidden int __pal_thread_init_main(struct __pthread *td);
+
+/*
+ * Deliver signal sig to thread td (tkill(2) semantics: the handler runs
+ * on td).  Returns 0, -ESRCH (td has exited), -EINVAL (bad signal).
+ * The caller holds td->killlock (musl's rule for using td->tid).
+ */
+hidden int __pal_thread_kill(struct __pthread *td, int sig);
+
+/* ---- Thread pointer and TLS --------------------------------------------- */
+
+/*
+ * Set the caller's thread pointer (FS base on x86_64) to tp.  Called by
+ * __init_tp before TLS is usable, and by a backend whenever it switches
+ * threads.  Returns 0 on success, > 0 if TLS works but threads cannot be
+ * created, < 0 on failure (as musl's __set_thread_area).
+ */
+hidden int __pal_set_thread_pointer(void *tp);
+
+#endif
