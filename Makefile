@@ -9,8 +9,13 @@
 #   include/ (headers), bin/weft-gcc (works from here, or after install)
 #
 
+# No config.mak yet: in the source tree, configure with the defaults.
 ifeq ($(wildcard config.mak),)
-$(error no config.mak here: run ./configure first (see README.md))
+ifeq ($(wildcard configure),)
+$(error no config.mak here: run configure first (see README.md))
+endif
+config.mak:
+	sh ./configure
 endif
 include config.mak
 .DEFAULT_GOAL := all
@@ -220,6 +225,40 @@ install: all obj/install/weft-gcc.specs obj/install/weft-gcc
 		mkdir -p "$(DESTDIR)$(includedir)/$${h%/*}"; \
 		cp "$$h" "$(DESTDIR)$(includedir)/$$h"; done
 
+# ---- Reference and conformance -------------------------------------------
+# Stock musl built from the same verified source, for comparisons (public
+# symbols here; benchmarks later).  It is musl's own build, not weft's.
+STOCK = obj/stock-musl
+$(STOCK)/inst/lib/libc.a: obj/tree.mk
+	rm -rf $(STOCK) && mkdir -p $(STOCK)/src
+	if [ -n "$(MUSL_TREE)" ]; then cp -pR "$(MUSL_TREE)/." $(STOCK)/src/; \
+	else tar -xzf "$(MUSL_TARBALL)" -C $(STOCK)/src --strip-components=1; fi
+	cd $(STOCK)/src && ./configure --prefix=$(B)/$(STOCK)/inst \
+		--syslibdir=$(B)/$(STOCK)/inst/lib CC="$(CC)" > ../configure.log
+	$(MAKE) -C $(STOCK)/src > $(STOCK)/build.log 2>&1
+	$(MAKE) -C $(STOCK)/src install >> $(STOCK)/build.log 2>&1
+stock-musl: $(STOCK)/inst/lib/libc.a
+
+# libc.a and libc.so must export exactly stock musl's public symbols.
+check-symbols: lib/libc.a lib/libc.so $(STOCK)/inst/lib/libc.a
+	sh $(srcdir)/tests/symbols/compare.sh lib/libc.a $(STOCK)/inst/lib/libc.a
+	sh $(srcdir)/tests/symbols/compare.sh lib/libc.so $(STOCK)/inst/lib/libc.so
+
+# musl's libc-test (fetched by you; see docs/libc-test.md):
+#   make libc-test LIBC_TEST=/path/to/libc-test
+check: check-symbols
+
+libc-test: all
+	@[ -n "$(LIBC_TEST)" ] || { echo "usage: make libc-test LIBC_TEST=/path/to/libc-test (see docs/libc-test.md)" >&2; exit 2; }
+	sh $(srcdir)/tests/libc-test/run.sh "$(LIBC_TEST)" $(B)/bin/weft-gcc $(B)/obj/libc-test
+
+# The main job: an unmodified threaded program built with weft-gcc.
+demo: all
+	@mkdir -p obj/examples
+	bin/weft-gcc -O2 -o obj/examples/workers $(srcdir)/examples/workers.c
+	@echo "== examples/workers.c, built with bin/weft-gcc (backend: $(PAL))"
+	timeout 120 obj/examples/workers 64 200000
+
 -include $(srcdir)/tests/tests.mk
 
 clean:
@@ -228,4 +267,4 @@ clean:
 distclean: clean
 	rm -rf config.mak dl
 
-.PHONY: all install clean distclean check
+.PHONY: all demo install clean distclean check check-symbols stock-musl libc-test
