@@ -1,0 +1,166 @@
+/* lot.c - the parking lot; the protocol is described in lot.h. */
+#include <stddef.h>
+#include "lot.h"
+
+#define LOT_BITS 10
+
+struct __sched_bucket {
+	int lock;			/* 0 free, 1 held */
+	struct __sched_waiter *head;	/* FIFO of waiters; lock */
+	struct __sched_waiter *tail;
+	char pad[64 - sizeof(int) - 2 * sizeof(void *)];
+};
+
+static struct __sched_bucket lot[1 << LOT_BITS];
+
+static struct __sched_bucket *bucket(volatile void *addr)
+{
+	uint64_t h = (uint64_t)(uintptr_t)addr * 0x9e3779b97f4a7c15ULL;
+	return &lot[h >> (64 - LOT_BITS)];
+}
+
+static void lock(struct __sched_bucket *b)
+{
+	while (__atomic_exchange_n(&b->lock, 1, __ATOMIC_ACQUIRE))
+		while (__atomic_load_n(&b->lock, __ATOMIC_RELAXED))
+			__builtin_ia32_pause();
+}
+
+static void unlock(struct __sched_bucket *b)
+{
+	__atomic_store_n(&b->lock, 0, __ATOMIC_RELEASE);
+}
+
+struct __sched_bucket *__sched_lot_lock(volatile void *addr)
+{
+	struct __sched_bucket *b = bucket(addr);
+	lock(b);
+	return b;
+}
+
+void __sched_lot_unlock(struct __sched_bucket *b)
+{
+	unlock(b);
+}
+
+static void append(struct __sched_bucket *b, struct __sched_waiter *w)
+{
+	w->next = 0;
+	w->prev = b->tail;
+	if (b->tail) b->tail->next = w;
+	else b->head = w;
+	b->tail = w;
+	w->queued = 1;
+}
+
+static void unlink_waiter(struct __sched_bucket *b, struct __sched_waiter *w)
+{
+	if (w->prev) w->prev->next = w->next;
+	else b->head = w->next;
+	if (w->next) w->next->prev = w->prev;
+	else b->tail = w->prev;
+	w->queued = 0;
+}
+
+void __sched_lot_enqueue(struct __sched_bucket *b, struct __sched_waiter *w,
+	volatile void *addr, void *task)
+{
+	__atomic_store_n(&w->addr, addr, __ATOMIC_RELAXED);
+	w->task = task;
+	w->result = 0;
+	append(b, w);
+}
+
+/* Bucket locked: detach up to n waiters on addr onto *list (linked by
+ * ->next), result 0.  Returns how many. */
+static int take(struct __sched_bucket *b, volatile void *addr, int n,
+	struct __sched_waiter **list)
+{
+	struct __sched_waiter *w, *next, **end = list;
+	int k = 0;
+
+	for (w = b->head; w && k != n; w = next) {
+		next = w->next;
+		if (w->addr != addr) continue;
+		unlink_waiter(b, w);
+		w->result = 0;
+		*end = w;
+		end = &w->next;
+		k++;
+	}
+	*end = 0;
+	return k;
+}
+
+/* The waiters are off every queue; read ->next before unparking, since
+ * an unparked task may run and reuse its waiter at once. */
+static void unpark_all(struct __sched_waiter *w, __sched_unpark_fn *unpark)
+{
+	while (w) {
+		struct __sched_waiter *next = w->next;
+		unpark(w->task);
+		w = next;
+	}
+}
+
+int __sched_lot_wake(volatile void *addr, int n, __sched_unpark_fn *unpark)
+{
+	struct __sched_bucket *b = bucket(addr);
+	struct __sched_waiter *list;
+	int k;
+
+	if (n == 0) return 0;
+	lock(b);
+	k = take(b, addr, n, &list);
+	unlock(b);
+	unpark_all(list, unpark);
+	return k;
+}
+
+int __sched_lot_requeue(volatile void *from, int nwake, int nmove,
+	volatile void *to, __sched_unpark_fn *unpark)
+{
+	struct __sched_bucket *bf = bucket(from), *bt = bucket(to);
+	struct __sched_waiter *list, *w, *next;
+	int k, m = 0;
+
+	/* Two buckets are locked in address order. */
+	if (bf == bt) lock(bf);
+	else if (bf < bt) lock(bf), lock(bt);
+	else lock(bt), lock(bf);
+	k = take(bf, from, nwake, &list);
+	for (w = bf->head; w && m != nmove; w = next) {
+		next = w->next;
+		if (w->addr != from) continue;
+		unlink_waiter(bf, w);
+		__atomic_store_n(&w->addr, to, __ATOMIC_RELAXED);	/* see remove */
+		append(bt, w);
+		m++;
+	}
+	unlock(bf);
+	if (bt != bf) unlock(bt);
+	unpark_all(list, unpark);
+	return k + m;
+}
+
+int __sched_lot_remove(struct __sched_waiter *w, int err)
+{
+	/* w->addr changes only under its bucket's lock (requeue), so lock
+	 * the bucket it names and check it still does. */
+	for (;;) {
+		volatile void *addr = __atomic_load_n(&w->addr, __ATOMIC_RELAXED);
+		struct __sched_bucket *b = bucket(addr);
+		lock(b);
+		if (w->addr != addr) {
+			unlock(b);
+			continue;
+		}
+		int queued = w->queued;
+		if (queued) {
+			unlink_waiter(b, w);
+			w->result = err;
+		}
+		unlock(b);
+		return queued;
+	}
+}

@@ -1,0 +1,65 @@
+/*
+ * lot.h - the parking lot: wait queues keyed by address, the user-space
+ * futex under the M:N backend.  The lot only keeps queues; parking and
+ * unparking a task is the scheduler's job, through the callback given to
+ * the wake functions.
+ *
+ * A waiter (struct __sched_waiter, usually on the parked task's stack)
+ * is queued in the bucket of its address while its bucket lock is held.
+ * Exactly one party removes it: a waker (wake, requeue) or the waiter's
+ * own side (timeout, signal, cancellation: __sched_lot_remove).  The
+ * remover sets ->result and is then responsible for unparking it; a
+ * waiter that was removed is never touched by the lot again.
+ *
+ * To park without losing a wakeup, the waiter's task checks the futex
+ * word and enqueues with the bucket locked, and the bucket lock is
+ * released only after the task's context is saved (the scheduler does it
+ * after switching away).  Bucket locks are spinlocks held for a few
+ * instructions; nothing blocks or parks while holding one.
+ */
+#ifndef WEFT_SCHED_LOT_H
+#define WEFT_SCHED_LOT_H
+
+#include <stdint.h>
+
+#ifndef hidden
+#define hidden __attribute__((__visibility__("hidden")))
+#endif
+
+struct __sched_bucket;
+
+struct __sched_waiter {
+	volatile void *addr;		/* futex word; bucket lock */
+	struct __sched_waiter *next;	/* bucket queue links; bucket lock */
+	struct __sched_waiter *prev;
+	void *task;			/* what the unpark callback gets; constant */
+	int queued;			/* 1 while in a queue; bucket lock */
+	int result;			/* 0 woken, or -errno; set by the remover */
+};
+
+typedef void __sched_unpark_fn(void *task);
+
+/* Lock / unlock the bucket that addr hashes to. */
+hidden struct __sched_bucket *__sched_lot_lock(volatile void *addr);
+hidden void __sched_lot_unlock(struct __sched_bucket *b);
+
+/* Bucket of addr locked by the caller: append w (FIFO) for addr. */
+hidden void __sched_lot_enqueue(struct __sched_bucket *b,
+	struct __sched_waiter *w, volatile void *addr, void *task);
+
+/* Remove up to n waiters on addr (n < 0: all), oldest first, set their
+ * result to 0 and unpark each.  Returns the number woken. */
+hidden int __sched_lot_wake(volatile void *addr, int n, __sched_unpark_fn *unpark);
+
+/* Wake up to nwake waiters on from, then move up to nmove of the rest to
+ * wait on to without waking them.  Returns woken + moved. */
+hidden int __sched_lot_requeue(volatile void *from, int nwake, int nmove,
+	volatile void *to, __sched_unpark_fn *unpark);
+
+/* The waiter's side gives up (timeout, signal, cancel): if w is still
+ * queued, remove it with result err and return 1 (the caller then
+ * unparks it, or simply returns if it never parked); return 0 if a waker
+ * got there first (it has set the result and unparks it). */
+hidden int __sched_lot_remove(struct __sched_waiter *w, int err);
+
+#endif
