@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-#include <cmocka.h>
+#include "util.h"
 #include "lot.h"
 
 struct host_task {
@@ -198,14 +198,12 @@ static void test_wake_remove_race(void **state)
 	assert_int_equal(__sched_lot_wake(&word_a, -1, unpark), 0);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_mismatch_and_empty),
-		cmocka_unit_test(test_wake_one_then_all_fifo),
-		cmocka_unit_test(test_requeue),
-		cmocka_unit_test(test_remove),
-		cmocka_unit_test(test_wake_remove_race),
-	};
-	return cmocka_run_group_tests_name("sched_lot", tests, 0, 0);
-}
+static const struct CMUnitTest tests[] = {
+	cmocka_unit_test(test_mismatch_and_empty),
+	cmocka_unit_test(test_wake_one_then_all_fifo),
+	cmocka_unit_test(test_requeue),
+	cmocka_unit_test(test_remove),
+	cmocka_unit_test(test_wake_remove_race),
+};
+
+TEST_MAIN(tests)

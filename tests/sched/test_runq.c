@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <cmocka.h>
+#include "util.h"
 #include "runq.h"
 
 static struct __sched_runq q, q2;
@@ -144,14 +144,12 @@ static void test_concurrent_steal(void **state)
 	free(seen);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(test_fifo, setup),
-		cmocka_unit_test_setup(test_full_and_wrap, setup),
-		cmocka_unit_test_setup(test_grab_half, setup),
-		cmocka_unit_test_setup(test_steal_half, setup),
-		cmocka_unit_test_setup(test_concurrent_steal, setup),
-	};
-	return cmocka_run_group_tests_name("sched_runq", tests, 0, 0);
-}
+static const struct CMUnitTest tests[] = {
+	cmocka_unit_test_setup(test_fifo, setup),
+	cmocka_unit_test_setup(test_full_and_wrap, setup),
+	cmocka_unit_test_setup(test_grab_half, setup),
+	cmocka_unit_test_setup(test_steal_half, setup),
+	cmocka_unit_test_setup(test_concurrent_steal, setup),
+};
+
+TEST_MAIN(tests)

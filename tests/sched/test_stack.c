@@ -1,0 +1,342 @@
+/*
+ * test_stack.c - sched/stack.h: guarded task stacks, on the host (glibc).
+ * stack.c is included, not linked, so that tests can reset and read its
+ * remembered guard method (guard_how).
+ */
+#define _GNU_SOURCE
+#include "stack.c"
+
+#include <stdlib.h>
+#include <time.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
+#include "util.h"
+
+#define KiB 1024
+#define NSTACKS 100000
+
+static size_t pg;
+
+/* Lines of /proc/self/maps: the process's VMA count. */
+static int maps_lines(void)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	int c, n = 0;
+
+	assert_non_null(f);
+	while ((c = getc(f)) != EOF)
+		n += c == '\n';
+	fclose(f);
+	return n;
+}
+
+/* Permissions ("rw-p") of the VMA holding addr, in out[5]; "" if none. */
+static const char *maps_perms(const void *addr, char *out)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	unsigned long lo, hi, a = (unsigned long)addr;
+	char line[512], perms[5];
+
+	out[0] = 0;
+	while (f && fgets(line, sizeof line, f))
+		if (sscanf(line, "%lx-%lx %4s", &lo, &hi, perms) == 3 &&
+		    a >= lo && a < hi)
+			strcpy(out, perms);
+	if (f)
+		fclose(f);
+	return out;
+}
+
+/* Does this kernel have MADV_GUARD_INSTALL? */
+static int guard_install_works(void)
+{
+	void *p = mmap(0, pg, PROT_READ | PROT_WRITE,
+		MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int ok;
+
+	assert_true(p != MAP_FAILED);
+	ok = !madvise(p, pg, MADV_GUARD_INSTALL);
+	munmap(p, pg);
+	return ok;
+}
+
+static void need_guard_install(void)
+{
+	if (!guard_install_works()) {
+		print_message("MADV_GUARD_INSTALL unsupported (Linux < 6.13)\n");
+		skip();
+	}
+}
+
+/* Make madvise(MADV_GUARD_INSTALL) take action (seccomp), for fallbacks. */
+static int deny_guard_install(unsigned action)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+			offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+			offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_madvise, 0, 3),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+			offsetof(struct seccomp_data, args[2])),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, MADV_GUARD_INSTALL, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, action),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { NELEM(f), f };
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+		return -1;
+	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
+}
+
+static int setup(void **state)
+{
+	pg = sysconf(_SC_PAGESIZE);
+	return 0;
+}
+
+/* ---- layout and arguments ---------------------------------------------- */
+
+static void layout(void **state)
+{
+	struct __sched_stack s;
+	char *m, perms[5];
+
+	assert_int_equal(__sched_stack_alloc(&s, 64 * KiB, 4 * KiB), 0);
+	m = s.map;
+	assert_non_null(m);
+	assert_int_equal((uintptr_t)m % pg, 0);
+	assert_int_equal(s.map_size, 68 * KiB);
+	assert_int_equal(s.guard, 4 * KiB);
+	assert_ptr_equal(__sched_stack_top(&s), m + 68 * KiB);
+	memset(m + s.guard, 0xa5, s.map_size - s.guard);
+	assert_true(__sched_stack_is_guard(&s, m));
+	assert_true(__sched_stack_is_guard(&s, m + s.guard - 1));
+	assert_false(__sched_stack_is_guard(&s, m + s.guard));
+	assert_false(__sched_stack_is_guard(&s, m - 1));
+	assert_false(__sched_stack_is_guard(&s, m + s.map_size));
+	assert_false(__sched_stack_is_guard(&s, 0));
+	/* a madvise guard is inside the stack's VMA; mprotect splits it */
+	maps_perms(m, perms);
+	assert_string_equal(perms, guard_how == GUARD_MADVISE ? "rw-p" : "---p");
+	__sched_stack_free(&s);
+	assert_null(s.map);
+	assert_int_equal(s.map_size | s.guard, 0);
+	__sched_stack_free(&s);			/* freeing twice is harmless */
+	assert_string_equal(maps_perms(m + s.guard, perms), "");
+}
+
+static void rounding(void **state)
+{
+	struct __sched_stack s;
+
+	assert_int_equal(__sched_stack_alloc(&s, 1, 1), 0);
+	assert_int_equal(s.map_size, 2 * pg);
+	assert_int_equal(s.guard, pg);
+	__sched_stack_free(&s);
+
+	assert_int_equal(__sched_stack_alloc(&s, pg + 1, 0), 0);
+	assert_int_equal(s.map_size, 2 * pg);
+	assert_int_equal(s.guard, 0);
+	assert_false(__sched_stack_is_guard(&s, s.map));
+	__sched_stack_free(&s);
+}
+
+static void errors(void **state)
+{
+	struct __sched_stack s;
+	int n = maps_lines();
+
+	memset(&s, 0x5a, sizeof s);
+	assert_int_equal(__sched_stack_alloc(&s, 0, pg), -EINVAL);
+	assert_null(s.map);
+	assert_int_equal(s.map_size | s.guard, 0);
+	assert_int_equal(__sched_stack_alloc(&s, SIZE_MAX, 0), -EINVAL);
+	assert_int_equal(__sched_stack_alloc(&s, pg, SIZE_MAX), -EINVAL);
+	assert_int_equal(__sched_stack_alloc(&s, SIZE_MAX & -pg, 2 * pg),
+		-EINVAL);
+	memset(&s, 0x5a, sizeof s);
+	assert_int_equal(__sched_stack_alloc(&s, (size_t)1 << 62, pg), -ENOMEM);
+	assert_null(s.map);
+	assert_int_equal(maps_lines(), n);
+}
+
+/* ---- the guard faults ---------------------------------------------------- */
+
+struct touch {
+	size_t guard;
+	long off;			/* from map + guard; < 0: in the guard */
+	int write;
+};
+
+static void run_touch(void *arg)
+{
+	struct touch *t = arg;
+	struct __sched_stack s;
+	volatile char *p;
+
+	if (__sched_stack_alloc(&s, 64 * KiB, t->guard))
+		_exit(10);
+	p = (char *)s.map + s.guard + t->off;
+	if (t->write)
+		*p = 1;
+	else
+		(void)*p;
+}
+
+static void guard_faults(void **state)
+{
+	struct touch bad[] = {
+		{ pg, -1, 1 },			/* top byte of the guard */
+		{ pg, -(long)pg, 1 },		/* bottom byte */
+		{ pg, -1, 0 },			/* reads fault too */
+		{ 3 * pg, -(long)pg - 7, 1 },	/* middle of a longer guard */
+	};
+	struct touch ok[] = {
+		{ pg, 0, 1 },			/* lowest usable byte */
+		{ pg, 64 * KiB - 1, 1 },	/* highest usable byte */
+	};
+
+	for (size_t i = 0; i < NELEM(bad); i++)
+		assert_killed_by(in_child(run_touch, &bad[i]), SIGSEGV, SIGBUS);
+	for (size_t i = 0; i < NELEM(ok); i++)
+		assert_exited_ok(in_child(run_touch, &ok[i]));
+}
+
+/* ---- many stacks --------------------------------------------------------- */
+
+static struct __sched_stack many[NSTACKS];
+
+static void run_touch_guard(void *arg)
+{
+	struct __sched_stack *s = arg;
+
+	*(volatile char *)s->map = 1;
+}
+
+/* 100,000 guarded 64 KiB stacks at once: mprotect guards would need
+ * 200,000 VMAs, over vm.max_map_count (65530 by default). */
+static void many_stacks(void **state)
+{
+	struct timespec t0, t1;
+	int before, during;
+
+	need_guard_install();
+	before = maps_lines();
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (int i = 0; i < NSTACKS; i++) {
+		int r = __sched_stack_alloc(&many[i], 64 * KiB, 4 * KiB);
+		if (r)
+			fail_msg("stack %d of %d: error %d", i, NSTACKS, r);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_int_equal(guard_how, GUARD_MADVISE);
+	during = maps_lines();
+	print_message("%d stacks of 64 KiB + 4 KiB guard: /proc/self/maps "
+		"%d -> %d lines, %.0f ns per alloc\n", NSTACKS, before, during,
+		((t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec)) /
+		NSTACKS);
+	assert_true(during - before < 100);
+
+	for (int i = 0; i < NSTACKS; i += NSTACKS / 4)
+		memset((char *)many[i].map + many[i].guard, 1, 64 * KiB);
+	assert_killed_by(in_child(run_touch_guard, &many[NSTACKS / 2]),
+		SIGSEGV, SIGBUS);
+
+	for (int i = 0; i < NSTACKS; i++)
+		__sched_stack_free(&many[i]);
+	assert_true(maps_lines() - before < 10);
+}
+
+/* ---- choosing the guard method ------------------------------------------- */
+
+/*
+ * With madvise(MADV_GUARD_INSTALL) failing with err, stacks get mprotect
+ * guards and later allocations do not try madvise again: a second
+ * filter kills the process (SIGSYS) if they do.  Dies by SIGSEGV when
+ * it writes into the guard; exits 10+ where a step fails.
+ */
+static void run_fallback(void *arg)
+{
+	long err = (long)arg;
+	struct __sched_stack a, b;
+	char perms[5];
+
+	guard_how = GUARD_UNKNOWN;
+	if (deny_guard_install(SECCOMP_RET_ERRNO | err))
+		_exit(10);
+	if (__sched_stack_alloc(&a, 64 * KiB, 2 * pg))
+		_exit(11);
+	if (guard_how != GUARD_MPROTECT)
+		_exit(12);
+	if (strcmp(maps_perms(a.map, perms), "---p") ||
+	    strcmp(maps_perms((char *)a.map + a.guard, perms), "rw-p"))
+		_exit(13);
+	if (deny_guard_install(SECCOMP_RET_KILL_PROCESS))
+		_exit(14);
+	if (__sched_stack_alloc(&b, 64 * KiB, pg))
+		_exit(15);
+	*(volatile char *)b.map = 1;
+	_exit(16);
+}
+
+static void fallback_einval(void **state)
+{
+	assert_killed_by(in_child(run_fallback, (void *)EINVAL), SIGSEGV, 0);
+}
+
+static void fallback_enosys(void **state)
+{
+	assert_killed_by(in_child(run_fallback, (void *)ENOSYS), SIGSEGV, 0);
+}
+
+/*
+ * Once madvise has worked it stays the method; a mapping it refuses
+ * (mlockall(MCL_FUTURE) makes new mappings VM_LOCKED, and guard install
+ * fails with EINVAL there) gets an mprotect guard on its own.
+ */
+static void run_locked(void *arg)
+{
+	struct __sched_stack a, b;
+	char perms[5];
+
+	guard_how = GUARD_UNKNOWN;
+	if (__sched_stack_alloc(&a, 64 * KiB, pg) || guard_how != GUARD_MADVISE)
+		_exit(10);
+	if (strcmp(maps_perms(a.map, perms), "rw-p"))
+		_exit(11);
+	if (mlockall(MCL_FUTURE))
+		_exit(12);
+	if (__sched_stack_alloc(&b, 64 * KiB, pg))
+		_exit(13);
+	if (guard_how != GUARD_MADVISE)
+		_exit(14);
+	if (strcmp(maps_perms(b.map, perms), "---p"))
+		_exit(15);
+	*(volatile char *)b.map = 1;
+	_exit(16);
+}
+
+static void mlocked_falls_back(void **state)
+{
+	need_guard_install();
+	assert_killed_by(in_child(run_locked, 0), SIGSEGV, 0);
+}
+
+static const struct CMUnitTest tests[] = {
+	cmocka_unit_test_setup(layout, setup),
+	cmocka_unit_test_setup(rounding, setup),
+	cmocka_unit_test_setup(errors, setup),
+	cmocka_unit_test_setup(guard_faults, setup),
+	cmocka_unit_test_setup(many_stacks, setup),
+	cmocka_unit_test_setup(fallback_einval, setup),
+	cmocka_unit_test_setup(fallback_enosys, setup),
+	cmocka_unit_test_setup(mlocked_falls_back, setup),
+};
+
+TEST_MAIN(tests)
