@@ -148,8 +148,9 @@ hidden int __pal_thread_init_main(struct __pthread *td);
 
 /*
  * Deliver signal sig to thread td (tkill(2) semantics: the handler runs
- * on td).  Returns 0, -ESRCH (td has exited), -EINVAL (bad signal).
- * The caller holds td->killlock (musl's rule for using td->tid).
+ * on td).  Returns 0 or tkill's errors: -EINVAL (bad signal), -EAGAIN
+ * (real-time signal queue full).  The caller holds td->killlock and has
+ * checked td->tid != 0, i.e. td has not exited (musl's rule for td->tid).
  */
 hidden int __pal_thread_kill(struct __pthread *td, int sig);
 

@@ -30,7 +30,12 @@ int __pal_futex_wait(volatile void *addr, int val, int priv,
 
 	if (at) {
 		if (at->tv_nsec >= 1000000000UL) return -EINVAL;
-		if (__clock_gettime(clk, &to)) return -EINVAL;
+		/* __clock_gettime sets errno on a bad clock; the PAL must not. */
+		int e = errno;
+		if (__clock_gettime(clk, &to)) {
+			errno = e;
+			return -EINVAL;
+		}
 		to.tv_sec = at->tv_sec - to.tv_sec;
 		if ((to.tv_nsec = at->tv_nsec - to.tv_nsec) < 0) {
 			to.tv_sec--;
@@ -58,8 +63,7 @@ int __pal_futex_requeue(volatile void *from, int nwake, int nmove,
 	return __syscall(SYS_futex, from, FUTEX_REQUEUE, nwake, nmove, to);
 }
 
-/* musl passes PI requests straight to the kernel, private flag included
- * (priv here is already 0 or FUTEX_PRIVATE-compatible 128). */
+/* PI requests go straight to the kernel, as musl issues them. */
 int __pal_futex_lock_pi(volatile void *addr, int priv,
 	const struct timespec *at)
 {

@@ -1,6 +1,6 @@
 /*
  * test_switch.c - sched/context.h: __sched_make, __sched_switch and the
- * thread-pointer switch, on the host (glibc).  Built by run-host.sh with
+ * thread-pointer switch, on the host (glibc).  Built by tests/tests.mk with
  * -fno-stack-protector: a context running on a fake TCB must not read a
  * canary at %fs:0x28, nor call anything in glibc.
  */

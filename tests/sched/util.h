@@ -1,10 +1,9 @@
 /*
  * util.h - helpers for the host-side tests of sched/ (glibc + Debian's
- * libcmocka-dev), built and run by run-host.sh.
+ * libcmocka-dev), built and run by `make check` (tests/tests.mk).
  *
- * Each binary runs one test when given its name (run-host.sh runs every
- * test in its own process under timeout(1)), all of them without
- * arguments, and lists their names with --list.
+ * Each binary runs all its tests without arguments, one test when given
+ * its name, and lists their names with --list.
  */
 #ifndef WEFT_TESTS_SCHED_UTIL_H
 #define WEFT_TESTS_SCHED_UTIL_H

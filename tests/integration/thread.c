@@ -1,0 +1,410 @@
+/*
+ * Threads: create, join, detach, exit, attributes, identity, and signals
+ * aimed at one thread.
+ */
+#define _GNU_SOURCE
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include "testutil.h"
+
+static void *twice(void *p)
+{
+	return (void *)((long)p * 2);
+}
+
+static void create_join_value(void **state)
+{
+	pthread_t t;
+	void *r = 0;
+
+	assert_int_equal(pthread_create(&t, 0, twice, (void *)21L), 0);
+	assert_int_equal(pthread_join(t, &r), 0);
+	assert_int_equal((long)r, 42);
+	/* A NULL result pointer is allowed. */
+	assert_int_equal(pthread_create(&t, 0, twice, 0), 0);
+	assert_int_equal(pthread_join(t, 0), 0);
+}
+
+static void *self(void *p)
+{
+	return (void *)pthread_self();
+}
+
+static void self_and_equal(void **state)
+{
+	pthread_t t = spawn(self, 0);
+	pthread_t u = (pthread_t)join(t);
+
+	assert_true(pthread_equal(t, u));
+	assert_false(pthread_equal(t, pthread_self()));
+	assert_true(pthread_equal(pthread_self(), pthread_self()));
+}
+
+#define MANY 64
+
+static void many_concurrent(void **state)
+{
+	pthread_t t[MANY];
+
+	for (long i = 0; i < MANY; i++)
+		t[i] = spawn(twice, (void *)i);
+	for (long i = 0; i < MANY; i++)
+		assert_int_equal((long)join(t[i]), 2 * i);
+}
+
+static void many_sequential(void **state)
+{
+	for (long i = 0; i < 300; i++)
+		assert_int_equal((long)join(spawn(twice, (void *)i)), 2 * i);
+}
+
+static void nested_exit(long v)
+{
+	pthread_exit((void *)v);
+}
+
+static void *exit_early(void *p)
+{
+	nested_exit(99);
+	return 0;
+}
+
+static void pthread_exit_value(void **state)
+{
+	assert_int_equal((long)join(spawn(exit_early, 0)), 99);
+}
+
+/* ---- Detached threads --------------------------------------------------- */
+
+static sem_t ran, gate;
+
+static void *post_ran(void *p)
+{
+	if (p)
+		sem_wait(&gate);
+	sem_post(&ran);
+	return 0;
+}
+
+static void detach_running(void **state)
+{
+	pthread_t t;
+
+	sem_init(&ran, 0, 0);
+	sem_init(&gate, 0, 0);
+	t = spawn(post_ran, (void *)1);
+	assert_int_equal(pthread_detach(t), 0);
+	sem_post(&gate);
+	sem_wait_long(&ran);
+}
+
+static void attr_detached(void **state)
+{
+	pthread_attr_t a;
+	pthread_t t;
+	int ds;
+
+	sem_init(&ran, 0, 0);
+	assert_int_equal(pthread_attr_init(&a), 0);
+	assert_int_equal(pthread_attr_getdetachstate(&a, &ds), 0);
+	assert_int_equal(ds, PTHREAD_CREATE_JOINABLE);
+	assert_int_equal(pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED), 0);
+	assert_int_equal(pthread_attr_getdetachstate(&a, &ds), 0);
+	assert_int_equal(ds, PTHREAD_CREATE_DETACHED);
+	assert_int_equal(pthread_attr_setdetachstate(&a, 12345), EINVAL);
+	for (int i = 0; i < 20; i++)
+		assert_int_equal(pthread_create(&t, &a, post_ran, 0), 0);
+	for (int i = 0; i < 20; i++)
+		sem_wait_long(&ran);
+	pthread_attr_destroy(&a);
+}
+
+/* Detaching a thread that already finished reclaims it. */
+static void detach_finished(void **state)
+{
+	pthread_t t;
+
+	sem_init(&ran, 0, 0);
+	t = spawn(post_ran, 0);
+	sem_wait_long(&ran);
+	assert_int_equal(pthread_detach(t), 0);
+}
+
+static void *wait_gate(void *p)
+{
+	sem_wait(&gate);
+	return p;
+}
+
+/* musl's non-portable joins report a still-running thread. */
+static void tryjoin_timedjoin(void **state)
+{
+	struct timespec at;
+	pthread_t t;
+	void *r = 0;
+
+	sem_init(&gate, 0, 0);
+	t = spawn(wait_gate, (void *)7L);
+	assert_int_equal(pthread_tryjoin_np(t, &r), EBUSY);
+	at = deadline_ms(CLOCK_REALTIME, SHORT_MS);
+	assert_int_equal(pthread_timedjoin_np(t, &r, &at), ETIMEDOUT);
+	assert_deadline_passed(CLOCK_REALTIME, at);
+	assert_null(r);
+	sem_post(&gate);
+	at = deadline_ms(CLOCK_REALTIME, LONG_MS);
+	assert_int_equal(pthread_timedjoin_np(t, &r, &at), 0);
+	assert_int_equal((long)r, 7);
+}
+
+static void *block_on_pipe(void *p)
+{
+	char c;
+
+	read(*(int *)p, &c, 1);
+	return 0;
+}
+
+/*
+ * Joining a detached thread is undefined; musl 1.2.3 traps (a_crash)
+ * rather than returning EINVAL.  Checked in a child, with the thread
+ * still alive so that its descriptor is valid.
+ */
+static void join_detached_traps(void **state)
+{
+	pid_t pid = fork();
+	int fd[2];
+
+	assert_true(pid >= 0);
+	if (!pid) {
+		pthread_t t;
+		child_init();
+		if (pipe(fd) || pthread_create(&t, 0, block_on_pipe, &fd[0]) ||
+		    pthread_detach(t))
+			_exit(2);
+		pthread_join(t, 0);
+		_exit(3);
+	}
+	int st = reap(pid);
+	if (!WIFSIGNALED(st))
+		fail_msg("child was not killed by a signal: wait status %#x", st);
+	assert_int_not_equal(WTERMSIG(st), SIGALRM);
+}
+
+/* exit() ends the process even while detached threads still run. */
+static void exit_with_threads_running(void **state)
+{
+	pid_t pid = fork();
+	int fd[2];
+
+	assert_true(pid >= 0);
+	if (!pid) {
+		pthread_t t;
+		child_init();
+		if (pipe(fd))
+			_exit(2);
+		for (int i = 0; i < 4; i++)
+			if (pthread_create(&t, 0, block_on_pipe, &fd[0]) ||
+			    (i & 1 && pthread_detach(t)))
+				_exit(2);
+		exit(3);
+	}
+	assert_child_exited(reap(pid), 3);
+}
+
+static void *exit_last(void *p)
+{
+	sem_wait(&gate);
+	exit(5);
+}
+
+/* After main calls pthread_exit, the process lives on in its threads. */
+static void main_pthread_exit(void **state)
+{
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (!pid) {
+		pthread_t t;
+		child_init();
+		sem_init(&gate, 0, 0);
+		if (pthread_create(&t, 0, exit_last, 0) || pthread_detach(t))
+			_exit(2);
+		sem_post(&gate);
+		pthread_exit(0);
+	}
+	assert_child_exited(reap(pid), 5);
+}
+
+/* ---- Stacks ------------------------------------------------------------- */
+
+/* Uses 4 KiB of stack; returns an address in it. */
+static void *stack_address(void *p)
+{
+	volatile char buf[4096];
+	uintptr_t a = (uintptr_t)buf;
+
+	memset((char *)buf, 1, sizeof buf);
+	__asm__ ("" : "+r" (a));
+	return (void *)a;
+}
+
+static void user_stack(void **state)
+{
+	size_t sz = 256 * 1024;
+	pthread_attr_t a;
+	void *stk = 0, *got;
+	size_t gsz;
+	pthread_t t;
+
+	assert_int_equal(posix_memalign(&stk, 4096, sz), 0);
+	assert_int_equal(pthread_attr_init(&a), 0);
+	assert_int_equal(pthread_attr_setstack(&a, stk, sz), 0);
+	assert_int_equal(pthread_attr_getstack(&a, &got, &gsz), 0);
+	assert_ptr_equal(got, stk);
+	assert_int_equal(gsz, sz);
+	assert_int_equal(pthread_create(&t, &a, stack_address, 0), 0);
+	char *local = join(t);
+	assert_true(local >= (char *)stk && local < (char *)stk + sz);
+	pthread_attr_destroy(&a);
+	free(stk);
+}
+
+static void small_stack(void **state)
+{
+	pthread_attr_t a;
+	size_t sz;
+	pthread_t t;
+
+	assert_int_equal(pthread_attr_init(&a), 0);
+	assert_int_equal(pthread_attr_setstacksize(&a, PTHREAD_STACK_MIN - 1), EINVAL);
+	assert_int_equal(pthread_attr_setstacksize(&a, PTHREAD_STACK_MIN + 16384), 0);
+	assert_int_equal(pthread_attr_getstacksize(&a, &sz), 0);
+	assert_int_equal(sz, PTHREAD_STACK_MIN + 16384);
+	assert_int_equal(pthread_attr_setguardsize(&a, 8192), 0);
+	assert_int_equal(pthread_create(&t, &a, stack_address, 0), 0);
+	assert_non_null(join(t));
+	pthread_attr_destroy(&a);
+}
+
+/* ---- Signals to one thread ---------------------------------------------- */
+
+static pthread_t hit_by;
+static volatile sig_atomic_t hits;
+static sem_t hit;
+
+static void on_signal(int sig)
+{
+	hit_by = pthread_self();
+	hits++;
+	sem_post(&hit);
+}
+
+static void handle(int sig)
+{
+	struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESTART };
+
+	sigemptyset(&sa.sa_mask);
+	assert_int_equal(sigaction(sig, &sa, 0), 0);
+}
+
+static void pthread_kill_targets_thread(void **state)
+{
+	pthread_t t[3];
+
+	handle(SIGUSR1);
+	sem_init(&gate, 0, 0);
+	sem_init(&hit, 0, 0);
+	for (int i = 0; i < 3; i++)
+		t[i] = spawn(wait_gate, 0);
+	for (int k = 0; k < 6; k++) {
+		pthread_t to = t[(k * 2) % 3];
+		assert_int_equal(pthread_kill(to, SIGUSR1), 0);
+		sem_wait_long(&hit);
+		assert_true(pthread_equal(hit_by, to));
+	}
+	assert_int_equal(pthread_kill(t[0], 0), 0);
+	assert_int_equal(pthread_kill(t[0], _NSIG + 1), EINVAL);
+	for (int i = 0; i < 3; i++)
+		sem_post(&gate);
+	for (int i = 0; i < 3; i++)
+		join(t[i]);
+}
+
+static void *raise_here(void *p)
+{
+	int before = hits;
+
+	CHECK_EQ(raise(SIGUSR1), 0);
+	/* The handler has run, on this thread, before raise returns. */
+	CHECK_EQ(hits, before + 1);
+	CHECK(pthread_equal(hit_by, pthread_self()));
+	return 0;
+}
+
+static void raise_in_thread(void **state)
+{
+	handle(SIGUSR1);
+	sem_init(&hit, 0, 0);
+	join(spawn(raise_here, 0));
+	assert_thread_checks();
+}
+
+static sem_t blocked;
+
+static void *sigwait_here(void *p)
+{
+	sigset_t set, pend;
+	int sig = 0;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR2);
+	pthread_sigmask(SIG_BLOCK, &set, 0);
+	sem_post(&blocked);
+	sem_wait(&gate);
+	sigpending(&pend);
+	CHECK(sigismember(&pend, SIGUSR2));
+	CHECK_EQ(sigwait(&set, &sig), 0);
+	CHECK_EQ(sig, SIGUSR2);
+	return 0;
+}
+
+/* A signal sent to a thread that blocks it stays pending on that thread. */
+static void signal_mask_per_thread(void **state)
+{
+	pthread_t t;
+
+	sem_init(&blocked, 0, 0);
+	sem_init(&gate, 0, 0);
+	t = spawn(sigwait_here, 0);
+	sem_wait_long(&blocked);
+	assert_int_equal(pthread_kill(t, SIGUSR2), 0);
+	sem_post(&gate);
+	join(t);
+	assert_thread_checks();
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(create_join_value),
+		cmocka_unit_test(self_and_equal),
+		cmocka_unit_test(many_concurrent),
+		cmocka_unit_test(many_sequential),
+		cmocka_unit_test(pthread_exit_value),
+		cmocka_unit_test(detach_running),
+		cmocka_unit_test(attr_detached),
+		cmocka_unit_test(detach_finished),
+		cmocka_unit_test(tryjoin_timedjoin),
+		cmocka_unit_test(join_detached_traps),
+		cmocka_unit_test(exit_with_threads_running),
+		cmocka_unit_test(main_pthread_exit),
+		cmocka_unit_test(user_stack),
+		cmocka_unit_test(small_stack),
+		cmocka_unit_test(pthread_kill_targets_thread),
+		cmocka_unit_test(raise_in_thread),
+		cmocka_unit_test(signal_mask_per_thread),
+	};
+
+	return cmocka_run_group_tests_name("thread", tests, 0, 0);
+}

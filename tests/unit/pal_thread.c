@@ -1,0 +1,199 @@
+/*
+ * The PAL thread contract (pal/pal.h): __pal_name, and __pal_thread_kill
+ * delivering a signal to one given thread, whose handler then interrupts
+ * the PAL's blocking calls with -EINTR.  (Spawn, exit and the thread
+ * pointer are exercised by every pthread test.)
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include "palutil.h"
+
+static void backend_name(void **state)
+{
+	assert_string_equal(__pal_name, WEFT_PAL);
+	assert_int_not_equal(strlen(__pal_name), 0);
+}
+
+/* ---- Delivery to a given thread ----------------------------------------- */
+
+static pthread_t hit_by;
+static int hits;
+
+static void on_signal(int sig)
+{
+	hit_by = pthread_self();
+	count_up(&hits);
+}
+
+static void handle(int sig, int flags)
+{
+	struct sigaction sa = { .sa_handler = on_signal, .sa_flags = flags };
+
+	sigemptyset(&sa.sa_mask);
+	assert_int_equal(sigaction(sig, &sa, 0), 0);
+}
+
+static int gate;
+
+static void *park(void *p)
+{
+	struct timespec at = deadline_ms(CLOCK_MONOTONIC, LONG_MS);
+
+	/* Handlers may interrupt the wait; only the gate ends it. */
+	while (!aload(&gate) && __pal_futex_wait(&gate, 0, 1, CLOCK_MONOTONIC,
+	    &at, 0) != -ETIMEDOUT)
+		;
+	return 0;
+}
+
+static void kill_and_check(pthread_t t, int sig, int n)
+{
+	assert_int_equal(__pal_thread_kill(t, sig), 0);
+	assert_int_equal(await_count(&hits, n), n);
+	assert_true(pthread_equal(hit_by, t));
+}
+
+static void kill_targets_thread(void **state)
+{
+	pthread_t t[3];
+
+	handle(SIGUSR1, SA_RESTART);
+	hits = gate = 0;
+	for (int i = 0; i < 3; i++)
+		t[i] = spawn(park, 0);
+	kill_and_check(t[1], SIGUSR1, 1);
+	kill_and_check(t[2], SIGUSR1, 2);
+	kill_and_check(t[0], SIGUSR1, 3);
+	kill_and_check(pthread_self(), SIGUSR1, 4);
+	kill_and_check(t[1], SIGUSR1, 5);
+	astore(&gate, 1);
+	__pal_futex_wake(&gate, -1, 1);
+	for (int i = 0; i < 3; i++)
+		join(t[i]);
+	assert_int_equal(hits, 5);
+}
+
+/* A blocked signal stays pending on the target thread only. */
+static int blocked_ready, blocked_checked;
+static sigset_t blocked_pending;
+
+static void *block_and_look(void *p)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR2);
+	pthread_sigmask(SIG_BLOCK, &set, 0);
+	count_up(&blocked_ready);
+	await_count(&gate, 1);
+	sigpending(&blocked_pending);
+	CHECK_EQ(sigwaitinfo(&set, 0), SIGUSR2);
+	count_up(&blocked_checked);
+	return 0;
+}
+
+static void kill_blocked_stays_pending(void **state)
+{
+	sigset_t mine;
+	pthread_t t;
+
+	blocked_ready = blocked_checked = gate = 0;
+	t = spawn(block_and_look, 0);
+	assert_int_equal(await_count(&blocked_ready, 1), 1);
+	assert_int_equal(__pal_thread_kill(t, SIGUSR2), 0);
+	sigpending(&mine);
+	assert_false(sigismember(&mine, SIGUSR2));
+	count_up(&gate);
+	assert_int_equal(await_count(&blocked_checked, 1), 1);
+	join(t);
+	assert_thread_checks();
+	assert_true(sigismember(&blocked_pending, SIGUSR2));
+}
+
+static void kill_bad_signal(void **state)
+{
+	assert_int_equal(__pal_thread_kill(pthread_self(), 0), 0);
+	assert_int_equal(__pal_thread_kill(pthread_self(), -1), -EINVAL);
+	assert_int_equal(__pal_thread_kill(pthread_self(), _NSIG), -EINVAL);
+	assert_int_equal(__pal_thread_kill(pthread_self(), 1000), -EINVAL);
+}
+
+/* ---- A handler interrupts blocking PAL calls ---------------------------- */
+
+enum { BLOCK_FUTEX, BLOCK_CP_READ, BLOCK_READ };
+
+static int intr_started, intr_done;
+static long intr_result;
+static int intr_fd[2];
+static volatile int intr_word;
+
+static void *block_once(void *p)
+{
+	struct timespec at = deadline_ms(CLOCK_MONOTONIC, LONG_MS);
+	char c;
+
+	count_up(&intr_started);
+	switch (*(int *)p) {
+	case BLOCK_FUTEX:
+		intr_result = __pal_futex_wait(&intr_word, 0, 1, CLOCK_MONOTONIC,
+			&at, PAL_WAIT_CANCEL);
+		break;
+	case BLOCK_CP_READ:
+		intr_result = __pal_syscall_cp(SYS_read, intr_fd[0], (long)&c, 1,
+			0, 0, 0);
+		break;
+	case BLOCK_READ:
+		intr_result = __pal_syscall_block(SYS_read, intr_fd[0], (long)&c,
+			1, 0, 0, 0);
+		break;
+	}
+	count_up(&intr_done);
+	return 0;
+}
+
+/*
+ * The signal may land before the thread blocks (its handler runs and the
+ * thread then blocks), so keep signalling until the call returns.
+ */
+static void interrupted(void **state)
+{
+	struct timespec at = deadline_ms(CLOCK_MONOTONIC, LONG_MS);
+	pthread_t t;
+
+	handle(SIGUSR1, 0);
+	intr_started = intr_done = hits = 0;
+	intr_result = 1;
+	assert_int_equal(pipe(intr_fd), 0);
+	t = spawn(block_once, *state);
+	assert_int_equal(await_count(&intr_started, 1), 1);
+	do {
+		assert_int_equal(__pal_thread_kill(t, SIGUSR1), 0);
+		if (ts_ns_since(ts_now(CLOCK_MONOTONIC), at) > 0)
+			fail_msg("blocking call not interrupted in %d ms", LONG_MS);
+	} while (!await_count_ms(&intr_done, 1, 10));
+	join(t);
+	close(intr_fd[0]);
+	close(intr_fd[1]);
+	assert_int_equal(intr_result, -EINTR);
+	assert_true(hits >= 1);
+}
+
+static const int block_futex = BLOCK_FUTEX, block_cp_read = BLOCK_CP_READ,
+	block_read = BLOCK_READ;
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(backend_name),
+		cmocka_unit_test(kill_targets_thread),
+		cmocka_unit_test(kill_blocked_stays_pending),
+		cmocka_unit_test(kill_bad_signal),
+		{ "interrupted_futex_wait", interrupted, 0, 0, (void *)&block_futex },
+		{ "interrupted_syscall_cp", interrupted, 0, 0, (void *)&block_cp_read },
+		{ "interrupted_syscall_block", interrupted, 0, 0, (void *)&block_read },
+	};
+
+	return cmocka_run_group_tests_name("pal_thread", tests, 0, 0);
+}
