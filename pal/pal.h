@@ -154,6 +154,33 @@ hidden int __pal_thread_init_main(struct __pthread *td);
  */
 hidden int __pal_thread_kill(struct __pthread *td, int sig);
 
+/*
+ * Map the memory of a new thread (its stack, TLS and TCB): size bytes, a
+ * multiple of the page size, whose lowest guard bytes fault on access
+ * (guard may be 0) and whose rest is readable, writable and zero-filled.
+ * Stores the lowest address in *map.  Returns 0, or -ENOMEM / -EAGAIN.
+ * A backend may reuse memory of exited threads (zeroing it again).
+ */
+hidden int __pal_thread_map(void **map, size_t size, size_t guard);
+
+/*
+ * Give back a mapping made by __pal_thread_map, from a thread other than
+ * the one that ran on it (pthread_join, or a failed pthread_create).
+ */
+hidden void __pal_thread_unmap(void *map, size_t size);
+
+/*
+ * In the child of fork(2), from the only thread left there: forget every
+ * other thread and return the caller's new id (> 0, < 2^30).
+ */
+hidden int __pal_fork_child(struct __pthread *self);
+
+/*
+ * Let other threads run (sched_yield(2) semantics: the caller stays
+ * runnable).  Returns 0 or -errno.
+ */
+hidden int __pal_yield(void);
+
 /* ---- Thread pointer and TLS --------------------------------------------- */
 
 /*

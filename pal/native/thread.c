@@ -1,6 +1,8 @@
 /* Native backend: one kernel thread per pthread, as stock musl. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <sched.h>
+#include <sys/mman.h>
 #include "pthread_impl.h"
 #include "syscall.h"
 #include "pal.h"
@@ -27,4 +29,43 @@ _Noreturn void __pal_thread_exit(void *map_base, size_t map_size)
 int __pal_thread_kill(struct pthread *td, int sig)
 {
 	return __syscall(SYS_tkill, td->tid, sig);
+}
+
+/* As musl's pthread_create: PROT_NONE, then the part above the guard made
+ * accessible (ENOSYS tolerated: no MMU).  errno is left as it was. */
+int __pal_thread_map(void **out, size_t size, size_t guard)
+{
+	int e = errno, r = 0;
+	unsigned char *map;
+
+	map = __mmap(0, size, guard ? PROT_NONE : PROT_READ|PROT_WRITE,
+		MAP_PRIVATE|MAP_ANON, -1, 0);
+	if (map == MAP_FAILED) {
+		r = -errno;
+	} else if (guard && __mprotect(map+guard, size-guard, PROT_READ|PROT_WRITE)
+	    && errno != ENOSYS) {
+		r = -errno;
+		__munmap(map, size);
+	}
+	errno = e;
+	if (r) return r;
+	*out = map;
+	return 0;
+}
+
+void __pal_thread_unmap(void *map, size_t size)
+{
+	int e = errno;
+	__munmap(map, size);
+	errno = e;
+}
+
+int __pal_fork_child(struct pthread *self)
+{
+	return __syscall(SYS_gettid);
+}
+
+int __pal_yield(void)
+{
+	return __syscall(SYS_sched_yield);
 }

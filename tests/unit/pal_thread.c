@@ -8,6 +8,9 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
+#include <sched.h>
+#include <stdint.h>
 #include "palutil.h"
 
 static void backend_name(void **state)
@@ -183,10 +186,84 @@ static void interrupted(void **state)
 static const int block_futex = BLOCK_FUTEX, block_cp_read = BLOCK_CP_READ,
 	block_read = BLOCK_READ;
 
+/* ---- Thread memory, fork, yield ------------------------------------------ */
+
+static void map_layout(void **state)
+{
+	size_t pg = sysconf(_SC_PAGESIZE), size = 16 * pg, guard = 2 * pg;
+	unsigned char *map = 0;
+
+	assert_int_equal(__pal_thread_map((void **)&map, size, guard), 0);
+	assert_non_null(map);
+	assert_int_equal((uintptr_t)map % pg, 0);
+	/* above the guard: zero-filled and writable, to the last byte */
+	for (size_t i = guard; i < size; i++)
+		if (map[i]) fail_msg("byte %zu is %d, not 0", i, map[i]);
+	memset(map + guard, 0xa5, size - guard);
+	/* the guard faults: checked in a child */
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		child_init();
+		map[guard - 1] = 1;
+		_exit(0);
+	}
+	int st = reap(pid);
+	if (!WIFSIGNALED(st) || WTERMSIG(st) != SIGSEGV)
+		fail_msg("write to the guard: wait status %#x, not SIGSEGV", st);
+	__pal_thread_unmap(map, size);
+}
+
+static void map_no_guard_and_errors(void **state)
+{
+	size_t pg = sysconf(_SC_PAGESIZE);
+	void *map = 0;
+
+	errno = 0;
+	assert_int_equal(__pal_thread_map(&map, 4 * pg, 0), 0);
+	((volatile char *)map)[0] = 1;
+	__pal_thread_unmap(map, 4 * pg);
+	/* more than the address space: -ENOMEM, and errno untouched */
+	map = 0;
+	assert_int_equal(__pal_thread_map(&map, (size_t)-1 & -pg, pg), -ENOMEM);
+	assert_null(map);
+	assert_int_equal(errno, 0);
+}
+
+static void fork_child_id(void **state)
+{
+	int fd[2];
+	assert_int_equal(pipe(fd), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		child_init();
+		int id = __pal_fork_child((struct __pthread *)pthread_self());
+		_exit(write(fd[1], &id, sizeof id) == sizeof id ? 0 : 1);
+	}
+	int id = 0;
+	assert_int_equal(read(fd[0], &id, sizeof id), sizeof id);
+	assert_int_equal(WEXITSTATUS(reap(pid)), 0);
+	assert_true(id > 0 && id < (1 << 30));
+	close(fd[0]);
+	close(fd[1]);
+}
+
+static void yield_ok(void **state)
+{
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(__pal_yield(), 0);
+	assert_int_equal(sched_yield(), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(backend_name),
+		cmocka_unit_test(map_layout),
+		cmocka_unit_test(map_no_guard_and_errors),
+		cmocka_unit_test(fork_child_id),
+		cmocka_unit_test(yield_ok),
 		cmocka_unit_test(kill_targets_thread),
 		cmocka_unit_test(kill_blocked_stays_pending),
 		cmocka_unit_test(kill_bad_signal),

@@ -1,0 +1,8 @@
+#include <sched.h>
+#include "syscall.h"
+#include "pal.h"
+
+int sched_yield()
+{
+	return __syscall_ret(__pal_yield());
+}
