@@ -78,7 +78,7 @@ GENH_INT = obj/src/internal/version.h
 CFLAGS_ALL = $(CFLAGS_C99FSE) -D_XOPEN_SOURCE=700 \
 	-I$(T)/arch/$(ARCH) -I$(T)/arch/generic -Iobj/src/internal \
 	-I$(T)/src/include -I$(T)/src/internal -Iobj/include -I$(T)/include \
-	-I$(srcdir)/pal $(CPPFLAGS) $(CFLAGS_AUTO) $(CFLAGS)
+	-I$(srcdir)/pal $(PAL_CPPFLAGS) $(CPPFLAGS) $(CFLAGS_AUTO) $(CFLAGS)
 LDFLAGS_ALL = $(LDFLAGS_AUTO) -Wl,--dynamic-list=$(T)/dynamic.list $(LDFLAGS)
 
 ARCH_INCLUDES = $(wildcard $(T)/arch/$(ARCH)/bits/*.h)

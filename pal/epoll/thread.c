@@ -1,0 +1,68 @@
+/* M:N backend: pthreads are tasks (sched/sched.c). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sys/mman.h>
+#include "pthread_impl.h"
+#include "syscall.h"
+#include "pal.h"
+#include "scheduler.h"
+
+int __pal_thread_spawn(struct pthread *td, int (*start)(void *),
+	void *arg, void *stack)
+{
+	int r = __sched_start();
+	if (r) return r;
+	return __sched_spawn(td, start, arg, stack);
+}
+
+_Noreturn void __pal_thread_exit(void *map_base, size_t map_size)
+{
+	if (__sched_self()) __sched_exit(map_base, map_size);
+	for (;;) __syscall(SYS_exit, 0);
+}
+
+int __pal_thread_kill(struct pthread *td, int sig)
+{
+	struct task *t = td->pal;
+	if (!t) return __syscall(SYS_tkill, __syscall(SYS_gettid), sig);
+	return __sched_kill(t, sig);
+}
+
+int __pal_thread_map(void **out, size_t size, size_t guard)
+{
+	int e = errno, r = 0;
+	unsigned char *map;
+
+	map = __mmap(0, size, guard ? PROT_NONE : PROT_READ|PROT_WRITE,
+		MAP_PRIVATE|MAP_ANON|MAP_NORESERVE, -1, 0);
+	if (map == MAP_FAILED) {
+		r = -errno;
+	} else if (guard && __mprotect(map+guard, size-guard, PROT_READ|PROT_WRITE)) {
+		r = -errno;
+		__munmap(map, size);
+	}
+	errno = e;
+	if (r) return r;
+	*out = map;
+	return 0;
+}
+
+void __pal_thread_unmap(void *map, size_t size)
+{
+	int e = errno;
+	__munmap(map, size);
+	errno = e;
+}
+
+int __pal_fork_child(struct pthread *self)
+{
+	/* Not yet: the child would need a fresh scheduler (issue 3). */
+	return self->tid;
+}
+
+int __pal_yield(void)
+{
+	if (!__sched_self()) return __syscall(SYS_sched_yield);
+	__sched_yield();
+	return 0;
+}

@@ -1,0 +1,659 @@
+/*
+ * sched.c - weft's M:N scheduler: tasks on a few worker OS threads.
+ *
+ * Entities
+ *   task    a pthread under M:N: musl's TCB (struct pthread, TLS below
+ *           it) and a struct task carved from the top of its stack.  The
+ *           thread pointer is the TCB, so __thread, errno, locale and keys
+ *           follow the task from worker to worker.  tcb->pal = the task.
+ *   worker  an OS thread with its own small TCB, a local run queue and a
+ *           scheduler context ("g0", Go's name) that runs worker_loop on
+ *           its own stack.  A task reaches its worker as t->worker; no
+ *           scheduler state lives in __thread.  The worker TCB's pal is
+ *           the worker's embedded g0 task (id 0), so code can tell g0.
+ *   global  the global run queue (spinlock), the timer heap (spinlock),
+ *           the id allocator (spinlock), the array of workers.
+ *
+ * Switching.  Tasks never switch to each other directly: a task that
+ * parks, yields or exits records what g0 must do once the task's context
+ * is saved (w->unlock, w->requeue, w->dead) and switches to g0; g0 does
+ * it, then picks the next task (local queue, global queue, expired
+ * timers, stealing from a random victim, else sleep).  This is what makes
+ * parking lost-wakeup free: the lot bucket stays locked until the parked
+ * task's registers are saved.
+ *
+ * Rejected for now: direct task-to-task handoff (saves one switch, but
+ * every handoff then needs the "after switch" work on the task side);
+ * per-worker timer heaps (a woken task would have to disarm on another
+ * worker's heap).  Both are candidates once benchmarks ask.
+ *
+ * Ownership and ordering
+ *   - t->state: see sched.h; changed only through set_state(), which
+ *     checks the transition.  RUNNABLE tasks belong to a queue, RUNNING
+ *     ones to their worker, PARKED ones to whoever removes their waiter
+ *     from the lot (lot.h), DEAD ones to g0 of their last worker.
+ *   - Pushing a task on a run queue is a release (runq tail store, or the
+ *     global queue's lock); popping is an acquire.  So a task's saved sp
+ *     and everything it wrote before parking are visible to the worker
+ *     that resumes it.
+ *   - Idle workers: a worker sets w->sleeping = 1 (seq_cst), re-checks
+ *     every queue and the timers, then futex-waits on w->sleeping.  An
+ *     enqueuer pushes, issues a seq_cst fence and wakes a worker whose
+ *     sleeping it can CAS from 1 to 0.  One side always sees the other.
+ *   - Timers: a task arms its deadline with its waiter queued and bucket
+ *     locked; expiry pops it under the timer lock, marks t->timer_busy,
+ *     then removes the waiter from the lot (bucket lock; never both
+ *     locks).  Disarm waits for timer_busy to clear, so an expiry never
+ *     touches a waiter that has been reused for the next wait.
+ *
+ * What blocks what
+ *   futex waits in libc (locks, condvars, sems, join)  the task
+ *   bucket, run queue, timer and id spinlocks          the worker, briefly
+ *   other syscalls (until the netpoller, issue 4)       the worker
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include "pthread_impl.h"
+#include "libc.h"
+#include "syscall.h"
+#include "context.h"
+#include "scheduler.h"
+
+struct worker {
+	struct __sched_runq rq;		/* local run queue; see runq.h */
+	struct task g0;			/* this worker's scheduler context */
+	void *g0_tp;			/* thread pointer of the worker's TCB */
+	struct task *cur;		/* running task, 0 in g0; this worker */
+	struct __sched_bucket *unlock;	/* to unlock after the switch; g0 */
+	struct task *requeue;		/* to queue after the switch; g0 */
+	struct task *dead;		/* to bury after the switch; g0 */
+	volatile int sleeping;		/* 1: asleep on it; CAS to wake */
+	int ktid;			/* kernel thread id; constant */
+	int idx;			/* index in S.w; constant */
+	uint32_t rng;			/* steal victim choice; this worker */
+};
+
+static struct {
+	volatile int started;		/* set once, before any second task */
+	int n;				/* number of workers; constant */
+	struct worker *w;		/* the workers; constant */
+	int qlock;			/* global run queue */
+	struct task *qhead, *qtail;
+	int tlock;			/* timer heap */
+	struct task **heap;
+	int nheap, heapcap;
+	int idlock;			/* virtual thread ids */
+	int *freeids;
+	int nfree, nextid, idcap;
+	int ntasks;			/* live tasks; idlock */
+	unsigned wake_rr;		/* where wake_one starts; racy hint */
+} S;
+
+static struct task main_task;
+
+#define WORKER_STACK 65536
+
+/* ---- Small helpers ------------------------------------------------------ */
+
+static void spin_lock(int *l)
+{
+	while (__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE))
+		while (__atomic_load_n(l, __ATOMIC_RELAXED))
+			__builtin_ia32_pause();
+}
+
+static void spin_unlock(int *l)
+{
+	__atomic_store_n(l, 0, __ATOMIC_RELEASE);
+}
+
+static _Noreturn void die(const char *msg)
+{
+	__syscall(SYS_write, 2, msg, strlen(msg));
+	a_crash();
+	for (;;);
+}
+
+static void set_state(struct task *t, int from, int to)
+{
+	if (t->state != from) die("weft: scheduler: illegal task state transition\n");
+	t->state = to;
+}
+
+uint64_t __sched_now(void)
+{
+	struct timespec ts;
+	__clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+struct task *__sched_self(void)
+{
+	return __pthread_self()->pal;
+}
+
+/* The worker the caller runs on (task or g0). */
+static struct worker *self_worker(void)
+{
+	struct task *t = __sched_self();
+	return t ? t->worker : 0;
+}
+
+/* ---- Ids ---------------------------------------------------------------- */
+
+/* Reserve room for one more id and one more timer before taking any
+ * spinlock: the arrays grow with malloc, which may park the caller. */
+static int reserve(void)
+{
+	int need, *ids = 0;
+	struct task **heap = 0;
+
+	spin_lock(&S.idlock);
+	need = S.nextid + 1 > S.idcap ? 2 * S.idcap + 64 : 0;
+	spin_unlock(&S.idlock);
+	if (need && !(ids = malloc(need * sizeof *ids))) return -EAGAIN;
+	spin_lock(&S.tlock);
+	int hneed = S.heapcap < S.ntasks + 2 ? 2 * S.heapcap + 64 : 0;
+	spin_unlock(&S.tlock);
+	if (hneed && !(heap = malloc(hneed * sizeof *heap))) {
+		free(ids);
+		return -EAGAIN;
+	}
+	if (ids) {
+		spin_lock(&S.idlock);
+		int *old = S.freeids;
+		if (need > S.idcap) {
+			memcpy(ids, S.freeids, S.nfree * sizeof *ids);
+			S.freeids = ids, S.idcap = need, ids = old;
+		}
+		spin_unlock(&S.idlock);
+		free(ids);
+	}
+	if (heap) {
+		spin_lock(&S.tlock);
+		struct task **old = S.heap;
+		if (hneed > S.heapcap) {
+			memcpy(heap, S.heap, S.nheap * sizeof *heap);
+			S.heap = heap, S.heapcap = hneed, heap = old;
+		}
+		spin_unlock(&S.tlock);
+		free(heap);
+	}
+	return 0;
+}
+
+static int id_alloc(void)
+{
+	int id;
+	spin_lock(&S.idlock);
+	if (S.nfree) id = S.freeids[--S.nfree];
+	else if (S.nextid < (1 << 30)) id = S.nextid++;
+	else id = -EAGAIN;
+	if (id > 0) S.ntasks++;
+	spin_unlock(&S.idlock);
+	return id;
+}
+
+static void id_free(int id)
+{
+	spin_lock(&S.idlock);
+	S.freeids[S.nfree++] = id;
+	S.ntasks--;
+	spin_unlock(&S.idlock);
+}
+
+/* ---- Run queues and idle workers ---------------------------------------- */
+
+static void global_put(struct task *t)
+{
+	t->next = 0;
+	spin_lock(&S.qlock);
+	if (S.qtail) S.qtail->next = t;
+	else S.qhead = t;
+	S.qtail = t;
+	spin_unlock(&S.qlock);
+}
+
+static struct task *global_get(void)
+{
+	struct task *t;
+	if (!__atomic_load_n(&S.qhead, __ATOMIC_RELAXED)) return 0;
+	spin_lock(&S.qlock);
+	if ((t = S.qhead) && !(S.qhead = t->next)) S.qtail = 0;
+	spin_unlock(&S.qlock);
+	return t;
+}
+
+static void wake_one(void)
+{
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	unsigned start = S.wake_rr++;
+	for (int i = 0; i < S.n; i++) {
+		struct worker *v = &S.w[(start + i) % S.n];
+		int one = 1;
+		if (__atomic_load_n(&v->sleeping, __ATOMIC_RELAXED) &&
+		    __atomic_compare_exchange_n(&v->sleeping, &one, 0, 0,
+		    __ATOMIC_SEQ_CST, __ATOMIC_RELAXED)) {
+			__syscall(SYS_futex, &v->sleeping, FUTEX_WAKE|FUTEX_PRIVATE, 1);
+			return;
+		}
+	}
+}
+
+/* Queue a runnable task: on the caller's worker if it has one. */
+static void push(struct task *t)
+{
+	struct worker *w = self_worker();
+	if (!w || __sched_runq_put(&w->rq, t)) {
+		void *half[RUNQ_SIZE / 2 + 1];
+		unsigned n = w ? __sched_runq_grab_half(&w->rq, t, half) : 0;
+		if (!n) global_put(t);
+		for (unsigned i = 0; i < n; i++) global_put(half[i]);
+	}
+	wake_one();
+}
+
+/* ---- Timers: a binary min-heap of tasks by deadline, under S.tlock ------ */
+
+static void heap_set(int i, struct task *t)
+{
+	S.heap[i] = t;
+	t->heap_idx = i;
+}
+
+static void heap_up(int i)
+{
+	struct task *t = S.heap[i];
+	while (i > 0 && S.heap[(i - 1) / 2]->deadline > t->deadline) {
+		heap_set(i, S.heap[(i - 1) / 2]);
+		i = (i - 1) / 2;
+	}
+	heap_set(i, t);
+}
+
+static void heap_down(int i)
+{
+	struct task *t = S.heap[i];
+	for (;;) {
+		int c = 2 * i + 1;
+		if (c >= S.nheap) break;
+		if (c + 1 < S.nheap && S.heap[c + 1]->deadline < S.heap[c]->deadline) c++;
+		if (S.heap[c]->deadline >= t->deadline) break;
+		heap_set(i, S.heap[c]);
+		i = c;
+	}
+	heap_set(i, t);
+}
+
+static void heap_remove(struct task *t)
+{
+	int i = t->heap_idx;
+	struct task *last = S.heap[--S.nheap];
+	t->heap_idx = -1;
+	if (last == t) return;
+	heap_set(i, last);
+	heap_up(i);
+	heap_down(last->heap_idx);
+}
+
+void __sched_timer_arm(struct task *t, uint64_t deadline)
+{
+	spin_lock(&S.tlock);
+	t->deadline = deadline;
+	heap_set(S.nheap++, t);
+	heap_up(S.nheap - 1);
+	spin_unlock(&S.tlock);
+}
+
+void __sched_timer_disarm(struct task *t)
+{
+	spin_lock(&S.tlock);
+	if (t->heap_idx >= 0) heap_remove(t);
+	spin_unlock(&S.tlock);
+	while (__atomic_load_n(&t->timer_busy, __ATOMIC_ACQUIRE))
+		__builtin_ia32_pause();
+}
+
+/* Time out every expired wait; returns the next deadline (0: none). */
+static uint64_t run_timers(void)
+{
+	struct task *batch[32];
+	uint64_t now, next;
+	int n;
+
+	do {
+		if (!__atomic_load_n(&S.nheap, __ATOMIC_RELAXED)) return 0;
+		now = __sched_now();
+		n = 0;
+		spin_lock(&S.tlock);
+		while (S.nheap && S.heap[0]->deadline <= now && n < 32) {
+			struct task *t = S.heap[0];
+			heap_remove(t);
+			t->timer_busy = 1;
+			batch[n++] = t;
+		}
+		next = S.nheap ? S.heap[0]->deadline : 0;
+		spin_unlock(&S.tlock);
+		for (int i = 0; i < n; i++) {
+			struct task *t = batch[i];
+			if (__sched_lot_remove(&t->w, -ETIMEDOUT))
+				__sched_unpark(t);
+			__atomic_store_n(&t->timer_busy, 0, __ATOMIC_RELEASE);
+		}
+	} while (n == 32);
+	return next;
+}
+
+/* ---- The worker loop (g0) ----------------------------------------------- */
+
+static void bury(struct task *t)
+{
+	void *map = t->exit_map;
+	size_t size = t->exit_map_size;
+	id_free(t->id);
+	/* As CLONE_CHILD_CLEARTID: the thread is gone, release the thread
+	 * list lock its pthread_exit left held, and wake whoever waits. */
+	if (map) __syscall(SYS_munmap, map, size);
+	a_store(&__thread_list_lock, 0);
+	__sched_lot_wake(&__thread_list_lock, 1, __sched_unpark);
+}
+
+/* What the task that just switched to g0 asked for. */
+static void after_switch(struct worker *w)
+{
+	if (w->unlock) {
+		__sched_lot_unlock(w->unlock);
+		w->unlock = 0;
+	}
+	if (w->requeue) {
+		struct task *t = w->requeue;
+		w->requeue = 0;
+		push(t);
+	}
+	if (w->dead) {
+		struct task *t = w->dead;
+		w->dead = 0;
+		bury(t);
+	}
+}
+
+static int work_visible(void)
+{
+	if (__atomic_load_n(&S.qhead, __ATOMIC_RELAXED)) return 1;
+	for (int i = 0; i < S.n; i++)
+		if (__sched_runq_len(&S.w[i].rq)) return 1;
+	return 0;
+}
+
+static struct task *steal(struct worker *w)
+{
+	w->rng = w->rng * 1103515245 + 12345;
+	unsigned start = w->rng >> 16;
+	for (int i = 0; i < S.n; i++) {
+		struct worker *v = &S.w[(start + i) % S.n];
+		struct task *t;
+		if (v != w && (t = __sched_runq_steal(&w->rq, &v->rq))) return t;
+	}
+	return 0;
+}
+
+static struct task *find_runnable(struct worker *w)
+{
+	for (;;) {
+		struct task *t;
+		uint64_t next = run_timers();
+		if ((t = __sched_runq_get(&w->rq))) return t;
+		if ((t = global_get())) return t;
+		if ((t = steal(w))) return t;
+		for (int i = 0; i < 64; i++) {
+			__builtin_ia32_pause();
+			if (work_visible()) break;
+		}
+		if (work_visible()) continue;
+
+		__atomic_store_n(&w->sleeping, 1, __ATOMIC_SEQ_CST);
+		if (work_visible() || (next && next <= __sched_now())) {
+			int one = 1;
+			__atomic_compare_exchange_n(&w->sleeping, &one, 0, 0,
+				__ATOMIC_SEQ_CST, __ATOMIC_RELAXED);
+			continue;
+		}
+		struct timespec ts, *tsp = 0;
+		if (next) {
+			uint64_t now = __sched_now(), d = next > now ? next - now : 0;
+			ts.tv_sec = d / 1000000000;
+			ts.tv_nsec = d % 1000000000;
+			tsp = &ts;
+		}
+		__syscall(SYS_futex, &w->sleeping, FUTEX_WAIT|FUTEX_PRIVATE, 1, tsp);
+		__atomic_store_n(&w->sleeping, 0, __ATOMIC_SEQ_CST);
+	}
+}
+
+static _Noreturn void worker_loop(struct worker *w)
+{
+	for (;;) {
+		after_switch(w);
+		struct task *t = find_runnable(w);
+		set_state(t, T_RUNNABLE, T_RUNNING);
+		t->worker = w;
+		w->cur = t;
+		__sched_switch(&w->g0.sp, t->sp, t->tp, t);
+		w->cur = 0;
+	}
+}
+
+static void g0_entry(void *arg)
+{
+	struct task *from = arg;
+	worker_loop(from->worker);
+}
+
+static int worker_main(void *arg)
+{
+	struct worker *w = arg;
+	sigset_t none = { 0 };
+	__syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, 0, _NSIG/8);
+	worker_loop(w);
+}
+
+/* ---- Task side: park, yield, exit, signals ------------------------------ */
+
+static void deliver_signals(struct task *t)
+{
+	uint64_t p = __atomic_exchange_n(&t->sigpending, 0, __ATOMIC_ACQUIRE);
+	while (p) {
+		int sig = __builtin_ctzll(p) + 1;
+		p &= p - 1;
+		__syscall(SYS_tkill, t->worker->ktid, sig);
+	}
+}
+
+/* Switch the caller (a running task) to its worker's g0. */
+static void to_g0(struct task *t)
+{
+	struct worker *w = t->worker;
+	__sched_switch(&t->sp, w->g0.sp, w->g0_tp, t);
+	/* resumed, maybe on another worker */
+	if (__atomic_load_n(&t->sigpending, __ATOMIC_RELAXED)) deliver_signals(t);
+}
+
+void __sched_park(struct __sched_bucket *b)
+{
+	struct task *t = __sched_self();
+	set_state(t, T_RUNNING, T_PARKED);
+	t->worker->unlock = b;
+	to_g0(t);
+}
+
+void __sched_unpark(void *p)
+{
+	struct task *t = p;
+	set_state(t, T_PARKED, T_RUNNABLE);
+	push(t);
+}
+
+void __sched_yield(void)
+{
+	struct task *t = __sched_self();
+	if (!t) return;
+	set_state(t, T_RUNNING, T_RUNNABLE);
+	t->worker->requeue = t;
+	to_g0(t);
+}
+
+_Noreturn void __sched_exit(void *map, size_t size)
+{
+	struct task *t = __sched_self();
+	t->exit_map = map;
+	t->exit_map_size = size;
+	set_state(t, T_RUNNING, T_DEAD);
+	t->worker->dead = t;
+	to_g0(t);
+	die("weft: scheduler: a dead task was resumed\n");
+}
+
+int __sched_kill(struct task *t, int sig)
+{
+	if (sig <= 0 || sig >= _NSIG) return -EINVAL;
+	if (t == __sched_self())
+		return __syscall(SYS_tkill, t->worker->ktid, sig);
+	__atomic_fetch_or(&t->sigpending, 1ULL << (sig - 1), __ATOMIC_RELEASE);
+	/* A parked task is woken (its wait returns -EINTR) to take it. */
+	if (__sched_lot_remove(&t->w, -EINTR)) __sched_unpark(t);
+	return 0;
+}
+
+/* ---- Spawn and start ---------------------------------------------------- */
+
+static void task_entry(void *arg)
+{
+	struct task *t = arg;
+	if (t->sigpending) deliver_signals(t);
+	t->start(t->arg);
+	die("weft: scheduler: a task's start function returned\n");
+}
+
+int __sched_spawn(struct __pthread *td, int (*start)(void *), void *arg,
+	void *stack)
+{
+	int id;
+	if (reserve() || (id = id_alloc()) < 0) return -EAGAIN;
+	struct task *t = (void *)(((uintptr_t)stack - sizeof *t) & -64);
+	memset(t, 0, sizeof *t);
+	t->tcb = td;
+	t->tp = TP_ADJ(td);
+	t->id = id;
+	t->heap_idx = -1;
+	t->start = start;
+	t->arg = arg;
+	t->sp = __sched_make(t, task_entry);
+	t->state = T_RUNNABLE;
+	td->pal = t;
+	td->tid = id;
+	push(t);
+	return id;
+}
+
+static int nworkers(void)
+{
+	unsigned long set[128 / sizeof(long)] = { 0 };
+	int n = 0;
+	const char *s = getenv("WEFT_WORKERS");
+	if (s) {
+		char *end;
+		long v = strtol(s, &end, 10);
+		if (*s && !*end && v >= 1 && v <= 1024) return v;
+		static const char msg[] = "weft: ignoring WEFT_WORKERS: not a number from 1 to 1024\n";
+		__syscall(SYS_write, 2, msg, sizeof msg - 1);
+	}
+	long r = __syscall(SYS_sched_getaffinity, 0, sizeof set, set);
+	for (long i = 0; i < r / (long)sizeof(long); i++)
+		n += __builtin_popcountl(set[i]);
+	return n > 0 ? n : 1;
+}
+
+static unsigned long hwcap2(void)
+{
+	for (size_t *a = libc.auxv; a && a[0]; a += 2)
+		if (a[0] == 26) return a[1];	/* AT_HWCAP2 */
+	return 0;
+}
+
+/* A worker's TCB and g0 stack in one mapping: stack below, TLS at top. */
+static int worker_init(struct worker *w, int idx)
+{
+	size_t tls = (libc.tls_size + 4095) & -4096;
+	unsigned char *map = __mmap(0, WORKER_STACK + tls, PROT_READ|PROT_WRITE,
+		MAP_PRIVATE|MAP_ANON, -1, 0);
+	if (map == MAP_FAILED) return -ENOMEM;
+	struct pthread *td = __copy_tls(map + WORKER_STACK + tls - libc.tls_size);
+	struct pthread *self = __pthread_self();
+	td->self = td;
+	td->tsd = (void **)__pthread_tsd_main;
+	td->locale = &libc.global_locale;
+	td->robust_list.head = &td->robust_list.head;
+	td->canary = self->canary;
+	td->sysinfo = self->sysinfo;
+	td->detach_state = DT_JOINABLE;
+	td->next = td->prev = td;
+	td->pal = &w->g0;
+	if (reserve() || (td->tid = id_alloc()) < 0) return -EAGAIN;
+	w->idx = idx;
+	w->rng = idx * 2654435761u + 1;
+	w->g0_tp = TP_ADJ(td);
+	w->g0.tcb = td;
+	w->g0.tp = w->g0_tp;
+	w->g0.worker = w;
+	w->g0.heap_idx = -1;
+	w->g0.sp = map + WORKER_STACK;	/* top of the g0 stack, for now */
+	return 0;
+}
+
+int __sched_start(void)
+{
+	struct pthread *self = __pthread_self();
+	int n = nworkers();
+
+	if (S.started) return 0;
+	S.nextid = 1;
+	if (reserve()) return -EAGAIN;
+	S.nextid = self->tid + 1 > 1 ? self->tid + 1 : 2;
+	S.w = calloc(n, sizeof *S.w);
+	if (!S.w) return -EAGAIN;
+	S.n = n;
+	__sched_cpu_init(hwcap2());
+	for (int i = 0; i < n; i++)
+		if (worker_init(&S.w[i], i)) return -EAGAIN;
+
+	/* The caller becomes the main task, running on worker 0. */
+	struct worker *w0 = &S.w[0];
+	main_task.tcb = self;
+	main_task.tp = TP_ADJ(self);
+	main_task.id = self->tid;
+	main_task.heap_idx = -1;
+	main_task.state = T_RUNNING;
+	main_task.worker = w0;
+	w0->cur = &main_task;
+	w0->ktid = __syscall(SYS_gettid);
+	w0->g0.sp = __sched_make(w0->g0.sp, g0_entry);
+	self->pal = &main_task;
+	a_store(&S.started, 1);
+
+	for (int i = 1; i < n; i++) {
+		struct worker *w = &S.w[i];
+		unsigned flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND
+			| CLONE_THREAD | CLONE_SYSVSEM | CLONE_SETTLS
+			| CLONE_PARENT_SETTID | CLONE_DETACHED;
+		if (__clone(worker_main, w->g0.sp, flags, w, &w->ktid, w->g0_tp, 0) < 0)
+			die("weft: cannot start a worker thread\n");
+	}
+	return 0;
+}

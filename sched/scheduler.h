@@ -1,0 +1,86 @@
+/*
+ * scheduler.h - the M:N scheduler's entities and its interface to the epoll
+ * backend (pal/epoll/).  The design essay is at the top of sched.c.
+ */
+#ifndef WEFT_SCHEDULER_H
+#define WEFT_SCHEDULER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "lot.h"
+#include "runq.h"
+#include "stack.h"
+
+#ifndef hidden
+#define hidden __attribute__((__visibility__("hidden")))
+#endif
+
+struct __pthread;
+struct worker;
+
+/* Task states; transitions go through set_state() in sched.c. */
+enum {
+	T_RUNNABLE = 1,	/* in a run queue; owned by the queue */
+	T_RUNNING,	/* on t->worker; owned by that worker */
+	T_PARKED,	/* waiter queued; owned by whoever removes the waiter */
+	T_DEAD,		/* exited; owned by the worker that switched away */
+};
+
+struct task {
+	void *sp;			/* saved context; valid unless RUNNING */
+	void *tp;			/* thread pointer: TP_ADJ(tcb); constant */
+	struct __pthread *tcb;		/* musl's TCB; constant */
+	struct worker *worker;		/* set by the worker that runs it */
+	int state;			/* see above */
+	int id;				/* virtual thread id, < 2^30; constant */
+	struct task *next;		/* global run queue link; its lock */
+	struct __sched_waiter w;	/* lot waiter while parked */
+	uint64_t deadline;		/* ns, CLOCK_MONOTONIC; timer lock */
+	int heap_idx;			/* index in the timer heap, -1: none */
+	volatile int timer_busy;	/* the expiry path is using w */
+	uint64_t sigpending;		/* signals to raise when it runs */
+	void *exit_map;			/* unmap after the task's last switch */
+	size_t exit_map_size;
+	int (*start)(void *);		/* entry, run by the first switch */
+	void *arg;
+};
+
+/* Start the scheduler if it is not running: the caller (the only thread)
+ * becomes the main task on worker 0.  0 or -errno. */
+hidden int __sched_start(void);
+
+/* The calling thread's task, or 0 before the scheduler started. */
+hidden struct task *__sched_self(void);
+
+/* Make a task for td running start(arg) on stack (top) and queue it.
+ * Returns its id, or -EAGAIN. */
+hidden int __sched_spawn(struct __pthread *td, int (*start)(void *),
+	void *arg, void *stack);
+
+/* Park the calling task, whose waiter is queued in b (locked); b is
+ * unlocked after the task's context is saved.  Returns when unparked. */
+hidden void __sched_park(struct __sched_bucket *b);
+
+/* Make a parked task runnable (the lot's unpark callback). */
+hidden void __sched_unpark(void *task);
+
+/* Arm / disarm the caller's deadline (ns, CLOCK_MONOTONIC) for its wait:
+ * on expiry its waiter is removed with -ETIMEDOUT.  Arm with the bucket
+ * locked and the waiter queued; disarm after the wait, always. */
+hidden void __sched_timer_arm(struct task *t, uint64_t deadline);
+hidden void __sched_timer_disarm(struct task *t);
+
+/* Yield the caller's worker to other runnable tasks. */
+hidden void __sched_yield(void);
+
+/* End the calling task; unmap [map, map+size) after leaving its stack. */
+hidden _Noreturn void __sched_exit(void *map, size_t size);
+
+/* Raise sig in task t: now if t is the caller, else when t next runs,
+ * waking it if it is parked (its wait returns -EINTR). */
+hidden int __sched_kill(struct task *t, int sig);
+
+/* Monotonic clock, ns. */
+hidden uint64_t __sched_now(void);
+
+#endif
