@@ -83,8 +83,9 @@ hidden int __pal_futex_requeue(volatile void *from, int nwake, int nmove,
  * Priority-inheritance lock on the PI futex word at addr (FUTEX_LOCK_PI:
  * the word holds the owner's thread id, bit 31 marks waiters).  `at` is a
  * deadline on CLOCK_REALTIME.  Returns 0 (locked), -ETIMEDOUT, -EDEADLK
- * (caller owns it), -EINTR, -ENOSYS or -EINVAL (PI unsupported), or the
- * other errors of FUTEX_LOCK_PI.
+ * (caller owns it), -EINTR, -ENOSYS or -EINVAL (the kernel lacks PI),
+ * -ENOTSUP (the backend does not offer PI: pthread_mutexattr_setprotocol
+ * then fails with ENOTSUP), or the other errors of FUTEX_LOCK_PI.
  */
 hidden int __pal_futex_lock_pi(volatile void *addr, int priv,
 	const struct timespec *at);
@@ -180,6 +181,15 @@ hidden int __pal_fork_child(struct __pthread *self);
  * runnable).  Returns 0 or -errno.
  */
 hidden int __pal_yield(void);
+
+/*
+ * The calling thread's signal mask, with rt_sigprocmask(2) semantics on
+ * the kernel's sigset (_NSIG/8 bytes): how is SIG_BLOCK, SIG_UNBLOCK or
+ * SIG_SETMASK; set may be NULL (query); the previous mask goes to *old if
+ * old is not NULL.  The mask belongs to the thread (task) and follows it
+ * across workers.  Returns 0, -EINVAL or -EFAULT.
+ */
+hidden int __pal_sigmask(int how, const void *set, void *old);
 
 /* ---- Thread pointer and TLS --------------------------------------------- */
 

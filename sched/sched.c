@@ -75,6 +75,7 @@ struct worker {
 	struct task *requeue;		/* to queue after the switch; g0 */
 	struct task *dead;		/* to bury after the switch; g0 */
 	volatile int sleeping;		/* 1: asleep on it; CAS to wake */
+	uint64_t mask;			/* the kernel's mask for this thread */
 	int ktid;			/* kernel thread id; constant */
 	int idx;			/* index in S.w; constant */
 	uint32_t rng;			/* steal victim choice; this worker */
@@ -353,6 +354,15 @@ static uint64_t run_timers(void)
 
 /* ---- The worker loop (g0) ----------------------------------------------- */
 
+/* The kernel's signal mask for w's thread; w's own thread only. */
+static void set_mask(struct worker *w, uint64_t m)
+{
+	if (w->mask == m) return;
+	w->mask = m;
+	__syscall(SYS_rt_sigprocmask, SIG_SETMASK, &m, 0, _NSIG/8);
+}
+
+
 static void bury(struct task *t)
 {
 	void *map = t->exit_map;
@@ -445,6 +455,7 @@ static _Noreturn void worker_loop(struct worker *w)
 		set_state(t, T_RUNNABLE, T_RUNNING);
 		t->worker = w;
 		w->cur = t;
+		set_mask(w, t->sigmask);
 		__sched_switch(&w->g0.sp, t->sp, t->tp, t);
 		w->cur = 0;
 	}
@@ -466,9 +477,17 @@ static int worker_main(void *arg)
 
 /* ---- Task side: park, yield, exit, signals ------------------------------ */
 
-static void deliver_signals(struct task *t)
+void __sched_mask_changed(struct task *t)
 {
-	uint64_t p = __atomic_exchange_n(&t->sigpending, 0, __ATOMIC_ACQUIRE);
+	set_mask(t->worker, t->sigmask);
+	if (__atomic_load_n(&t->sigpending, __ATOMIC_RELAXED) & ~t->sigmask)
+		__sched_deliver(t);
+}
+
+void __sched_deliver(struct task *t)
+{
+	uint64_t p = __atomic_fetch_and(&t->sigpending, t->sigmask, __ATOMIC_ACQUIRE)
+		& ~t->sigmask;
 	while (p) {
 		int sig = __builtin_ctzll(p) + 1;
 		p &= p - 1;
@@ -482,7 +501,8 @@ static void to_g0(struct task *t)
 	struct worker *w = t->worker;
 	__sched_switch(&t->sp, w->g0.sp, w->g0_tp, t);
 	/* resumed, maybe on another worker */
-	if (__atomic_load_n(&t->sigpending, __ATOMIC_RELAXED)) deliver_signals(t);
+	if (__atomic_load_n(&t->sigpending, __ATOMIC_RELAXED) & ~t->sigmask)
+		__sched_deliver(t);
 }
 
 void __sched_park(struct __sched_bucket *b)
@@ -522,7 +542,8 @@ _Noreturn void __sched_exit(void *map, size_t size)
 
 int __sched_kill(struct task *t, int sig)
 {
-	if (sig <= 0 || sig >= _NSIG) return -EINVAL;
+	if (sig < 0 || sig >= _NSIG) return -EINVAL;
+	if (!sig) return 0;	/* existence check: t has not exited */
 	if (t == __sched_self())
 		return __syscall(SYS_tkill, t->worker->ktid, sig);
 	__atomic_fetch_or(&t->sigpending, 1ULL << (sig - 1), __ATOMIC_RELEASE);
@@ -536,7 +557,7 @@ int __sched_kill(struct task *t, int sig)
 static void task_entry(void *arg)
 {
 	struct task *t = arg;
-	if (t->sigpending) deliver_signals(t);
+	if (t->sigpending & ~t->sigmask) __sched_deliver(t);
 	t->start(t->arg);
 	die("weft: scheduler: a task's start function returned\n");
 }
@@ -554,6 +575,9 @@ int __sched_spawn(struct __pthread *td, int (*start)(void *), void *arg,
 	t->heap_idx = -1;
 	t->start = start;
 	t->arg = arg;
+	/* POSIX: a new thread starts with its creator's mask. */
+	struct task *self = __sched_self();
+	t->sigmask = self ? self->sigmask : 0;
 	t->sp = __sched_make(t, task_entry);
 	t->state = T_RUNNABLE;
 	td->pal = t;
@@ -643,6 +667,8 @@ int __sched_start(void)
 	main_task.worker = w0;
 	w0->cur = &main_task;
 	w0->ktid = __syscall(SYS_gettid);
+	__syscall(SYS_rt_sigprocmask, SIG_BLOCK, 0, &main_task.sigmask, _NSIG/8);
+	w0->mask = main_task.sigmask;
 	w0->g0.sp = __sched_make(w0->g0.sp, g0_entry);
 	self->pal = &main_task;
 	a_store(&S.started, 1);

@@ -39,6 +39,7 @@ struct task {
 	int heap_idx;			/* index in the timer heap, -1: none */
 	volatile int timer_busy;	/* the expiry path is using w */
 	uint64_t sigpending;		/* signals to raise when it runs */
+	uint64_t sigmask;		/* its signal mask (kernel sigset) */
 	void *exit_map;			/* unmap after the task's last switch */
 	size_t exit_map_size;
 	int (*start)(void *);		/* entry, run by the first switch */
@@ -79,6 +80,14 @@ hidden _Noreturn void __sched_exit(void *map, size_t size);
 /* Raise sig in task t: now if t is the caller, else when t next runs,
  * waking it if it is parked (its wait returns -EINTR). */
 hidden int __sched_kill(struct task *t, int sig);
+
+/* Raise, on the calling task t, the signals sent to it meanwhile that
+ * its mask lets through (the others stay pending on the task). */
+hidden void __sched_deliver(struct task *t);
+
+/* The calling task's signal mask changed to t->sigmask: apply it to the
+ * worker, then raise what it unblocked. */
+hidden void __sched_mask_changed(struct task *t);
 
 /* Monotonic clock, ns. */
 hidden uint64_t __sched_now(void);

@@ -71,11 +71,20 @@ int __pal_futex_wait(volatile void *addr, int val, int priv,
 		__sched_lot_unlock(b);
 		return -EAGAIN;
 	}
+	/* A signal sent before the bucket was locked is taken now: the
+	 * sender's wakeup (lot remove) would find nothing queued. */
+	if (__atomic_load_n(&t->sigpending, __ATOMIC_ACQUIRE)) {
+		__sched_lot_unlock(b);
+		__sched_deliver(t);
+		r = -EINTR;
+		goto out;
+	}
 	__sched_lot_enqueue(b, &t->w, addr, t);
 	if (deadline) __sched_timer_arm(t, deadline);
 	__sched_park(b);
 	if (deadline) __sched_timer_disarm(t);
 	r = t->w.result;
+out:
 	if (r == -EINTR && (flags & PAL_WAIT_CANCEL) && cancel_due(self))
 		return __cancel();
 	return r;

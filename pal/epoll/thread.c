@@ -1,6 +1,8 @@
 /* M:N backend: pthreads are tasks (sched/sched.c). */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <signal.h>
+#include <string.h>
 #include <sys/mman.h>
 #include "pthread_impl.h"
 #include "syscall.h"
@@ -64,5 +66,31 @@ int __pal_yield(void)
 {
 	if (!__sched_self()) return __syscall(SYS_sched_yield);
 	__sched_yield();
+	return 0;
+}
+
+int __pal_sigmask(int how, const void *set, void *old)
+{
+	struct task *t = __sched_self();
+	uint64_t cur, s, m;
+
+	if (!t || !t->id)
+		return __syscall(SYS_rt_sigprocmask, how, set, old, _NSIG/8);
+	cur = m = t->sigmask;
+	if (set) {
+		memcpy(&s, set, sizeof s);
+		switch (how) {
+		case SIG_BLOCK: m = cur | s; break;
+		case SIG_UNBLOCK: m = cur & ~s; break;
+		case SIG_SETMASK: m = s; break;
+		default: return -EINVAL;
+		}
+	}
+	if (old) memcpy(old, &cur, sizeof cur);
+	m &= ~(1ULL << (SIGKILL - 1) | 1ULL << (SIGSTOP - 1));
+	if (m != cur) {
+		t->sigmask = m;
+		__sched_mask_changed(t);
+	}
 	return 0;
 }

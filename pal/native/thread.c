@@ -69,3 +69,8 @@ int __pal_yield(void)
 {
 	return __syscall(SYS_sched_yield);
 }
+
+int __pal_sigmask(int how, const void *set, void *old)
+{
+	return __syscall(SYS_rt_sigprocmask, how, set, old, _NSIG/8);
+}

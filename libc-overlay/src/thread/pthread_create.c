@@ -199,7 +199,7 @@ static int start(void *p)
 			__pal_thread_exit(0, 0);
 		}
 	}
-	__syscall(SYS_rt_sigprocmask, SIG_SETMASK, &args->sig_mask, 0, _NSIG/8);
+	__pal_sigmask(SIG_SETMASK, &args->sig_mask, 0);
 	__pthread_exit(args->start_func(args->start_arg));
 	return 0;
 }
@@ -248,7 +248,7 @@ int __pthread_create(pthread_t *restrict res, const pthread_attr_t *restrict att
 		init_file_lock(__stdin_used);
 		init_file_lock(__stdout_used);
 		init_file_lock(__stderr_used);
-		__syscall(SYS_rt_sigprocmask, SIG_UNBLOCK, SIGPT_SET, 0, _NSIG/8);
+		__pal_sigmask(SIG_UNBLOCK, SIGPT_SET, 0);
 		self->tsd = (void **)__pthread_tsd_main;
 		__membarrier_init();
 		libc.threaded = 1;
