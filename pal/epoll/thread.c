@@ -30,30 +30,22 @@ int __pal_thread_kill(struct pthread *td, int sig)
 	return __sched_kill(t, sig);
 }
 
+/* Guards by MADV_GUARD_INSTALL where the kernel has it (no extra VMA per
+ * thread, so 100,000s of threads fit under vm.max_map_count), else
+ * mprotect: sched/stack.c. */
 int __pal_thread_map(void **out, size_t size, size_t guard)
 {
-	int e = errno, r = 0;
-	unsigned char *map;
-
-	map = __mmap(0, size, guard ? PROT_NONE : PROT_READ|PROT_WRITE,
-		MAP_PRIVATE|MAP_ANON|MAP_NORESERVE, -1, 0);
-	if (map == MAP_FAILED) {
-		r = -errno;
-	} else if (guard && __mprotect(map+guard, size-guard, PROT_READ|PROT_WRITE)) {
-		r = -errno;
-		__munmap(map, size);
-	}
-	errno = e;
-	if (r) return r;
-	*out = map;
+	struct __sched_stack st;
+	int r = __sched_stack_alloc(&st, size - guard, guard);
+	if (r) return r == -EINVAL ? -ENOMEM : r;
+	*out = st.map;
 	return 0;
 }
 
 void __pal_thread_unmap(void *map, size_t size)
 {
-	int e = errno;
-	__munmap(map, size);
-	errno = e;
+	struct __sched_stack st = { .map = map, .map_size = size };
+	__sched_stack_free(&st);
 }
 
 int __pal_fork_child(struct pthread *self)
