@@ -64,7 +64,7 @@ ALL_OBJS = $(addprefix obj/,$(filter-out $(REPLACED_OBJS),$(sort $(BASE_OBJS) $(
 # The backend: pal/$(PAL)/ (and whatever its pal.mak adds, e.g. sched/).
 PAL_DIRS = pal/$(PAL)
 -include $(srcdir)/pal/$(PAL)/pal.mak
-PAL_SRCS = $(sort $(wildcard $(foreach d,$(PAL_DIRS),$(srcdir)/$(d)/*.[csS])))
+PAL_SRCS = $(sort $(wildcard $(foreach d,$(PAL_DIRS),$(srcdir)/$(d)/*.[csS])) $(PAL_EXTRA_SRCS))
 PAL_OBJS = $(patsubst $(srcdir)/%,obj/%.o,$(basename $(PAL_SRCS)))
 
 LIBC_OBJS = $(filter obj/src/%,$(ALL_OBJS)) $(PAL_OBJS)

@@ -7,6 +7,7 @@
 #include "futex.h"
 #include "syscall.h"
 #include "pal.h"
+#include "reltime.h"
 #include "scheduler.h"
 
 const char __pal_name[] = "epoll";
@@ -34,24 +35,11 @@ int __pal_futex_wait(volatile void *addr, int val, int priv,
 {
 	struct task *t = __sched_self();
 	struct pthread *self = __pthread_self();
-	struct timespec now, rel;
+	struct timespec rel;
 	uint64_t deadline = 0;
 	int r;
 
-	if (at) {
-		if (at->tv_nsec >= 1000000000UL) return -EINVAL;
-		int e = errno;
-		if (__clock_gettime(clk, &now)) {
-			errno = e;
-			return -EINVAL;
-		}
-		rel.tv_sec = at->tv_sec - now.tv_sec;
-		if ((rel.tv_nsec = at->tv_nsec - now.tv_nsec) < 0) {
-			rel.tv_sec--;
-			rel.tv_nsec += 1000000000;
-		}
-		if (rel.tv_sec < 0) return -ETIMEDOUT;
-	}
+	if (at && (r = __pal_reltime(clk, at, &rel))) return r;
 	if ((flags & PAL_WAIT_CANCEL) && cancel_due(self)) return __cancel();
 	if (!t || !t->id) {
 		/* Before the scheduler, or in g0: the kernel's futex. */

@@ -7,6 +7,7 @@
 #include "futex.h"
 #include "syscall.h"
 #include "pal.h"
+#include "reltime.h"
 
 const char __pal_name[] = "native";
 
@@ -29,19 +30,8 @@ int __pal_futex_wait(volatile void *addr, int val, int priv,
 	struct timespec to, *top = 0;
 
 	if (at) {
-		if (at->tv_nsec >= 1000000000UL) return -EINVAL;
-		/* __clock_gettime sets errno on a bad clock; the PAL must not. */
-		int e = errno;
-		if (__clock_gettime(clk, &to)) {
-			errno = e;
-			return -EINVAL;
-		}
-		to.tv_sec = at->tv_sec - to.tv_sec;
-		if ((to.tv_nsec = at->tv_nsec - to.tv_nsec) < 0) {
-			to.tv_sec--;
-			to.tv_nsec += 1000000000;
-		}
-		if (to.tv_sec < 0) return -ETIMEDOUT;
+		int r = __pal_reltime(clk, at, &to);
+		if (r) return r;
 		top = &to;
 	}
 	return futex4(addr, FUTEX_WAIT | (priv ? FUTEX_PRIVATE : 0), val, top,
