@@ -149,57 +149,23 @@ static struct worker *self_worker(void)
 
 /* ---- Ids ---------------------------------------------------------------- */
 
-/* Reserve room for one more id and one more timer before taking any
- * spinlock: the arrays grow with malloc, which may park the caller. */
-static int reserve(void)
+/* The id and timer arrays grow with malloc, which may park the caller, so
+ * never under a spinlock: allocate, then swap in under the lock if still
+ * needed.  They only grow, so a racy read of a capacity can only be low. */
+static int grow(int *lock, void **arr, int *cap, int used, int want, size_t elt)
 {
-	int need, *ids = 0;
-	struct task **heap = 0;
-
-	spin_lock(&S.idlock);
-	need = S.nextid + 1 > S.idcap ? 2 * S.idcap + 64 : 0;
-	spin_unlock(&S.idlock);
-	if (need && !(ids = malloc(need * sizeof *ids))) return -EAGAIN;
-	spin_lock(&S.tlock);
-	int hneed = S.heapcap < S.ntasks + 2 ? 2 * S.heapcap + 64 : 0;
-	spin_unlock(&S.tlock);
-	if (hneed && !(heap = malloc(hneed * sizeof *heap))) {
-		free(ids);
-		return -EAGAIN;
+	int n = 2 * want + 64;
+	void *p = malloc(n * elt), *old;
+	if (!p) return -EAGAIN;
+	spin_lock(lock);
+	old = *arr;
+	if (*cap < want) {
+		memcpy(p, *arr, used * elt);
+		*arr = p, *cap = n, p = old;
 	}
-	if (ids) {
-		spin_lock(&S.idlock);
-		int *old = S.freeids;
-		if (need > S.idcap) {
-			memcpy(ids, S.freeids, S.nfree * sizeof *ids);
-			S.freeids = ids, S.idcap = need, ids = old;
-		}
-		spin_unlock(&S.idlock);
-		free(ids);
-	}
-	if (heap) {
-		spin_lock(&S.tlock);
-		struct task **old = S.heap;
-		if (hneed > S.heapcap) {
-			memcpy(heap, S.heap, S.nheap * sizeof *heap);
-			S.heap = heap, S.heapcap = hneed, heap = old;
-		}
-		spin_unlock(&S.tlock);
-		free(heap);
-	}
+	spin_unlock(lock);
+	free(p);
 	return 0;
-}
-
-static int id_alloc(void)
-{
-	int id;
-	spin_lock(&S.idlock);
-	if (S.nfree) id = S.freeids[--S.nfree];
-	else if (S.nextid < (1 << 30)) id = S.nextid++;
-	else id = -EAGAIN;
-	if (id > 0) S.ntasks++;
-	spin_unlock(&S.idlock);
-	return id;
 }
 
 static void id_free(int id)
@@ -209,6 +175,33 @@ static void id_free(int id)
 	S.ntasks--;
 	spin_unlock(&S.idlock);
 }
+
+/* A free virtual id, with room in the timer heap for every live task. */
+static int id_alloc(void)
+{
+	int id, n;
+	for (;;) {
+		spin_lock(&S.idlock);
+		id = S.nfree ? S.freeids[--S.nfree] :
+			S.nextid < S.idcap ? S.nextid++ : 0;
+		if (id) n = ++S.ntasks;
+		spin_unlock(&S.idlock);
+		if (id) break;
+		/* The free list must hold every id ever issued. */
+		if (S.nextid >= (1 << 30) || grow(&S.idlock, (void **)&S.freeids,
+		    &S.idcap, S.nfree, S.nextid + 1, sizeof *S.freeids))
+			return -EAGAIN;
+	}
+	/* n ids are live; the main task, which has none of its own, may
+	 * also wait with a deadline. */
+	if (__atomic_load_n(&S.heapcap, __ATOMIC_RELAXED) < n + 1 &&
+	    grow(&S.tlock, (void **)&S.heap, &S.heapcap, S.nheap, n + 1, sizeof *S.heap)) {
+		id_free(id);
+		return -EAGAIN;
+	}
+	return id;
+}
+
 
 /* ---- Run queues and idle workers ---------------------------------------- */
 
@@ -248,8 +241,10 @@ static void wake_one(void)
 	}
 }
 
-/* Queue a runnable task: on the caller's worker if it has one. */
-static void push(struct task *t)
+/* Queue a runnable task: on the caller's worker if it has one.  wake: a
+ * sleeping worker should come for it; not when the caller's worker is
+ * about to schedule anyway (a yield's requeue from g0). */
+static void push(struct task *t, int wake)
 {
 	struct worker *w = self_worker();
 	if (!w || __sched_runq_put(&w->rq, t)) {
@@ -258,7 +253,7 @@ static void push(struct task *t)
 		if (!n) global_put(t);
 		for (unsigned i = 0; i < n; i++) global_put(half[i]);
 	}
-	wake_one();
+	if (wake) wake_one();
 }
 
 /* ---- Timers: a binary min-heap of tasks by deadline, under S.tlock ------ */
@@ -385,7 +380,7 @@ static void after_switch(struct worker *w)
 	if (w->requeue) {
 		struct task *t = w->requeue;
 		w->requeue = 0;
-		push(t);
+		push(t, 0);
 	}
 	if (w->dead) {
 		struct task *t = w->dead;
@@ -517,7 +512,7 @@ void __sched_unpark(void *p)
 {
 	struct task *t = p;
 	set_state(t, T_PARKED, T_RUNNABLE);
-	push(t);
+	push(t, 1);
 }
 
 void __sched_yield(void)
@@ -565,8 +560,8 @@ static void task_entry(void *arg)
 int __sched_spawn(struct __pthread *td, int (*start)(void *), void *arg,
 	void *stack)
 {
-	int id;
-	if (reserve() || (id = id_alloc()) < 0) return -EAGAIN;
+	int id = id_alloc();
+	if (id < 0) return id;
 	struct task *t = (void *)(((uintptr_t)stack - sizeof *t) & -64);
 	memset(t, 0, sizeof *t);
 	t->tcb = td;
@@ -582,7 +577,7 @@ int __sched_spawn(struct __pthread *td, int (*start)(void *), void *arg,
 	t->state = T_RUNNABLE;
 	td->pal = t;
 	td->tid = id;
-	push(t);
+	push(t, 1);
 	return id;
 }
 
@@ -629,7 +624,7 @@ static int worker_init(struct worker *w, int idx)
 	td->detach_state = DT_JOINABLE;
 	td->next = td->prev = td;
 	td->pal = &w->g0;
-	if (reserve() || (td->tid = id_alloc()) < 0) return -EAGAIN;
+	if ((td->tid = id_alloc()) < 0) return -EAGAIN;
 	w->idx = idx;
 	w->rng = idx * 2654435761u + 1;
 	w->g0_tp = TP_ADJ(td);
@@ -647,8 +642,6 @@ int __sched_start(void)
 	int n = nworkers();
 
 	if (S.started) return 0;
-	S.nextid = 1;
-	if (reserve()) return -EAGAIN;
 	S.nextid = self->tid + 1 > 1 ? self->tid + 1 : 2;
 	S.w = calloc(n, sizeof *S.w);
 	if (!S.w) return -EAGAIN;
