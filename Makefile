@@ -239,6 +239,20 @@ $(STOCK)/inst/lib/libc.a: obj/tree.mk
 	$(MAKE) -C $(STOCK)/src install >> $(STOCK)/build.log 2>&1
 stock-musl: $(STOCK)/inst/lib/libc.a
 
+# A sibling build of weft with backend P (native, epoll) under
+# obj/pal/P/, configured from the same verified musl source and compiler:
+# `make check` tests the other backend there, and bench/ builds against
+# both.  Its toolchain is obj/pal/P/bin/weft-gcc.
+PALS = $(notdir $(patsubst %/,%,$(dir $(wildcard $(srcdir)/pal/*/))))
+obj/pal/%/config.mak: config.mak
+	@mkdir -p $(@D)
+	cd $(@D) && sh $(srcdir)/configure --pal=$* --musl-src="$(MUSL_SOURCE)" \
+		--prefix="$(prefix)" CC="$(CC)" > configure.log 2>&1 || \
+		{ cat configure.log >&2; exit 1; }
+.PRECIOUS: obj/pal/%/config.mak
+pal-build-%: obj/pal/%/config.mak
+	@$(MAKE) --no-print-directory -C obj/pal/$* all
+
 # libc.a and libc.so must export exactly stock musl's public symbols.
 check-symbols: lib/libc.a lib/libc.so $(STOCK)/inst/lib/libc.a
 	sh $(srcdir)/tests/symbols/compare.sh lib/libc.a $(STOCK)/inst/lib/libc.a

@@ -25,7 +25,7 @@ TEST_TIMEOUT = 60
 
 TO = tests-out
 TEST_CC = bin/weft-gcc
-TEST_CFLAGS = -std=gnu11 -O2 -g -Wall -Wextra -Wno-unused-parameter \
+TEST_CFLAGS = -std=gnu11 -O2 -g -Wall -Wextra -Wno-unused-parameter -DWEFT_PAL='"$(PAL)"' \
 	-I$(srcdir)/tests -I$(CMOCKA_SRC)/include -pthread
 # Everything a test build needs from `all` (headers and crt files too,
 # by the order-only `all`).
@@ -93,7 +93,7 @@ $(CMOCKA_DIR)/cmocka.lo: $(CMOCKA_SRC)/src/cmocka.c \
 $(TO)/unit/%-static: $(srcdir)/tests/unit/%.c $(srcdir)/pal/pal.h \
 		$(srcdir)/tests/unit/palutil.h $(TEST_HDRS) $(CMOCKA_DIR)/cmocka.o $(TEST_STATIC_DEPS) | all
 	@mkdir -p $(@D)
-	$(TEST_CC) $(TEST_CFLAGS) -I$(srcdir)/pal -DWEFT_PAL='"$(PAL)"' \
+	$(TEST_CC) $(TEST_CFLAGS) -I$(srcdir)/pal \
 		-static -o $@ $< $(CMOCKA_DIR)/cmocka.o
 
 $(TO)/integration/%-static: $(srcdir)/tests/integration/%.c $(TEST_HDRS) \
