@@ -229,7 +229,7 @@ install: all obj/install/weft-gcc.specs obj/install/weft-gcc
 # Stock musl built from the same verified source, for comparisons (public
 # symbols here; benchmarks later).  It is musl's own build, not weft's.
 STOCK = obj/stock-musl
-$(STOCK)/inst/lib/libc.a: obj/tree.mk
+$(STOCK)/inst/lib/libc.a: | obj/tree.mk
 	rm -rf $(STOCK) && mkdir -p $(STOCK)/src
 	if [ -n "$(MUSL_TREE)" ]; then cp -pR "$(MUSL_TREE)/." $(STOCK)/src/; \
 	else tar -xzf "$(MUSL_TARBALL)" -C $(STOCK)/src --strip-components=1; fi
@@ -258,9 +258,23 @@ check-symbols: lib/libc.a lib/libc.so $(STOCK)/inst/lib/libc.a
 	sh $(srcdir)/tests/symbols/compare.sh lib/libc.a $(STOCK)/inst/lib/libc.a
 	sh $(srcdir)/tests/symbols/compare.sh lib/libc.so $(STOCK)/inst/lib/libc.so
 
+# make check: public symbols and the suite under this build's backend,
+# then the same under every other backend, in its sibling build (obj/pal/P,
+# reusing this build's cmocka download and stock musl).  CHECK_OTHERS=no
+# tests this backend only.
+CHECK_OTHERS = yes
+check: check-symbols check-suite
+ifeq ($(CHECK_OTHERS),yes)
+check: $(patsubst %,check-pal-%,$(filter-out $(PAL),$(PALS)))
+endif
+check-pal-%: obj/pal/%/config.mak check-symbols check-suite
+	@echo "== make check under --pal=$* (sibling build obj/pal/$*)"
+	@$(MAKE) --no-print-directory -C obj/pal/$* check CHECK_OTHERS=no \
+		TEST_TIMEOUT=$(TEST_TIMEOUT) STOCK=$(B)/$(STOCK) \
+		CMOCKA_TARBALL=$(B)/$(CMOCKA_ORIG)
+
 # musl's libc-test (fetched by you; see docs/libc-test.md):
 #   make libc-test LIBC_TEST=/path/to/libc-test
-check: check-symbols
 
 libc-test: all
 	@[ -n "$(LIBC_TEST)" ] || { echo "usage: make libc-test LIBC_TEST=/path/to/libc-test (see docs/libc-test.md)" >&2; exit 2; }
@@ -281,4 +295,5 @@ clean:
 distclean: clean
 	rm -rf config.mak dl
 
-.PHONY: all demo install clean distclean check check-symbols stock-musl libc-test
+.PHONY: all demo install clean distclean check check-symbols stock-musl libc-test \
+	check-suite

@@ -33,6 +33,7 @@
 #define WEFT_PAL_H
 
 #include <stddef.h>
+#include <signal.h>
 #include <time.h>
 
 #ifndef hidden
@@ -190,6 +191,43 @@ hidden int __pal_yield(void);
  * across workers.  Returns 0, -EINVAL or -EFAULT.
  */
 hidden int __pal_sigmask(int how, const void *set, void *old);
+
+/*
+ * The signals pending for the calling thread, with rt_sigpending(2)
+ * semantics (_NSIG/8 bytes at set): those sent to the process and those
+ * sent to the thread (task).  Returns 0 or -EFAULT.
+ */
+hidden int __pal_sigpending(void *set);
+
+/*
+ * Wait for a signal in set, as rt_sigtimedwait(2): timeout is relative
+ * (NULL: none; zero: poll).  Takes a pending signal of set sent to the
+ * thread (task) or the process, fills *si if si is not NULL, and returns
+ * its number; or -EAGAIN (timed out), -EINTR (a handler ran), -EINVAL.
+ * A cancellation point, as musl's __syscall_cp.
+ */
+hidden int __pal_sigtimedwait(const void *set, siginfo_t *si,
+	const struct timespec *timeout);
+
+/*
+ * musl's __synccall, from its overlay, after it has blocked all signals,
+ * taken the thread-list lock and disabled cancellation: run func(ctx) on
+ * every kernel thread of the process (credentials are per kernel thread:
+ * setuid(2) and friends), the caller's included, all held until all ran
+ * it.  Returns 0 if done, or -ENOSYS: the kernel threads are the
+ * pthreads, and musl's own per-thread protocol is to be used.
+ */
+hidden int __pal_synccall(void (*func)(void *), void *ctx);
+
+/*
+ * From musl's SIGCANCEL handler, when the cancelled thread is not at a
+ * cancellation point (asynchronous cancellation is off): make the
+ * request act at the next one.  uc_mask is the mask the handler returns
+ * to (a kernel sigset, SIGCANCEL already added by musl).  Native re-sends
+ * SIGCANCEL to itself, as musl does; a backend whose cancellation points
+ * all check td->cancel may instead leave SIGCANCEL unblocked.
+ */
+hidden void __pal_cancel_deferred(struct __pthread *self, void *uc_mask);
 
 /* ---- Thread pointer and TLS --------------------------------------------- */
 

@@ -1,5 +1,6 @@
 /* lot.c - the parking lot; the protocol is described in lot.h. */
 #include <stddef.h>
+#include <string.h>
 #include "lot.h"
 
 #define LOT_BITS 10
@@ -148,7 +149,7 @@ int __sched_lot_remove(struct __sched_waiter *w, int err)
 	/* w->addr changes only under its bucket's lock (requeue), so lock
 	 * the bucket it names and check it still does. */
 	for (;;) {
-		volatile void *addr = __atomic_load_n(&w->addr, __ATOMIC_RELAXED);
+		volatile void *addr = __atomic_load_n(&w->addr, __ATOMIC_SEQ_CST);
 		struct __sched_bucket *b = bucket(addr);
 		lock(b);
 		if (w->addr != addr) {
@@ -163,4 +164,41 @@ int __sched_lot_remove(struct __sched_waiter *w, int err)
 		unlock(b);
 		return queued;
 	}
+}
+
+struct __sched_waiter *__sched_lot_dequeue(struct __sched_bucket *b,
+	volatile void *addr, int *more)
+{
+	struct __sched_waiter *w, *first = 0;
+	*more = 0;
+	for (w = b->head; w; w = w->next) {
+		if (w->addr != addr) continue;
+		if (first) {
+			*more = 1;
+			break;
+		}
+		first = w;
+	}
+	if (first) {
+		unlink_waiter(b, first);
+		first->result = 0;
+	}
+	return first;
+}
+
+int __sched_lot_has_waiters(struct __sched_bucket *b, volatile void *addr)
+{
+	for (struct __sched_waiter *w = b->head; w; w = w->next)
+		if (w->addr == addr) return 1;
+	return 0;
+}
+
+void __sched_lot_prepare(struct __sched_waiter *w, volatile void *addr)
+{
+	__atomic_store_n(&w->addr, addr, __ATOMIC_SEQ_CST);
+}
+
+void __sched_lot_reset(void)
+{
+	memset(lot, 0, sizeof lot);
 }

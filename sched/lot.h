@@ -62,4 +62,38 @@ hidden int __sched_lot_requeue(volatile void *from, int nwake, int nmove,
  * got there first (it has set the result and unparks it). */
 hidden int __sched_lot_remove(struct __sched_waiter *w, int err);
 
+/* The waiter's side, with the bucket of addr locked, before it checks
+ * whatever would stop it parking (a signal, a cancel request): say that
+ * w waits on addr (a seq_cst store).  A remover publishes its reason
+ * first (a seq_cst RMW) and then reads w->addr, so either the waiter
+ * sees the reason or the remover locks this bucket and finds w queued.
+ * Without it a remover could read a stale addr and lock another bucket. */
+hidden void __sched_lot_prepare(struct __sched_waiter *w, volatile void *addr);
+
+/* In a fork child: empty every queue and lock (the parent's waiters and
+ * lock holders do not exist there). */
+hidden void __sched_lot_reset(void);
+
+/* The waiter's side, with the bucket of addr locked, before it checks
+ * whatever would stop it parking (a signal, a cancel request): say that
+ * w waits on addr (a seq_cst store).  A remover publishes its reason
+ * first (a seq_cst RMW) and then reads w->addr, so either the waiter
+ * sees the reason or the remover locks this bucket and finds w queued.
+ * Without it a remover could read a stale addr and lock another bucket. */
+hidden void __sched_lot_prepare(struct __sched_waiter *w, volatile void *addr);
+
+/* In a fork child: empty every queue and lock (the parent's waiters and
+ * lock holders do not exist there). */
+hidden void __sched_lot_reset(void);
+
+/* Bucket of addr locked by the caller: remove the oldest waiter on addr
+ * with result 0 and return it (0: none); *more says whether others
+ * remain.  The caller unparks it, after unlocking.  For handoffs (a PI
+ * unlock names the new owner in the word first). */
+hidden struct __sched_waiter *__sched_lot_dequeue(struct __sched_bucket *b,
+	volatile void *addr, int *more);
+
+/* Bucket of addr locked by the caller: is anyone waiting on addr? */
+hidden int __sched_lot_has_waiters(struct __sched_bucket *b, volatile void *addr);
+
 #endif

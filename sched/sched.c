@@ -98,6 +98,10 @@ static struct {
 } S;
 
 static struct task main_task;
+static void install_sigsync(void);
+
+/* musl's internal signals (SIGTIMER, SIGCANCEL, SIGSYNCCALL: 32-34). */
+#define INTERNAL_SIGS (7ULL << 31)
 
 #define WORKER_STACK 65536
 
@@ -386,6 +390,9 @@ static void after_switch(struct worker *w)
 		struct task *t = w->dead;
 		w->dead = 0;
 		bury(t);
+		/* musl's cancel handler may have left SIGCANCEL blocked in
+		 * the kernel behind the task's back: resync at next switch. */
+		w->mask = ~0ULL;
 	}
 }
 
@@ -430,6 +437,10 @@ static struct task *find_runnable(struct worker *w)
 				__ATOMIC_SEQ_CST, __ATOMIC_RELAXED);
 			continue;
 		}
+		/* Asleep, the worker takes signals as the main task would
+		 * (so a process-directed SIGINT still works when every task
+		 * is parked), and always musl's internal ones (__synccall). */
+		set_mask(w, main_task.sigmask & ~INTERNAL_SIGS);
 		struct timespec ts, *tsp = 0;
 		if (next) {
 			uint64_t now = __sched_now(), d = next > now ? next - now : 0;
@@ -474,20 +485,52 @@ static int worker_main(void *arg)
 
 void __sched_mask_changed(struct task *t)
 {
-	set_mask(t->worker, t->sigmask);
+	t->worker->mask = t->sigmask;
 	if (__atomic_load_n(&t->sigpending, __ATOMIC_RELAXED) & ~t->sigmask)
 		__sched_deliver(t);
 }
+
+/* Real-time signals queue (signal(7)): t->rtcount counts each one sent,
+ * the pending bit says "some".  Senders count, then set the bit. */
+#define IS_RT(sig) ((sig) >= 32)
 
 void __sched_deliver(struct task *t)
 {
 	uint64_t p = __atomic_fetch_and(&t->sigpending, t->sigmask, __ATOMIC_ACQUIRE)
 		& ~t->sigmask;
 	while (p) {
-		int sig = __builtin_ctzll(p) + 1;
+		int sig = __builtin_ctzll(p) + 1, n = 1;
 		p &= p - 1;
-		__syscall(SYS_tkill, t->worker->ktid, sig);
+		if (IS_RT(sig))
+			n = __atomic_exchange_n(&t->rtcount[sig - 32], 0, __ATOMIC_ACQ_REL);
+		while (n--) __syscall(SYS_tkill, t->worker->ktid, sig);
 	}
+}
+
+int __sched_sig_take(struct task *t, uint64_t set)
+{
+	uint64_t p;
+	while ((p = __atomic_load_n(&t->sigpending, __ATOMIC_ACQUIRE) & set)) {
+		uint64_t bit = p & -p;
+		int sig = __builtin_ctzll(bit) + 1;
+		if (IS_RT(sig)) {
+			uint32_t *c = &t->rtcount[sig - 32], n = __atomic_load_n(c, __ATOMIC_ACQUIRE);
+			if (n > 1) {
+				if (__atomic_compare_exchange_n(c, &n, n - 1, 0,
+				    __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+					return sig;
+				continue;
+			}
+			if (!(__atomic_fetch_and(&t->sigpending, ~bit, __ATOMIC_ACQ_REL) & bit))
+				continue;
+			/* The last one, unless a sender counted meanwhile. */
+			if (!__atomic_exchange_n(c, 0, __ATOMIC_ACQ_REL)) continue;
+			return sig;
+		}
+		if (__atomic_fetch_and(&t->sigpending, ~bit, __ATOMIC_ACQ_REL) & bit)
+			return sig;
+	}
+	return 0;
 }
 
 /* Switch the caller (a running task) to its worker's g0. */
@@ -537,14 +580,80 @@ _Noreturn void __sched_exit(void *map, size_t size)
 
 int __sched_kill(struct task *t, int sig)
 {
+	uint64_t bit;
 	if (sig < 0 || sig >= _NSIG) return -EINVAL;
 	if (!sig) return 0;	/* existence check: t has not exited */
 	if (t == __sched_self())
 		return __syscall(SYS_tkill, t->worker->ktid, sig);
-	__atomic_fetch_or(&t->sigpending, 1ULL << (sig - 1), __ATOMIC_RELEASE);
-	/* A parked task is woken (its wait returns -EINTR) to take it. */
+	bit = 1ULL << (sig - 1);
+	/* In a blocking syscall, with sig deliverable: the kernel thread
+	 * under it takes the signal, which interrupts the call.  Under
+	 * klock, t cannot leave the syscall state, so the signal reaches
+	 * t's worker while t is still on it (a thread in the kernel, or
+	 * spinning on klock, takes it before running anything else). */
+	spin_lock(&t->klock);
+	if (t->in_syscall && !(t->sigmask & bit)) {
+		int r = __syscall(SYS_tkill, t->worker->ktid, sig);
+		spin_unlock(&t->klock);
+		return r;
+	}
+	if (IS_RT(sig)) __atomic_fetch_add(&t->rtcount[sig - 32], 1, __ATOMIC_RELEASE);
+	__atomic_fetch_or(&t->sigpending, bit, __ATOMIC_SEQ_CST);
+	spin_unlock(&t->klock);
+	/* Running (computing) on another worker: kick that worker, whose
+	 * handler raises the pending signals of whatever task it is running
+	 * then.  If t has left meanwhile, it raises them when it resumes. */
+	if (!(t->sigmask & bit) && __atomic_load_n(&t->state, __ATOMIC_RELAXED) == T_RUNNING) {
+		struct worker *w = __atomic_load_n(&t->worker, __ATOMIC_RELAXED);
+		if (w) __syscall(SYS_tkill, w->ktid, SIGSYNCCALL);
+		return 0;
+	}
+	/* A parked task is woken (its wait returns -EINTR) to take it; for
+	 * a signal it blocks, only from sigtimedwait (lot.h's prepare
+	 * orders this read against the waiter's check). */
+	if ((t->sigmask & bit) &&
+	    __atomic_load_n(&t->w.addr, __ATOMIC_SEQ_CST) != &t->sigpending)
+		return 0;
 	if (__sched_lot_remove(&t->w, -EINTR)) __sched_unpark(t);
 	return 0;
+}
+
+void __sched_syscall_enter(struct task *t)
+{
+	spin_lock(&t->klock);
+	if (__atomic_load_n(&t->sigpending, __ATOMIC_RELAXED) & ~t->sigmask) {
+		spin_unlock(&t->klock);
+		__sched_deliver(t);
+		spin_lock(&t->klock);
+	}
+	t->in_syscall = 1;
+	spin_unlock(&t->klock);
+}
+
+void __sched_syscall_leave(struct task *t)
+{
+	spin_lock(&t->klock);
+	t->in_syscall = 0;
+	spin_unlock(&t->klock);
+}
+
+int __sched_sigwait(struct task *t, uint64_t set, uint64_t deadline)
+{
+	struct __sched_bucket *b = __sched_lot_lock(&t->sigpending);
+	__sched_lot_prepare(&t->w, &t->sigpending);
+	uint64_t p = __atomic_load_n(&t->sigpending, __ATOMIC_SEQ_CST);
+	if (p & (set | ~t->sigmask)) {
+		__sched_lot_unlock(b);
+		if (p & set) return 0;
+		__sched_deliver(t);
+		return -EINTR;
+	}
+	__sched_lot_enqueue(b, &t->w, &t->sigpending, t);
+	if (deadline) __sched_timer_arm(t, deadline);
+	__sched_park(b);
+	if (deadline) __sched_timer_disarm(t);
+	if (__atomic_load_n(&t->sigpending, __ATOMIC_ACQUIRE) & set) return 0;
+	return t->w.result;
 }
 
 /* ---- Spawn and start ---------------------------------------------------- */
@@ -649,6 +758,7 @@ int __sched_start(void)
 	__sched_cpu_init(hwcap2());
 	for (int i = 0; i < n; i++)
 		if (worker_init(&S.w[i], i)) return -EAGAIN;
+	install_sigsync();
 
 	/* The caller becomes the main task, running on worker 0. */
 	struct worker *w0 = &S.w[0];
@@ -675,4 +785,93 @@ int __sched_start(void)
 			die("weft: cannot start a worker thread\n");
 	}
 	return 0;
+}
+
+/* ---- Whole-process operations -------------------------------------------- */
+
+/* __synccall: the caller signals every other worker's kernel thread; each
+ * handler checks in, waits for "go", runs the function, checks in again
+ * and waits for "release", as musl's protocol does, but with kernel
+ * futexes only: a handler runs on whatever task its worker was running,
+ * and must not park it. */
+static struct {
+	void (*func)(void *);
+	void *ctx;
+	volatile int active, arrived, go, done, release, left;
+} SC;
+
+static void kwait_until(volatile int *p, int want)
+{
+	int v;
+	while ((v = __atomic_load_n(p, __ATOMIC_ACQUIRE)) < want)
+		__syscall(SYS_futex, p, FUTEX_WAIT|FUTEX_PRIVATE, v, 0);
+}
+
+static void kbump(volatile int *p)
+{
+	__atomic_fetch_add(p, 1, __ATOMIC_RELEASE);
+	__syscall(SYS_futex, p, FUTEX_WAKE|FUTEX_PRIVATE, INT_MAX);
+}
+
+/* SIGSYNCCALL is the scheduler's under M:N (musl's __synccall protocol
+ * is replaced): a __synccall, or a kick from __sched_kill. */
+static void sigsync_handler(int sig)
+{
+	int old_errno = errno;
+	struct task *t = __sched_self();
+	if (t && t->id && (__atomic_load_n(&t->sigpending, __ATOMIC_RELAXED) & ~t->sigmask))
+		__sched_deliver(t);
+	if (!__atomic_load_n(&SC.active, __ATOMIC_ACQUIRE)) {
+		errno = old_errno;
+		return;
+	}
+	kbump(&SC.arrived);
+	kwait_until(&SC.go, 1);
+	SC.func(SC.ctx);
+	kbump(&SC.done);
+	kwait_until(&SC.release, 1);
+	kbump(&SC.left);
+	errno = old_errno;
+}
+
+void __sched_synccall(void (*func)(void *), void *ctx)
+{
+	struct worker *me = self_worker();
+	int n = 0;
+
+	SC.func = func, SC.ctx = ctx;
+	SC.arrived = SC.go = SC.done = SC.release = SC.left = 0;
+	__atomic_store_n(&SC.active, 1, __ATOMIC_RELEASE);
+	for (int i = 0; i < S.n; i++) {
+		struct worker *w = &S.w[i];
+		int r;
+		if (w == me) continue;
+		while ((r = __syscall(SYS_tkill, w->ktid, SIGSYNCCALL)) == -EAGAIN);
+		if (r) die("weft: __synccall: cannot signal a worker thread\n");
+		n++;
+	}
+	kwait_until(&SC.arrived, n);
+	kbump(&SC.go);
+	func(ctx);
+	kwait_until(&SC.done, n);
+	kbump(&SC.release);
+	kwait_until(&SC.left, n);
+	__atomic_store_n(&SC.active, 0, __ATOMIC_RELEASE);
+}
+
+static void install_sigsync(void)
+{
+	/* Nothing may interrupt the handler (as musl's synccall's). */
+	struct sigaction sa = { .sa_handler = sigsync_handler, .sa_flags = SA_RESTART };
+	memset(&sa.sa_mask, -1, sizeof sa.sa_mask);
+	__libc_sigaction(SIGSYNCCALL, &sa, 0);
+}
+
+void __sched_fork_child(void)
+{
+	struct pthread *self = __pthread_self();
+	memset(&S, 0, sizeof S);
+	memset(&main_task, 0, sizeof main_task);
+	__sched_lot_reset();
+	self->pal = 0;
 }

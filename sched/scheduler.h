@@ -39,7 +39,11 @@ struct task {
 	int heap_idx;			/* index in the timer heap, -1: none */
 	volatile int timer_busy;	/* the expiry path is using w */
 	uint64_t sigpending;		/* signals to raise when it runs */
+	uint32_t rtcount[33];		/* how many of each real-time one */
 	uint64_t sigmask;		/* its signal mask (kernel sigset) */
+	int klock;			/* orders in_syscall against kill */
+	int in_syscall;			/* in a blocking syscall; klock */
+	uint64_t shared_poll_ns;	/* pal/epoll/futex.c; the task */
 	void *exit_map;			/* unmap after the task's last switch */
 	size_t exit_map_size;
 	int (*start)(void *);		/* entry, run by the first switch */
@@ -81,13 +85,41 @@ hidden _Noreturn void __sched_exit(void *map, size_t size);
  * waking it if it is parked (its wait returns -EINTR). */
 hidden int __sched_kill(struct task *t, int sig);
 
+/* Take one signal of set pending on t (as sigtimedwait does): returns
+ * its number, or 0 if none. */
+hidden int __sched_sig_take(struct task *t, uint64_t set);
+
 /* Raise, on the calling task t, the signals sent to it meanwhile that
  * its mask lets through (the others stay pending on the task). */
 hidden void __sched_deliver(struct task *t);
 
-/* The calling task's signal mask changed to t->sigmask: apply it to the
- * worker, then raise what it unblocked. */
+/* The calling task set its worker's kernel mask to t->sigmask: record
+ * it as the worker's, then raise what it unblocked. */
 hidden void __sched_mask_changed(struct task *t);
+
+/* Around a blocking syscall made by the calling task t: while it is in
+ * one, a signal it does not block is sent by kill to its worker's kernel
+ * thread, so that it interrupts the call as it would a thread's.  enter
+ * first raises what is already pending and deliverable. */
+hidden void __sched_syscall_enter(struct task *t);
+hidden void __sched_syscall_leave(struct task *t);
+
+/* Park the calling task t until a signal in set (kernel sigset) is
+ * pending on it, a signal it does not block arrives, or the deadline (ns,
+ * CLOCK_MONOTONIC; 0: none) passes.  Returns 0 (a signal in set is
+ * pending on t), -EINTR or -ETIMEDOUT.  For sigtimedwait. */
+hidden int __sched_sigwait(struct task *t, uint64_t set, uint64_t deadline);
+
+/* Run func(ctx) on every worker's kernel thread but the caller's, each
+ * from a signal handler, all held until every one has run it (musl's
+ * __synccall contract); the caller runs it itself in between.  The caller
+ * has all signals blocked and holds the thread-list lock. */
+hidden void __sched_synccall(void (*func)(void *), void *ctx);
+
+/* In a fork child: forget the parent's scheduler (the child has one
+ * kernel thread); the caller stops being a task.  A later
+ * pthread_create starts a fresh scheduler. */
+hidden void __sched_fork_child(void);
 
 /* Monotonic clock, ns. */
 hidden uint64_t __sched_now(void);

@@ -12,6 +12,16 @@
 
 const char __pal_name[] = "epoll";
 
+/* Process-shared waits (priv == 0) park in the lot too, so in-process
+ * wakes are immediate; a wake from another process is a kernel
+ * FUTEX_WAKE the lot cannot see, so such a wait also looks at the word
+ * again after a poll interval that doubles from MIN to MAX while the word
+ * stays the same (a spurious wakeup, which every futex user allows).
+ * The thread-list lock is priv == 0 for the kernel's CLONE_CHILD_CLEARTID
+ * wake only, which the scheduler does itself: no polling there. */
+#define SHARED_POLL_MIN_NS 50000ULL
+#define SHARED_POLL_MAX_NS 5000000ULL
+
 static long no_cancel(void) { return -ECANCELED; }
 weak_alias(no_cancel, __cancel);
 hidden long __cancel(void);
@@ -37,7 +47,7 @@ int __pal_futex_wait(volatile void *addr, int val, int priv,
 	struct pthread *self = __pthread_self();
 	struct timespec rel;
 	uint64_t deadline = 0;
-	int r;
+	int r, polled = 0;
 
 	if (at && (r = __pal_reltime(clk, at, &rel))) return r;
 	if ((flags & PAL_WAIT_CANCEL) && cancel_due(self)) return __cancel();
@@ -53,15 +63,27 @@ int __pal_futex_wait(volatile void *addr, int val, int priv,
 		uint64_t d = rel.tv_sec * 1000000000ULL + rel.tv_nsec;
 		deadline = __sched_now() + (d ? d : 1);
 	}
+	if (!priv && addr != &__thread_list_lock) {
+		if (!t->shared_poll_ns) t->shared_poll_ns = SHARED_POLL_MIN_NS;
+		uint64_t poll = __sched_now() + t->shared_poll_ns;
+		if (!deadline || poll < deadline) {
+			deadline = poll;
+			polled = 1;
+		}
+	}
 
 	struct __sched_bucket *b = __sched_lot_lock(addr);
 	if (*(volatile int *)addr != val) {
 		__sched_lot_unlock(b);
+		t->shared_poll_ns = SHARED_POLL_MIN_NS;
 		return -EAGAIN;
 	}
-	/* A signal sent before the bucket was locked is taken now: the
-	 * sender's wakeup (lot remove) would find nothing queued. */
-	if (__atomic_load_n(&t->sigpending, __ATOMIC_ACQUIRE)) {
+	/* A signal or cancel request sent before the bucket was locked is
+	 * taken now: the sender's wakeup (lot remove) would find nothing
+	 * queued.  prepare orders this check against the sender's. */
+	__sched_lot_prepare(&t->w, addr);
+	if ((__atomic_load_n(&t->sigpending, __ATOMIC_SEQ_CST) & ~t->sigmask) ||
+	    ((flags & PAL_WAIT_CANCEL) && cancel_due(self))) {
 		__sched_lot_unlock(b);
 		__sched_deliver(t);
 		r = -EINTR;
@@ -72,6 +94,15 @@ int __pal_futex_wait(volatile void *addr, int val, int priv,
 	__sched_park(b);
 	if (deadline) __sched_timer_disarm(t);
 	r = t->w.result;
+	if (polled) {
+		if (r != -ETIMEDOUT) {
+			t->shared_poll_ns = SHARED_POLL_MIN_NS;
+		} else {
+			if (t->shared_poll_ns < SHARED_POLL_MAX_NS)
+				t->shared_poll_ns *= 2;
+			r = 0;
+		}
+	}
 out:
 	if (r == -EINTR && (flags & PAL_WAIT_CANCEL) && cancel_due(self))
 		return __cancel();
@@ -101,15 +132,83 @@ int __pal_futex_requeue(volatile void *from, int nwake, int nmove,
 	return __sched_lot_requeue(from, nwake, nmove, to, __sched_unpark);
 }
 
-/* Priority inheritance needs kernel thread ids in the futex word; tasks
- * have virtual ids, so PI mutexes are not offered under M:N
- * (pthread_mutexattr_setprotocol says ENOTSUP). */
+/* PI futexes (futex(2) FUTEX_LOCK_PI / FUTEX_UNLOCK_PI word protocol:
+ * owner id | FUTEX_WAITERS | FUTEX_OWNER_DIED) in the lot: the owner id
+ * is the task's virtual id, and unlock hands the lock to the oldest
+ * waiter by writing its id into the word before waking it.  There is no
+ * priority to inherit between tasks on the same workers, so the "PI" is
+ * the protocol and the FIFO handoff; process-shared PI mutexes used
+ * across processes would need kernel tids (the fork child has them). */
+#define PI_TID 0x3fffffff
+#define PI_WAITERS 0x80000000
+#define PI_DIED 0x40000000
+
 int __pal_futex_lock_pi(volatile void *addr, int priv, const struct timespec *at)
 {
-	return -ENOTSUP;
+	struct task *t = __sched_self();
+	volatile int *p = addr;
+	struct timespec rel;
+	uint64_t deadline = 0;
+	int tid, r, woken = 0;
+
+	if (!t || !t->id)
+		return __syscall(SYS_futex, addr, FUTEX_LOCK_PI | (priv ? FUTEX_PRIVATE : 0), 0, at);
+	if (at) {
+		/* The deadline is absolute, CLOCK_REALTIME (futex(2)). */
+		if ((r = __pal_reltime(CLOCK_REALTIME, at, &rel))) return r;
+		deadline = __sched_now() + rel.tv_sec * 1000000000ULL + rel.tv_nsec + 1;
+	}
+	tid = t->tcb->tid;
+	for (;;) {
+		struct __sched_bucket *b = __sched_lot_lock(addr);
+		int v = *p, owner = v & PI_TID;
+		if (owner == tid) {
+			__sched_lot_unlock(b);
+			return woken ? 0 : -EDEADLK;
+		}
+		if (!owner) {
+			int n = tid | (v & PI_DIED) |
+				(__sched_lot_has_waiters(b, addr) ? PI_WAITERS : 0);
+			int ok = a_cas(p, v, n) == v;
+			__sched_lot_unlock(b);
+			if (ok) return 0;
+			continue;
+		}
+		if (!(v & PI_WAITERS) && a_cas(p, v, v | PI_WAITERS) != v) {
+			__sched_lot_unlock(b);
+			continue;
+		}
+		__sched_lot_enqueue(b, &t->w, addr, t);
+		if (deadline) __sched_timer_arm(t, deadline);
+		__sched_park(b);
+		if (deadline) __sched_timer_disarm(t);
+		if (t->w.result == -ETIMEDOUT) return -ETIMEDOUT;
+		woken = 1;
+	}
 }
 
 int __pal_futex_unlock_pi(volatile void *addr, int priv)
 {
-	return -ENOTSUP;
+	struct task *t = __sched_self();
+	volatile int *p = addr;
+	struct __sched_waiter *w;
+	int more;
+
+	if (!t || !t->id)
+		return __syscall(SYS_futex, addr, FUTEX_UNLOCK_PI | (priv ? FUTEX_PRIVATE : 0));
+	struct __sched_bucket *b = __sched_lot_lock(addr);
+	if ((*p & PI_TID) != t->tcb->tid) {
+		__sched_lot_unlock(b);
+		return -EPERM;
+	}
+	if ((w = __sched_lot_dequeue(b, addr, &more))) {
+		struct task *next = w->task;
+		a_store(p, next->tcb->tid | (more ? PI_WAITERS : 0));
+		__sched_lot_unlock(b);
+		__sched_unpark(next);
+	} else {
+		a_store(p, 0);
+		__sched_lot_unlock(b);
+	}
+	return 0;
 }

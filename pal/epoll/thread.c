@@ -50,8 +50,12 @@ void __pal_thread_unmap(void *map, size_t size)
 
 int __pal_fork_child(struct pthread *self)
 {
-	/* Not yet: the child would need a fresh scheduler (issue 3). */
-	return self->tid;
+	/* The child has one kernel thread, running the task that forked:
+	 * it goes on as a plain thread with its kernel tid (so robust and
+	 * process-shared objects work as natively), and a later
+	 * pthread_create starts a fresh scheduler. */
+	if (self->pal) __sched_fork_child();
+	return __syscall(SYS_gettid);
 }
 
 int __pal_yield(void)
@@ -61,28 +65,33 @@ int __pal_yield(void)
 	return 0;
 }
 
+/* The running task's mask is its worker's kernel mask (the kernel adds
+ * to it on entry to a handler, and restores it at sigreturn), so the
+ * change is made there and the result recorded as the task's, which
+ * follows it to the next worker.  What it unblocks that was sent to the
+ * task meanwhile is raised at once. */
 int __pal_sigmask(int how, const void *set, void *old)
 {
 	struct task *t = __sched_self();
 	uint64_t cur, s, m;
+	int r;
 
 	if (!t || !t->id)
 		return __syscall(SYS_rt_sigprocmask, how, set, old, _NSIG/8);
-	cur = m = t->sigmask;
+	if ((r = __syscall(SYS_rt_sigprocmask, how, set, &cur, _NSIG/8)))
+		return r;
+	m = cur;
 	if (set) {
 		memcpy(&s, set, sizeof s);
 		switch (how) {
 		case SIG_BLOCK: m = cur | s; break;
 		case SIG_UNBLOCK: m = cur & ~s; break;
 		case SIG_SETMASK: m = s; break;
-		default: return -EINVAL;
 		}
 	}
 	if (old) memcpy(old, &cur, sizeof cur);
 	m &= ~(1ULL << (SIGKILL - 1) | 1ULL << (SIGSTOP - 1));
-	if (m != cur) {
-		t->sigmask = m;
-		__sched_mask_changed(t);
-	}
+	t->sigmask = m;
+	__sched_mask_changed(t);
 	return 0;
 }

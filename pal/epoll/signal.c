@@ -1,0 +1,97 @@
+/* M:N backend: signals sent to a task wait in t->sigpending until the
+ * task takes them (sched/sched.c); these calls see both those and the
+ * kernel's.  Before the scheduler starts they are the kernel's. */
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+#include "pthread_impl.h"
+#include "syscall.h"
+#include "pal.h"
+#include "scheduler.h"
+
+/* Signals sent to the process (kill(2)) go to the kernel's pending set;
+ * a task waiting in sigtimedwait for one looks there this often (ns). */
+#define SIGWAIT_POLL_NS 10000000ULL
+
+hidden long __cancel(void);	/* weak in futex.c, musl's if linked */
+
+static int task(struct task *t)
+{
+	return t && t->id;
+}
+
+int __pal_sigpending(void *set)
+{
+	struct task *t = __sched_self();
+	uint64_t k;
+	int r = __syscall(SYS_rt_sigpending, &k, _NSIG/8);
+	if (r) return r;
+	if (task(t)) k |= __atomic_load_n(&t->sigpending, __ATOMIC_ACQUIRE);
+	memcpy(set, &k, sizeof k);
+	return 0;
+}
+
+/* Take the lowest signal of set pending on t, if any. */
+static int take(struct task *t, uint64_t set, siginfo_t *si)
+{
+	int sig = __sched_sig_take(t, set);
+	if (sig && si) {
+		/* What tkill(2) reports: sent by this process. */
+		memset(si, 0, sizeof *si);
+		si->si_signo = sig;
+		si->si_code = SI_TKILL;
+		si->si_pid = __syscall(SYS_getpid);
+		si->si_uid = __syscall(SYS_getuid);
+	}
+	return sig;
+}
+
+int __pal_sigtimedwait(const void *mask, siginfo_t *si,
+	const struct timespec *timeout)
+{
+	struct task *t = __sched_self();
+	struct pthread *self = __pthread_self();
+	static const struct timespec zero;
+	uint64_t set, deadline = 0;
+	int r;
+
+	if (!task(t))
+		return __syscall_cp(SYS_rt_sigtimedwait, mask, si, timeout, _NSIG/8);
+	if (timeout) {
+		if (timeout->tv_sec < 0 || (unsigned long)timeout->tv_nsec >= 1000000000UL)
+			return -EINVAL;
+		deadline = __sched_now() + timeout->tv_sec * 1000000000ULL
+			+ timeout->tv_nsec;
+	}
+	memcpy(&set, mask, sizeof set);
+	set &= ~(1ULL << (SIGKILL - 1) | 1ULL << (SIGSTOP - 1));
+	for (;;) {
+		if (self->cancel && self->canceldisable != PTHREAD_CANCEL_DISABLE)
+			return __cancel();
+		if ((r = take(t, set, si))) return r;
+		r = __syscall(SYS_rt_sigtimedwait, mask, si, &zero, _NSIG/8);
+		if (r != -EAGAIN) return r;
+		uint64_t now = __sched_now(), until = now + SIGWAIT_POLL_NS;
+		if (timeout && now >= deadline) return -EAGAIN;
+		if (timeout && deadline < until) until = deadline;
+		r = __sched_sigwait(t, set, until);
+		if (r == -EINTR) return r;
+	}
+}
+
+int __pal_synccall(void (*func)(void *), void *ctx)
+{
+	if (!task(__sched_self())) return -ENOSYS;
+	__sched_synccall(func, ctx);
+	return 0;
+}
+
+void __pal_cancel_deferred(struct pthread *self, void *uc_mask)
+{
+	/* Every cancellation point checks self->cancel (the syscall
+	 * sequence in __syscall_cp_asm, the futex waits): leave SIGCANCEL
+	 * unblocked on this worker, which other tasks use next. */
+	unsigned long *m = uc_mask;
+	m[(SIGCANCEL - 1) / (8 * sizeof *m)] &= ~(1UL << ((SIGCANCEL - 1) % (8 * sizeof *m)));
+}
