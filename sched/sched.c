@@ -79,6 +79,7 @@ struct worker {
 	int ktid;			/* kernel thread id; constant */
 	int idx;			/* index in S.w; constant */
 	uint32_t rng;			/* steal victim choice; this worker */
+	void *alt;			/* ALT_STACK bytes: sigaltstack */
 };
 
 static struct {
@@ -99,11 +100,14 @@ static struct {
 
 static struct task main_task;
 static void install_sigsync(void);
+static void install_overflow_report(struct worker *w0);
 
 /* musl's internal signals (SIGTIMER, SIGCANCEL, SIGSYNCCALL: 32-34). */
 #define INTERNAL_SIGS (7ULL << 31)
 
 #define WORKER_STACK 65536
+/* Each worker's signal stack, where the stack-overflow report runs. */
+#define ALT_STACK 16384
 
 /* ---- Small helpers ------------------------------------------------------ */
 
@@ -477,6 +481,8 @@ static int worker_main(void *arg)
 {
 	struct worker *w = arg;
 	sigset_t none = { 0 };
+	stack_t ss = { .ss_sp = w->alt, .ss_size = ALT_STACK };
+	__syscall(SYS_sigaltstack, &ss, 0);
 	__syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, 0, _NSIG/8);
 	worker_loop(w);
 }
@@ -719,9 +725,11 @@ static unsigned long hwcap2(void)
 static int worker_init(struct worker *w, int idx)
 {
 	size_t tls = (libc.tls_size + 4095) & -4096;
-	unsigned char *map = __mmap(0, WORKER_STACK + tls, PROT_READ|PROT_WRITE,
-		MAP_PRIVATE|MAP_ANON, -1, 0);
+	unsigned char *map = __mmap(0, ALT_STACK + WORKER_STACK + tls,
+		PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANON, -1, 0);
 	if (map == MAP_FAILED) return -ENOMEM;
+	w->alt = map;
+	map += ALT_STACK;
 	struct pthread *td = __copy_tls(map + WORKER_STACK + tls - libc.tls_size);
 	struct pthread *self = __pthread_self();
 	td->self = td;
@@ -759,6 +767,7 @@ int __sched_start(void)
 	for (int i = 0; i < n; i++)
 		if (worker_init(&S.w[i], i)) return -EAGAIN;
 	install_sigsync();
+	install_overflow_report(&S.w[0]);
 
 	/* The caller becomes the main task, running on worker 0. */
 	struct worker *w0 = &S.w[0];
@@ -874,4 +883,55 @@ void __sched_fork_child(void)
 	memset(&main_task, 0, sizeof main_task);
 	__sched_lot_reset();
 	self->pal = 0;
+}
+
+/* ---- Stack overflow ------------------------------------------------------ */
+
+/* A task that runs into its guard page faults there; with SIGSEGV at its
+ * default action, this handler (on the worker's signal stack, since the
+ * task's stack is exhausted) names the task and returns with the default
+ * action restored (SA_RESETHAND), so the fault repeats and the process
+ * dies of SIGSEGV as it would have: never silent corruption. */
+static char *fmt_num(char *p, unsigned long v, int base)
+{
+	char tmp[24];
+	int n = 0;
+	do tmp[n++] = "0123456789abcdef"[v % base]; while (v /= base);
+	while (n) *p++ = tmp[--n];
+	return p;
+}
+
+static void overflow_handler(int sig, siginfo_t *si, void *ctx)
+{
+	struct task *t = __sched_self();
+	uintptr_t a = (uintptr_t)si->si_addr;
+	if (!t || !t->id) return;
+	struct pthread *td = t->tcb;
+	uintptr_t lo = (uintptr_t)td->map_base;
+	if (!lo || !td->guard_size || a < lo || a >= lo + td->guard_size) return;
+	char msg[160], *p = msg;
+	static const char a1[] = "weft: task stack overflow: task ", a2[] = " hit its guard page at 0x", a3[] = "\n";
+	memcpy(p, a1, sizeof a1 - 1), p += sizeof a1 - 1;
+	p = fmt_num(p, t->id, 10);
+	memcpy(p, a2, sizeof a2 - 1), p += sizeof a2 - 1;
+	p = fmt_num(p, a, 16);
+	memcpy(p, a3, 1), p++;
+	__syscall(SYS_write, 2, msg, p - msg);
+}
+
+static void install_overflow_report(struct worker *w0)
+{
+	struct sigaction sa, old;
+	stack_t ss;
+	/* Worker 0 is the main thread: keep an alternate stack the program
+	 * set up itself. */
+	if (!__syscall(SYS_sigaltstack, 0, &ss) && (ss.ss_flags & SS_DISABLE)) {
+		ss = (stack_t){ .ss_sp = w0->alt, .ss_size = ALT_STACK };
+		__syscall(SYS_sigaltstack, &ss, 0);
+	}
+	if (__libc_sigaction(SIGSEGV, 0, &old) || old.sa_handler != SIG_DFL) return;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_sigaction = overflow_handler;
+	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESETHAND | SA_NODEFER;
+	__libc_sigaction(SIGSEGV, &sa, 0);
 }
