@@ -160,15 +160,17 @@ static struct worker *self_worker(void)
 /* The id and timer arrays grow with malloc, which may park the caller, so
  * never under a spinlock: allocate, then swap in under the lock if still
  * needed.  They only grow, so a racy read of a capacity can only be low. */
-static int grow(int *lock, void **arr, int *cap, int used, int want, size_t elt)
+static int grow(int *lock, void **arr, int *cap, int *used, int want, size_t elt)
 {
 	int n = 2 * want + 64;
 	void *p = malloc(n * elt), *old;
 	if (!p) return -EAGAIN;
 	spin_lock(lock);
 	old = *arr;
+	/* The count is read under the lock: entries added meanwhile (a timer
+	 * armed on another worker) must be copied too. */
 	if (*cap < want) {
-		memcpy(p, *arr, used * elt);
+		memcpy(p, *arr, *used * elt);
 		*arr = p, *cap = n, p = old;
 	}
 	spin_unlock(lock);
@@ -197,13 +199,13 @@ static int id_alloc(void)
 		if (id) break;
 		/* The free list must hold every id ever issued. */
 		if (S.nextid >= (1 << 30) || grow(&S.idlock, (void **)&S.freeids,
-		    &S.idcap, S.nfree, S.nextid + 1, sizeof *S.freeids))
+		    &S.idcap, &S.nfree, S.nextid + 1, sizeof *S.freeids))
 			return -EAGAIN;
 	}
 	/* n ids are live; the main task, which has none of its own, may
 	 * also wait with a deadline. */
 	if (__atomic_load_n(&S.heapcap, __ATOMIC_RELAXED) < n + 1 &&
-	    grow(&S.tlock, (void **)&S.heap, &S.heapcap, S.nheap, n + 1, sizeof *S.heap)) {
+	    grow(&S.tlock, (void **)&S.heap, &S.heapcap, &S.nheap, n + 1, sizeof *S.heap)) {
 		id_free(id);
 		return -EAGAIN;
 	}
