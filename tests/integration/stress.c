@@ -1,9 +1,10 @@
 /*
  * Stress: mutexes, condition variables, semaphores, read-write locks and
- * barriers, each under many threads (64 under M:N, 16 under 1:1) that
- * yield at random points, inside critical sections too, for 2^20
- * operations, ending in an exact invariant: no lost update, every item
- * produced consumed exactly once, no lost post, no reader that sees a
+ * barriers, each under many threads (64 under M:N, fewer under 1:1) that
+ * yield at random points, inside critical sections too, for at least
+ * 10^6 calls of the primitive (lock, unlock, wait, post, signal...),
+ * ending in an exact invariant: no lost update, every item produced
+ * consumed exactly once, no lost post, no reader that sees a
  * half-written state, one serial thread per barrier generation.
  *
  * Why: the focused tests (mutex.c, cond.c, ...) show each path works
@@ -12,15 +13,19 @@
  * a critical section matters most under M:N, where nothing preempts a
  * task: without it one worker would never see contention at all.
  *
- * Each primitive runs on one worker and on four.  The worker count is
- * read once, at the first pthread_create, so each test runs this binary
- * again ("/proc/self/exe --child NAME") with WEFT_WORKERS=1, then 4, and
- * asserts that the child exited 0.  The native backend ignores
- * WEFT_WORKERS, so there both runs are alike.  A child reports a failure
+ * Under M:N each primitive runs on one worker and on four.  The worker
+ * count is read once, at the first pthread_create, so each test runs
+ * this binary again ("/proc/self/exe --child NAME") with WEFT_WORKERS=1,
+ * then 4, and asserts that the child exited 0.  The native backend
+ * ignores WEFT_WORKERS, so there it runs once.  A child reports a failure
  * on stderr and exits 1.  A lost wakeup fails a timed wait (LONG_MS)
  * where the primitive has one; barriers have none, so a watchdog thread
  * ends the child once no thread made progress for LONG_MS, and alarm()
  * bounds everything else (a child killed by SIGALRM hung).
+ *
+ * Sizes: under 1:1 every yield and every blocking wait is a system call
+ * of some µs, so there are fewer threads and rarer yields; a run of 10^6
+ * barrier waits still takes a few seconds on two cores.
  */
 #define _GNU_SOURCE
 #include <sched.h>
@@ -29,17 +34,18 @@
 #include <string.h>
 #include "testutil.h"
 
-/* Under M:N many tasks are cheap; under 1:1 on a small machine, 64
- * threads yielding through the kernel are slow, so fewer. */
 #define MN (!strcmp(WEFT_PAL, "epoll"))
 #define MAXT 64
-/* Operations (lock/unlock pairs, items, wait/post pairs, barrier
- * waits) per primitive and run; a multiple of MAXT. */
-#define TOTAL (1L << 20)
+/* Calls of the primitive per run, at least; OPS is a multiple of MAXT. */
+#define MIN_OPS 1000000L
+#define OPS (1L << 20)
+/* A yield with probability 1/2^YB between operations, 1/2^YI inside. */
+#define YB (MN ? 4 : 6)
+#define YI (MN ? 3 : 5)
 
-static int nt;			/* threads in a child */
+static int nt;			/* threads in the child */
 static const char *body_name;	/* the child's primitive */
-static int yb = 3, yi = 3;
+static long nops;		/* calls of the primitive, summed at exit */
 
 /* ---- The child's failure report and watchdog ---------------------------- */
 
@@ -172,9 +178,10 @@ static void mutex_setup(void)
 	}
 }
 
-static void mutex_take(pthread_mutex_t *m, uint32_t r, int me)
+/* Lock m one of three ways; the calls it took. */
+static int mutex_take(pthread_mutex_t *m, uint32_t r, int me)
 {
-	int e;
+	int e, calls = 1;
 
 	switch (r & 7) {
 	case 0:
@@ -183,6 +190,7 @@ static void mutex_take(pthread_mutex_t *m, uint32_t r, int me)
 	case 1:
 		if ((e = pthread_mutex_trylock(m)) != EBUSY)
 			break;
+		calls++;
 		/* fall through */
 	default: {
 		struct timespec at = long_deadline();
@@ -194,33 +202,37 @@ static void mutex_take(pthread_mutex_t *m, uint32_t r, int me)
 	}
 	if (e)
 		cfail("thread %d: locking a mutex: error %d", me, e);
+	return calls;
 }
 
 static void *mutex_thread(void *p)
 {
 	int me = (long)p;
 	uint32_t s = seed(me);
-	long mine[3] = { 0 };
+	long mine[3] = { 0 }, ops = 0;
 
-	for (long i = 0; i < TOTAL / nt; i++) {
+	for (long i = 0; i < OPS / 2 / nt; i++) {
 		uint32_t r = rnd(&s);
-		int k = r % 3;
+		int k = (r >> 8) % 3;
 		pthread_mutex_t *m = &mx[k];
 
 		progress(me, "mutex lock");
-		mutex_take(m, r >> 2, me);
+		ops += mutex_take(m, r, me);
 		if (mowner[k] != -1)
 			cfail("thread %d: locked mutex %d while thread %d "
 				"holds it", me, k, mowner[k]);
 		mowner[k] = me;
 		if (k == 1 && pthread_mutex_lock(m))
 			cfail("thread %d: recursive relock failed", me);
-		if (k == 2 && !(r >> 24 & 15) && pthread_mutex_trylock(m) != EBUSY)
-			cfail("thread %d: error-checking trylock by the owner "
-				"did not fail with EBUSY", me);
+		if (k == 2 && !(r >> 24 & 15)) {
+			if (pthread_mutex_trylock(m) != EBUSY)
+				cfail("thread %d: error-checking trylock by "
+					"the owner did not fail with EBUSY", me);
+			ops++;
+		}
 		long c = mcount[k];
 		/* Contention, under M:N too: others come and park. */
-		maybe_yield(&s, yi);
+		maybe_yield(&s, YI);
 		mcount[k] = c + 1;
 		if (mowner[k] != me)
 			cfail("thread %d: mutex %d owner changed to %d while "
@@ -230,11 +242,13 @@ static void *mutex_thread(void *p)
 		mowner[k] = -1;
 		if (pthread_mutex_unlock(m))
 			cfail("thread %d: pthread_mutex_unlock failed", me);
+		ops += 1 + (k == 1) * 2;
 		mine[k]++;
-		maybe_yield(&s, yb);
+		maybe_yield(&s, YB);
 	}
 	for (int k = 0; k < 3; k++)
 		aadd(&mdone[k], mine[k]);
+	aadd(&nops, ops);
 	return 0;
 }
 
@@ -252,8 +266,8 @@ static void mutex_check(void)
 		pthread_mutex_destroy(&mx[k]);
 		sum += mdone[k];
 	}
-	if (sum != TOTAL)
-		cfail("%ld lock/unlock pairs done, expected %ld", sum, TOTAL);
+	if (sum != OPS / 2)
+		cfail("%ld lock/unlock pairs done, expected %ld", sum, OPS / 2);
 }
 
 /* ---- Condition variables ------------------------------------------------ */
@@ -263,9 +277,11 @@ static void mutex_check(void)
  * not_empty condvars; half the threads produce, half consume.  Items are
  * numbered: each is consumed once (the seen map), each consumer sees a
  * producer's items in order, and all are consumed.  The consumer that
- * takes the last item broadcasts, so the others stop.
+ * takes the last item broadcasts, so the others stop.  Each item costs
+ * two signals (or broadcasts), so OPS / 2 items.
  */
 #define QN 8
+#define ITEMS (OPS / 2)
 
 static pthread_mutex_t qm = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t not_full = PTHREAD_COND_INITIALIZER;
@@ -273,10 +289,10 @@ static pthread_cond_t not_empty = PTHREAD_COND_INITIALIZER;
 static long queue[QN];
 static int qhead, qlen;		/* under qm */
 static long consumed;		/* under qm */
-static unsigned char seen[TOTAL];
-static long ncondops;		/* signals, broadcasts and waits */
+static unsigned char seen[ITEMS];
 
-/* Wait on c under qm while cond holds, bounded by LONG_MS. */
+/* Wait on c under qm while cond holds, bounded by LONG_MS; counts the
+ * waits in the caller's ops. */
 #define QWAIT(c, cond, me, what) do { \
 	int have_at_ = 0; \
 	struct timespec at_; \
@@ -297,37 +313,36 @@ static long ncondops;		/* signals, broadcasts and waits */
 static void *cond_thread(void *p)
 {
 	int me = (long)p, np = nt / 2;
+	long per = ITEMS / np, ops = 0;
 	uint32_t s = seed(me);
-	long ops = 0;
 
 	if (me < np) {
 		/* producer me */
-		long per = TOTAL / np;
 		for (long i = 0; i < per; i++) {
-			uint32_t r = rnd(&s);
-			maybe_yield(&s, yb);
+			maybe_yield(&s, YB);
 			progress(me, "producer");
 			pthread_mutex_lock(&qm);
 			QWAIT(&not_full, qlen == QN, me, "producer");
 			queue[(qhead + qlen++) % QN] = me * per + i;
-			maybe_yield(&s, yi + 3);	/* holding qm */
-			if (r >> 10 & 7)
-				pthread_cond_signal(&not_empty);
-			else
+			maybe_yield(&s, YI + 3);	/* holding qm */
+			if (chance(&s, 3))
 				pthread_cond_broadcast(&not_empty);
+			else
+				pthread_cond_signal(&not_empty);
 			ops++;
 			pthread_mutex_unlock(&qm);
 		}
 	} else {
 		/* consumer */
-		long last[MAXT / 2], per = TOTAL / np;
+		long last[MAXT / 2];
 		for (int j = 0; j < np; j++)
 			last[j] = -1;
 		for (;;) {
-			maybe_yield(&s, yb);
+			maybe_yield(&s, YB);
 			progress(me, "consumer");
 			pthread_mutex_lock(&qm);
-			QWAIT(&not_empty, !qlen && consumed < TOTAL, me, "consumer");
+			QWAIT(&not_empty, !qlen && consumed < ITEMS, me,
+				"consumer");
 			if (!qlen) {
 				pthread_mutex_unlock(&qm);
 				break;
@@ -335,16 +350,16 @@ static void *cond_thread(void *p)
 			long v = queue[qhead];
 			qhead = (qhead + 1) % QN;
 			qlen--;
-			if (++consumed == TOTAL) {
+			if (++consumed == ITEMS) {
 				pthread_cond_broadcast(&not_empty);
 				ops++;
 			}
-			maybe_yield(&s, yi + 3);	/* holding qm */
+			maybe_yield(&s, YI + 3);	/* holding qm */
 			pthread_cond_signal(&not_full);
 			ops++;
 			pthread_mutex_unlock(&qm);
 
-			if (v < 0 || v >= TOTAL)
+			if (v < 0 || v >= ITEMS)
 				cfail("consumer %d: item %ld out of range", me, v);
 			if (__atomic_exchange_n(&seen[v], 1, __ATOMIC_RELAXED))
 				cfail("item %ld consumed twice", v);
@@ -356,20 +371,18 @@ static void *cond_thread(void *p)
 			last[from] = v % per;
 		}
 	}
-	aadd(&ncondops, ops);
+	aadd(&nops, ops);
 	return 0;
 }
 
 static void cond_check(void)
 {
-	if (consumed != TOTAL || qlen)
+	if (consumed != ITEMS || qlen)
 		cfail("%ld items consumed, %d left queued; expected %ld, 0",
-			consumed, qlen, TOTAL);
-	for (long v = 0; v < TOTAL; v++)
+			consumed, qlen, ITEMS);
+	for (long v = 0; v < ITEMS; v++)
 		if (!seen[v])
 			cfail("item %ld was never consumed", v);
-	if (ncondops < TOTAL)
-		cfail("only %ld condvar operations", ncondops);
 }
 
 /* ---- Semaphores --------------------------------------------------------- */
@@ -378,17 +391,23 @@ static void cond_check(void)
  * Half the threads use a semaphore of value LIMIT as a counting lock:
  * never more than LIMIT inside.  A quarter post an "items" semaphore, a
  * quarter wait on it, as many times.  At the end lim is back to LIMIT
- * and items to 0.
+ * and items to 0.  OPS / 4 wait/post pairs on each.
  */
 #define LIMIT 3
 
 static sem_t lim, items;
 static int inside;
 
-static void sem_take(sem_t *sm, uint32_t r, int me, const char *what)
+/* Take sm, trying first now and then; the calls it took. */
+static int sem_take(sem_t *sm, int me, uint32_t *s, const char *what)
 {
-	if ((r & 3) == 0 && !sem_trywait(sm))
-		return;
+	int calls = 1;
+
+	if (chance(s, 2)) {
+		if (!sem_trywait(sm))
+			return 1;
+		calls++;
+	}
 	struct timespec at = long_deadline();
 	while (sem_timedwait(sm, &at)) {
 		if (errno == ETIMEDOUT)
@@ -396,45 +415,48 @@ static void sem_take(sem_t *sm, uint32_t r, int me, const char *what)
 				"within %d ms: lost wakeup?", me, what, LONG_MS);
 		if (errno != EINTR)
 			cfail("thread %d: sem_timedwait: errno %d", me, errno);
+		calls++;
 	}
+	return calls;
 }
 
 static void *sem_thread(void *p)
 {
 	int me = (long)p;
 	uint32_t s = seed(me);
-	/* wait/post pairs: half on lim, half on items */
-	long nlim = TOTAL / 2 / (nt / 2), nitems = TOTAL / 2 / (nt / 4);
+	long nlim = OPS / 4 / (nt / 2), nitems = OPS / 4 / (nt / 4), ops = 0;
 
 	if (me < nt / 2) {
 		for (long i = 0; i < nlim; i++) {
-			uint32_t r = rnd(&s);
 			progress(me, "sem lim");
-			sem_take(&lim, r, me, "lim");
+			ops += sem_take(&lim, me, &s, "lim");
 			int n = ainc(&inside);
 			if (n > LIMIT)
 				cfail("%d threads inside a semaphore of value %d",
 					n, LIMIT);
-			maybe_yield(&s, yi);
+			maybe_yield(&s, YI);
 			aadd(&inside, -1);
 			if (sem_post(&lim))
 				cfail("sem_post: errno %d", errno);
-			maybe_yield(&s, yb);
+			ops++;
+			maybe_yield(&s, YB);
 		}
 	} else if (me < nt / 2 + nt / 4) {
 		for (long i = 0; i < nitems; i++) {
 			progress(me, "sem post");
 			if (sem_post(&items))
 				cfail("sem_post: errno %d", errno);
-			maybe_yield(&s, yb);
+			ops++;
+			maybe_yield(&s, YB);
 		}
 	} else {
 		for (long i = 0; i < nitems; i++) {
 			progress(me, "sem wait");
-			sem_take(&items, rnd(&s), me, "items");
-			maybe_yield(&s, yb);
+			ops += sem_take(&items, me, &s, "items");
+			maybe_yield(&s, YB);
 		}
 	}
+	aadd(&nops, ops);
 	return 0;
 }
 
@@ -467,6 +489,7 @@ static void sem_check(void)
  * halfway now and then; readers check that all words are equal, that
  * they never go backwards, and that they stay put while the read lock
  * is held (across a yield).  At the end every word counts the writes.
+ * One lock in 8 is a write lock; OPS / 2 lock/unlock pairs.
  */
 #define NWORDS 8
 
@@ -487,9 +510,9 @@ static void *rw_thread(void *p)
 {
 	int me = (long)p;
 	uint32_t s = seed(me);
-	long mine = 0, seen_v = 0;
+	long mine = 0, seen_v = 0, ops = 0;
 
-	for (long i = 0; i < TOTAL / nt; i++) {
+	for (long i = 0; i < OPS / 2 / nt; i++) {
 		uint32_t r = rnd(&s);
 		struct timespec at = long_deadline();
 		int e;
@@ -510,7 +533,7 @@ static void *rw_thread(void *p)
 			for (int w = 0; w < NWORDS; w++) {
 				data[w] = v + 1;
 				if (w == NWORDS / 2)
-					maybe_yield(&s, yi);
+					maybe_yield(&s, YI);
 			}
 			aadd(&wr_inside, -1);
 			mine++;
@@ -523,6 +546,7 @@ static void *rw_thread(void *p)
 			case 1:
 				if ((e = pthread_rwlock_tryrdlock(&rw)) != EBUSY)
 					break;
+				ops++;
 				/* fall through */
 			default:
 				e = pthread_rwlock_timedrdlock(&rw, &at);
@@ -541,7 +565,7 @@ static void *rw_thread(void *p)
 				cfail("reader %d: data went back from %ld to %ld",
 					me, seen_v, v);
 			seen_v = v;
-			if (chance(&s, yi + 1)) {
+			if (chance(&s, YI + 1)) {
 				sched_yield();
 				rw_check_words(me, v, "after a yield");
 			}
@@ -549,9 +573,11 @@ static void *rw_thread(void *p)
 		}
 		if ((e = pthread_rwlock_unlock(&rw)))
 			cfail("thread %d: pthread_rwlock_unlock: error %d", me, e);
-		maybe_yield(&s, yb);
+		ops += 2;
+		maybe_yield(&s, YB);
 	}
 	aadd(&writes, mine);
+	aadd(&nops, ops);
 	return 0;
 }
 
@@ -560,8 +586,8 @@ static void rw_check(void)
 	for (int i = 0; i < NWORDS; i++)
 		if (data[i] != writes)
 			cfail("word %d is %ld after %ld writes", i, data[i], writes);
-	if (writes < TOTAL / 16)
-		cfail("only %ld writes in %ld operations", writes, TOTAL);
+	if (writes < OPS / 2 / 16)
+		cfail("only %ld writes in %ld locks", writes, OPS / 2);
 	if (pthread_rwlock_trywrlock(&rw))
 		cfail("rwlock still held at the end");
 	pthread_rwlock_unlock(&rw);
@@ -570,32 +596,33 @@ static void rw_check(void)
 /* ---- Barriers ----------------------------------------------------------- */
 
 /*
- * Groups of threads, each round on its group's barrier; every 256
+ * NG groups of threads, each round on its group's barrier; every 256
  * rounds, all threads on one more.  In round r each thread writes r in
  * its slot of buffer r & 1 before the wait and checks every slot of its
  * group after it: all arrived in this generation.  (Buffer r & 1 is not
  * written again before round r + 2, which nobody starts before all have
  * left round r + 1, so after their checks.)  The serial thread of round
  * r finds serials == r, so there is exactly one per generation, and
- * every thread finds serials r or r + 1.
+ * every thread finds serials r or r + 1.  OPS waits.
  */
-static int NG = 4;
+#define NG 4
 
-static pthread_barrier_t gbar[MAXT], allbar;
-static volatile long slots[MAXT][2][MAXT];
-static long serials[MAXT], all_serials;
+static pthread_barrier_t gbar[NG], allbar;
+static volatile long slots[NG][2][MAXT / NG];
+static long serials[NG], all_serials;
 
 static void *barrier_thread(void *p)
 {
 	int me = (long)p, gs = nt / NG, g = me / gs, i = me % gs;
 	uint32_t s = seed(me);
-	long rounds = TOTAL / nt;
+	long rounds = OPS / nt, ops = 0;
 
 	for (long r = 0; r < rounds; r++) {
-		maybe_yield(&s, yb);
+		maybe_yield(&s, YB);
 		slots[g][r & 1][i] = r;
 		progress(me, "barrier");
 		int e = pthread_barrier_wait(&gbar[g]);
+		ops++;
 		if (e == PTHREAD_BARRIER_SERIAL_THREAD) {
 			long n = __atomic_fetch_add(&serials[g], 1, __ATOMIC_SEQ_CST);
 			if (n != r)
@@ -616,12 +643,14 @@ static void *barrier_thread(void *p)
 		if (r % 256 == 255) {
 			progress(me, "all-thread barrier");
 			e = pthread_barrier_wait(&allbar);
+			ops++;
 			if (e == PTHREAD_BARRIER_SERIAL_THREAD)
 				ainc(&all_serials);
 			else if (e)
 				cfail("pthread_barrier_wait: error %d", e);
 		}
 	}
+	aadd(&nops, ops);
 	return 0;
 }
 
@@ -636,7 +665,7 @@ static void barrier_setup(void)
 
 static void barrier_check(void)
 {
-	long rounds = TOTAL / nt;
+	long rounds = OPS / nt;
 
 	for (int g = 0; g < NG; g++) {
 		if (serials[g] != rounds)
@@ -654,35 +683,37 @@ static void barrier_check(void)
 
 static const struct body {
 	const char *name;
+	int nt_mn, nt_native;	/* threads: multiples of 8, up to MAXT */
 	void (*setup)(void);
 	void *(*thread)(void *);
 	void (*check)(void);
 } bodies[] = {
-	{ "mutex", mutex_setup, mutex_thread, mutex_check },
-	{ "cond", 0, cond_thread, cond_check },
-	{ "sem", sem_setup, sem_thread, sem_check },
-	{ "rwlock", 0, rw_thread, rw_check },
-	{ "barrier", barrier_setup, barrier_thread, barrier_check },
+	{ "mutex", 64, 16, mutex_setup, mutex_thread, mutex_check },
+	{ "cond", 64, 16, 0, cond_thread, cond_check },
+	{ "sem", 64, 16, sem_setup, sem_thread, sem_check },
+	{ "rwlock", 64, 16, 0, rw_thread, rw_check },
+	{ "barrier", 64, 8, barrier_setup, barrier_thread, barrier_check },
 };
+
+static const struct body *body(const char *name)
+{
+	for (size_t i = 0; i < NELEM(bodies); i++)
+		if (!strcmp(bodies[i].name, name))
+			return &bodies[i];
+	return 0;
+}
 
 static int child(const char *name)
 {
-	const struct body *b = 0;
+	const struct body *b = body(name);
 	pthread_t t[MAXT], wd;
 
 	body_name = name;
-	for (size_t i = 0; i < NELEM(bodies); i++)
-		if (!strcmp(bodies[i].name, name))
-			b = &bodies[i];
 	if (!b)
 		cfail("no such stress body");
-	/* Last resort, past the watchdog: a child killed by SIGALRM hung. */
+	/* The last resort, should the watchdog not run. */
 	alarm(2 * LONG_MS / 1000);
-	nt = MN ? 64 : 16;
-	if (getenv("XNT")) nt = atoi(getenv("XNT"));
-	if (getenv("XNG")) NG = atoi(getenv("XNG"));
-	if (getenv("XYB")) yb = atoi(getenv("XYB"));
-	if (getenv("XYI")) yi = atoi(getenv("XYI"));
+	nt = MN ? b->nt_mn : b->nt_native;
 	if (b->setup)
 		b->setup();
 	sem_init(&wd_done, 0, 0);
@@ -696,6 +727,8 @@ static int child(const char *name)
 	sem_post(&wd_done);
 	pthread_join(wd, 0);
 	b->check();
+	if (nops < MIN_OPS)
+		cfail("only %ld calls", nops);
 	return 0;
 }
 
@@ -704,6 +737,7 @@ static int child(const char *name)
 /* Run "/proc/self/exe --child name" with WEFT_WORKERS=workers. */
 static void run_child(const char *name, int workers)
 {
+	const struct body *b = body(name);
 	struct timespec t0 = ts_now(CLOCK_MONOTONIC);
 	char w[16];
 	pid_t pid;
@@ -721,20 +755,22 @@ static void run_child(const char *name, int workers)
 	if (WIFSIGNALED(st))
 		fail_msg("stress %s, WEFT_WORKERS=%d: child killed by signal %d%s",
 			name, workers, WTERMSIG(st), WTERMSIG(st) == SIGALRM ?
-			" (SIGALRM: it hung)" : "");
+			" (SIGALRM: hung, or far too slow)" : "");
 	if (!WIFEXITED(st) || WEXITSTATUS(st))
 		fail_msg("stress %s, WEFT_WORKERS=%d: child failed, exit status "
 			"%d (its message is above)", name, workers,
 			WIFEXITED(st) ? WEXITSTATUS(st) : -1);
-	print_message("stress %s, WEFT_WORKERS=%d: %d threads, %.2f s\n", name,
-		workers, MN ? 64 : 16,
+	print_message("stress %s, %s: %d threads, %.2f s\n", name,
+		MN ? (workers == 1 ? "1 worker" : "4 workers") : "1:1",
+		MN ? b->nt_mn : b->nt_native,
 		ts_ns_since(ts_now(CLOCK_MONOTONIC), t0) / 1e9);
 }
 
 static void stress(const char *name)
 {
 	run_child(name, 1);
-	run_child(name, 4);
+	if (MN)
+		run_child(name, 4);
 }
 
 static void mutex_stress(void **state)
