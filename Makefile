@@ -288,6 +288,7 @@ demo: all
 	timeout 120 obj/examples/workers 64 200000
 
 -include $(srcdir)/tests/tests.mk
+-include $(srcdir)/bench/bench.mk
 
 clean:
 	rm -rf obj lib include bin $(T) $(T).new tests-out

@@ -1,12 +1,11 @@
 /*
- * spawn.c - create and join N threads (default 200,000), 1,000 alive at a
- * time, 64 KiB stack attribute; prints ns per create+join.
+ * spawn.c - create and join N threads (default 100,000) in batches of
+ * 1,000: 1,000 threads alive at a time, default attributes.  Prints ns
+ * per create+join.
  * usage: spawn [N]
  */
 #include <pthread.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <time.h>
+#include "bench.h"
 
 #define BATCH 1000
 
@@ -17,25 +16,27 @@ static void *nothing(void *arg)
 
 int main(int argc, char **argv)
 {
-	long n = argc > 1 ? atol(argv[1]) : 200000;
+	long n, done = 0;
 	pthread_t t[BATCH];
-	pthread_attr_t at;
-	struct timespec a, b;
+	double t0;
+	int e;
 
-	pthread_attr_init(&at);
-	pthread_attr_setstacksize(&at, 65536);
-	clock_gettime(CLOCK_MONOTONIC, &a);
-	for (long i = 0; i < n; i += BATCH) {
-		for (int k = 0; k < BATCH; k++)
-			if (pthread_create(&t[k], &at, nothing, 0)) {
-				fprintf(stderr, "pthread_create failed\n");
-				return 1;
-			}
-		for (int k = 0; k < BATCH; k++)
-			pthread_join(t[k], 0);
+	bench_name = "spawn";
+	n = arg_count(argc, argv, 1, 100000);
+	t0 = now_ns();
+	while (done < n) {
+		int k, batch = n - done < BATCH ? (int)(n - done) : BATCH;
+
+		for (k = 0; k < batch; k++)
+			if ((e = pthread_create(&t[k], 0, nothing, (void *)(long)(k + 1))))
+				create_failed(e);
+		for (k = 0; k < batch; k++) {
+			void *r;
+			if ((e = pthread_join(t[k], &r))) fail("pthread_join", e);
+			if (r != (void *)(long)(k + 1)) fail("pthread_join: wrong result", EINVAL);
+		}
+		done += batch;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &b);
-	printf("%.0f ns per create+join\n",
-		((b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec)) / n);
+	report("ns/op", (now_ns() - t0) / n, n);
 	return 0;
 }
