@@ -10,24 +10,23 @@
 #include "scheduler.h"
 
 
+/* The syscall itself, with the task marked as in it (see above). */
+#define AROUND(call) do { \
+	struct task *t = __sched_self(); \
+	long r; \
+	if (!t || !t->id) return call; \
+	__sched_syscall_enter(t); \
+	r = call; \
+	__sched_syscall_leave(t); \
+	return r; \
+} while (0)
+
 long __pal_syscall_cp(long nr, long a, long b, long c, long d, long e, long f)
 {
-	struct task *t = __sched_self();
-	long r;
-	if (!t || !t->id) return __syscall_cp_c(nr, a, b, c, d, e, f);
-	__sched_syscall_enter(t);
-	r = __syscall_cp_c(nr, a, b, c, d, e, f);
-	__sched_syscall_leave(t);
-	return r;
+	AROUND(__syscall_cp_c(nr, a, b, c, d, e, f));
 }
 
 long __pal_syscall_block(long nr, long a, long b, long c, long d, long e, long f)
 {
-	struct task *t = __sched_self();
-	long r;
-	if (!t || !t->id) return __syscall(nr, a, b, c, d, e, f);
-	__sched_syscall_enter(t);
-	r = __syscall(nr, a, b, c, d, e, f);
-	__sched_syscall_leave(t);
-	return r;
+	AROUND(__syscall(nr, a, b, c, d, e, f));
 }
