@@ -116,6 +116,29 @@ hidden long __pal_syscall_cp(long nr, long a, long b, long c, long d,
 hidden long __pal_syscall_block(long nr, long a, long b, long c, long d,
 	long e, long f);
 
+/* ---- File descriptors: the program's view -------------------------------- */
+
+/*
+ * A backend that makes fds non-blocking behind the program's back (the
+ * M:N backend's netpoller) keeps what the program set: fcntl(2), ioctl(2)
+ * FIONBIO and dup(2) report to it here.  Native does nothing.  All are
+ * thread-safe and async-signal-safe; fd is any int (unknown fds pass).
+ *
+ * __pal_fd_getfl: the F_GETFL result to show for kernel flags kflags.
+ * __pal_fd_setfl: the F_SETFL argument to give the kernel for flags.
+ * __pal_fd_fionbio: ioctl FIONBIO with *arg == on; returns 1 if the
+ *   backend took it (the call then succeeds without the kernel), else 0.
+ * __pal_fd_dup: newfd became a copy of oldfd (dup, dup2, dup3, F_DUPFD);
+ *   whatever newfd was before is gone.
+ * __pal_fd_closed: libc closed fd by a path other than close(2)'s
+ *   __syscall_cp (fclose).
+ */
+hidden int __pal_fd_getfl(int fd, int kflags);
+hidden int __pal_fd_setfl(int fd, int flags);
+hidden int __pal_fd_fionbio(int fd, int on);
+hidden void __pal_fd_dup(int oldfd, int newfd);
+hidden void __pal_fd_closed(int fd);
+
 /* ---- Threads: create, exit, identity, signals --------------------------- */
 
 /*

@@ -49,7 +49,13 @@
  * What blocks what
  *   futex waits in libc (locks, condvars, sems, join)  the task
  *   bucket, run queue, timer and id spinlocks          the worker, briefly
- *   other syscalls (until the netpoller, issue 4)       the worker
+ *   I/O on pollable fds, poll, sleeps (pal/epoll/io.c)  the task
+ *   other syscalls (until the monitor, issue 4)         the worker
+ *
+ * The netpoller (netpoll.h) is polled by workers: without blocking when
+ * their queues are empty (and every 64th schedule), and blocking by one
+ * idle worker at a time (S.polling), with the nearest deadline as its
+ * timeout; wake_one wakes that one with __np_kick.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -65,6 +71,7 @@
 #include "syscall.h"
 #include "context.h"
 #include "scheduler.h"
+#include "netpoll.h"
 
 struct worker {
 	struct __sched_runq rq;		/* local run queue; see runq.h */
@@ -74,7 +81,8 @@ struct worker {
 	struct __sched_bucket *unlock;	/* to unlock after the switch; g0 */
 	struct task *requeue;		/* to queue after the switch; g0 */
 	struct task *dead;		/* to bury after the switch; g0 */
-	volatile int sleeping;		/* 1: asleep on it; CAS to wake */
+	volatile int sleeping;		/* SLEEP_*: how it sleeps; CAS to 0 to wake */
+	unsigned tick;			/* find_runnable calls; this worker */
 	uint64_t mask;			/* the kernel's mask for this thread */
 	int ktid;			/* kernel thread id; constant */
 	int idx;			/* index in S.w; constant */
@@ -96,7 +104,12 @@ static struct {
 	int nfree, nextid, idcap;
 	int ntasks;			/* live tasks; idlock */
 	unsigned wake_rr;		/* where wake_one starts; racy hint */
+	volatile int polling;		/* a worker is blocked in __np_poll */
 } S;
+
+/* w->sleeping: awake, asleep on the futex w->sleeping, or asleep in the
+ * netpoller (woken with __np_kick). */
+enum { SLEEP_NO, SLEEP_FUTEX, SLEEP_POLL };
 
 static struct task main_task;
 static void install_sigsync(void);
@@ -239,13 +252,15 @@ static void wake_one(void)
 {
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	unsigned start = S.wake_rr++;
+	struct worker *me = self_worker();
 	for (int i = 0; i < S.n; i++) {
 		struct worker *v = &S.w[(start + i) % S.n];
-		int one = 1;
-		if (__atomic_load_n(&v->sleeping, __ATOMIC_RELAXED) &&
-		    __atomic_compare_exchange_n(&v->sleeping, &one, 0, 0,
+		if (v == me) continue;	/* the netpoller's worker, waking tasks */
+		int s = __atomic_load_n(&v->sleeping, __ATOMIC_RELAXED);
+		if (s && __atomic_compare_exchange_n(&v->sleeping, &s, 0, 0,
 		    __ATOMIC_SEQ_CST, __ATOMIC_RELAXED)) {
-			__syscall(SYS_futex, &v->sleeping, FUTEX_WAKE|FUTEX_PRIVATE, 1);
+			if (s == SLEEP_POLL) __np_kick();
+			else __syscall(SYS_futex, &v->sleeping, FUTEX_WAKE|FUTEX_PRIVATE, 1);
 			return;
 		}
 	}
@@ -422,13 +437,31 @@ static struct task *steal(struct worker *w)
 	return 0;
 }
 
+/* Collect I/O readiness without blocking, if tasks wait for it and no
+ * worker is blocked in the netpoller already (it would see it first).
+ * Woken tasks land on w's queue; bool: some did. */
+static int poll_io(struct worker *w)
+{
+	if (!__atomic_load_n(&__np_waiters, __ATOMIC_RELAXED) ||
+	    __atomic_load_n(&S.polling, __ATOMIC_RELAXED))
+		return 0;
+	return __np_poll(0) > 0;
+}
+
 static struct task *find_runnable(struct worker *w)
 {
+	struct task *t;
+	/* Now and then a busy worker polls even with work queued, so that
+	 * tasks woken by I/O are not starved by a yield-heavy load. */
+	if (!(++w->tick & 63)) poll_io(w);
+	/* And the global queue gets a turn even while the local one is
+	 * never empty (Go's schedtick % 61). */
+	if (!(w->tick % 61) && (t = global_get())) return t;
 	for (;;) {
-		struct task *t;
 		uint64_t next = run_timers();
 		if ((t = __sched_runq_get(&w->rq))) return t;
 		if ((t = global_get())) return t;
+		if (poll_io(w) && (t = __sched_runq_get(&w->rq))) return t;
 		if ((t = steal(w))) return t;
 		for (int i = 0; i < 64; i++) {
 			__builtin_ia32_pause();
@@ -436,25 +469,36 @@ static struct task *find_runnable(struct worker *w)
 		}
 		if (work_visible()) continue;
 
-		__atomic_store_n(&w->sleeping, 1, __ATOMIC_SEQ_CST);
+		/* Sleep: one idle worker in the netpoller (its timeout is the
+		 * nearest deadline), the others on their futex. */
+		int how = SLEEP_FUTEX;
+		if (__np_active() && !__atomic_exchange_n(&S.polling, 1, __ATOMIC_ACQUIRE))
+			how = SLEEP_POLL;
+		__atomic_store_n(&w->sleeping, how, __ATOMIC_SEQ_CST);
 		if (work_visible() || (next && next <= __sched_now())) {
-			int one = 1;
-			__atomic_compare_exchange_n(&w->sleeping, &one, 0, 0,
+			int s = how;
+			__atomic_compare_exchange_n(&w->sleeping, &s, 0, 0,
 				__ATOMIC_SEQ_CST, __ATOMIC_RELAXED);
+			if (how == SLEEP_POLL) __atomic_store_n(&S.polling, 0, __ATOMIC_RELEASE);
 			continue;
 		}
 		/* Asleep, the worker takes signals as the main task would
 		 * (so a process-directed SIGINT still works when every task
 		 * is parked), and always musl's internal ones (__synccall). */
 		set_mask(w, main_task.sigmask & ~INTERNAL_SIGS);
-		struct timespec ts, *tsp = 0;
+		uint64_t d = 0;
 		if (next) {
-			uint64_t now = __sched_now(), d = next > now ? next - now : 0;
-			ts.tv_sec = d / 1000000000;
-			ts.tv_nsec = d % 1000000000;
-			tsp = &ts;
+			uint64_t now = __sched_now();
+			d = next > now ? next - now : 0;
 		}
-		__syscall(SYS_futex, &w->sleeping, FUTEX_WAIT|FUTEX_PRIVATE, 1, tsp);
+		if (how == SLEEP_POLL) {
+			__np_poll(next ? (int64_t)d : -1);
+			__atomic_store_n(&S.polling, 0, __ATOMIC_RELEASE);
+		} else {
+			struct timespec ts = { d / 1000000000, d % 1000000000 };
+			__syscall(SYS_futex, &w->sleeping, FUTEX_WAIT|FUTEX_PRIVATE,
+				SLEEP_FUTEX, next ? &ts : 0);
+		}
 		__atomic_store_n(&w->sleeping, 0, __ATOMIC_SEQ_CST);
 	}
 }
@@ -511,6 +555,11 @@ void __sched_deliver(struct task *t)
 		p &= p - 1;
 		if (IS_RT(sig))
 			n = __atomic_exchange_n(&t->rtcount[sig - 32], 0, __ATOMIC_ACQ_REL);
+		struct sigaction sa;
+		if (n && !__libc_sigaction(sig, 0, &sa) &&
+		    sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN)
+			t->sigran |= SIGRAN_HANDLER |
+				(sa.sa_flags & SA_RESTART ? 0 : SIGRAN_NORESTART);
 		while (n--) __syscall(SYS_tkill, t->worker->ktid, sig);
 	}
 }
@@ -884,6 +933,7 @@ void __sched_fork_child(void)
 	memset(&S, 0, sizeof S);
 	memset(&main_task, 0, sizeof main_task);
 	__sched_lot_reset();
+	__np_fork_child();
 	self->pal = 0;
 }
 

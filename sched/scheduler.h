@@ -44,11 +44,20 @@ struct task {
 	int klock;			/* orders in_syscall against kill */
 	int in_syscall;			/* in a blocking syscall; klock */
 	uint64_t shared_poll_ns;	/* pal/epoll/futex.c; the task */
+	int sigran;			/* SIGRAN_*: handlers run; the task */
 	void *exit_map;			/* unmap after the task's last switch */
 	size_t exit_map_size;
 	int (*start)(void *);		/* entry, run by the first switch */
 	void *arg;
 };
+
+/* t->sigran: __sched_deliver ORs in what the signals it raised did, so
+ * that a wait that returned -EINTR can tell (signal(7)) whether to end
+ * the call (a handler without SA_RESTART) or go on (a restarting
+ * handler, or no handler at all: ignored, or stopped and continued).
+ * The waiting code clears it before it parks. */
+#define SIGRAN_HANDLER 1	/* a handler ran */
+#define SIGRAN_NORESTART 2	/* one of them lacks SA_RESTART */
 
 /* Start the scheduler if it is not running: the caller (the only thread)
  * becomes the main task on worker 0.  0 or -errno. */

@@ -9,6 +9,7 @@
 #include "pal.h"
 #include "reltime.h"
 #include "scheduler.h"
+#include "io.h"
 
 const char __pal_name[] = "epoll";
 
@@ -38,6 +39,41 @@ static int kernel_wait(volatile void *addr, int val, int priv,
 static int cancel_due(struct pthread *self)
 {
 	return self->cancel && self->canceldisable != PTHREAD_CANCEL_DISABLE;
+}
+
+/* Park the calling task t while *addr == val, until woken, until the
+ * deadline (ns, CLOCK_MONOTONIC; 0: none), or until a signal it does not
+ * block (or, with PAL_WAIT_CANCEL, a cancel request) arrives; see io.h. */
+int __pal_park(volatile void *addr, int val, uint64_t deadline, int flags)
+{
+	struct task *t = __sched_self();
+	struct pthread *self = __pthread_self();
+	int r;
+
+	struct __sched_bucket *b = __sched_lot_lock(addr);
+	if (*(volatile int *)addr != val) {
+		__sched_lot_unlock(b);
+		return -EAGAIN;
+	}
+	/* A signal or cancel request sent before the bucket was locked is
+	 * taken now: the sender's wakeup (lot remove) would find nothing
+	 * queued.  prepare orders this check against the sender's. */
+	__sched_lot_prepare(&t->w, addr);
+	if ((__atomic_load_n(&t->sigpending, __ATOMIC_SEQ_CST) & ~t->sigmask) ||
+	    ((flags & PAL_WAIT_CANCEL) && cancel_due(self))) {
+		__sched_lot_unlock(b);
+		__sched_deliver(t);
+		r = -EINTR;
+	} else {
+		__sched_lot_enqueue(b, &t->w, addr, t);
+		if (deadline) __sched_timer_arm(t, deadline);
+		__sched_park(b);
+		if (deadline) __sched_timer_disarm(t);
+		r = t->w.result;
+	}
+	if (r == -EINTR && (flags & PAL_WAIT_CANCEL) && cancel_due(self))
+		return __cancel();
+	return r;
 }
 
 int __pal_futex_wait(volatile void *addr, int val, int priv,
@@ -71,30 +107,10 @@ int __pal_futex_wait(volatile void *addr, int val, int priv,
 			polled = 1;
 		}
 	}
-
-	struct __sched_bucket *b = __sched_lot_lock(addr);
-	if (*(volatile int *)addr != val) {
-		__sched_lot_unlock(b);
+	r = __pal_park(addr, val, deadline, flags);
+	if (r == -EAGAIN) {
 		t->shared_poll_ns = SHARED_POLL_MIN_NS;
-		return -EAGAIN;
-	}
-	/* A signal or cancel request sent before the bucket was locked is
-	 * taken now: the sender's wakeup (lot remove) would find nothing
-	 * queued.  prepare orders this check against the sender's. */
-	__sched_lot_prepare(&t->w, addr);
-	if ((__atomic_load_n(&t->sigpending, __ATOMIC_SEQ_CST) & ~t->sigmask) ||
-	    ((flags & PAL_WAIT_CANCEL) && cancel_due(self))) {
-		__sched_lot_unlock(b);
-		__sched_deliver(t);
-		r = -EINTR;
-		goto out;
-	}
-	__sched_lot_enqueue(b, &t->w, addr, t);
-	if (deadline) __sched_timer_arm(t, deadline);
-	__sched_park(b);
-	if (deadline) __sched_timer_disarm(t);
-	r = t->w.result;
-	if (polled) {
+	} else if (polled) {
 		if (r != -ETIMEDOUT) {
 			t->shared_poll_ns = SHARED_POLL_MIN_NS;
 		} else {
@@ -103,9 +119,6 @@ int __pal_futex_wait(volatile void *addr, int val, int priv,
 			r = 0;
 		}
 	}
-out:
-	if (r == -EINTR && (flags & PAL_WAIT_CANCEL) && cancel_due(self))
-		return __cancel();
 	return r;
 }
 

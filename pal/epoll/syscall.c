@@ -1,13 +1,15 @@
-/* M:N backend: blocking syscalls are still made directly on the worker
- * (the netpoller and the monitor's handoff are issue 4), but a task in
- * one is marked so that pthread_kill and pthread_cancel interrupt it as
- * they would a thread (sched.c: __sched_kill).  Cancellation as musl's
+/* M:N backend: I/O on pollable fds, poll/select/epoll_wait and sleeps
+ * park the task (io.c).  Other blocking syscalls are made directly on the
+ * worker (the monitor's handoff is issue 4), with the task marked as in
+ * one, so that pthread_kill and pthread_cancel interrupt it as they
+ * would a thread (sched.c: __sched_kill).  Cancellation as musl's
  * (syscall_cp.h). */
 #include "pthread_impl.h"
 #include "syscall.h"
 #include "pal.h"
 #include "syscall_cp.h"
 #include "scheduler.h"
+#include "io.h"
 
 
 /* The syscall itself, with the task marked as in it (see above). */
@@ -23,10 +25,16 @@
 
 long __pal_syscall_cp(long nr, long a, long b, long c, long d, long e, long f)
 {
+	int handled;
+	long r = __pal_io(nr, a, b, c, d, e, f, 1, &handled);
+	if (handled) return r;
 	AROUND(__syscall_cp_c(nr, a, b, c, d, e, f));
 }
 
 long __pal_syscall_block(long nr, long a, long b, long c, long d, long e, long f)
 {
+	int handled;
+	long r = __pal_io(nr, a, b, c, d, e, f, 0, &handled);
+	if (handled) return r;
 	AROUND(__syscall(nr, a, b, c, d, e, f));
 }

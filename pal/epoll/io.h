@@ -1,0 +1,28 @@
+/* io.h - the epoll backend's internal interface between its syscall
+ * layer (syscall.c, io.c) and its futex layer (futex.c). */
+#ifndef WEFT_PAL_EPOLL_IO_H
+#define WEFT_PAL_EPOLL_IO_H
+
+#include <stdint.h>
+
+#ifndef hidden
+#define hidden __attribute__((__visibility__("hidden")))
+#endif
+
+/* Park the calling task (which must be one: __sched_self() with an id)
+ * while *addr == val: until a wake on addr, until deadline (ns,
+ * CLOCK_MONOTONIC; 0: none), or until a signal the task does not block
+ * is raised on it.  With PAL_WAIT_CANCEL it is a cancellation point.
+ * Returns 0 (woken), -EAGAIN (*addr != val), -ETIMEDOUT or -EINTR.
+ * Whether a signal handler ran, and with SA_RESTART or not, is left in
+ * the task's sigran (scheduler.h). */
+hidden int __pal_park(volatile void *addr, int val, uint64_t deadline, int flags);
+
+/* Blocking I/O, poll/select/epoll_wait and sleeps made by a task, which
+ * park it instead of blocking its worker (io.c).  Returns the syscall's
+ * result (-errno on error), or sets *handled to 0 and returns 0 if nr is
+ * not one io.c handles for this call. */
+hidden long __pal_io(long nr, long a, long b, long c, long d, long e,
+	long f, int cp, int *handled);
+
+#endif
