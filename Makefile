@@ -280,12 +280,20 @@ libc-test: all
 	@[ -n "$(LIBC_TEST)" ] || { echo "usage: make libc-test LIBC_TEST=/path/to/libc-test (see docs/libc-test.md)" >&2; exit 2; }
 	sh $(srcdir)/tests/libc-test/run.sh "$(LIBC_TEST)" $(B)/bin/weft-gcc $(B)/obj/libc-test
 
-# The main job: an unmodified threaded program built with weft-gcc.
+# The main job: examples/echo_server.c, an unmodified thread-per-connection
+# server, built with the M:N (epoll) backend's weft-gcc and with the system
+# gcc (glibc), each holding DEMO_CONNS connections for DEMO_SECONDS while
+# examples/echo_load.c verifies every echo; one table compares them.
+DEMO_CONNS = 10000
+DEMO_SECONDS = 10
+ifeq ($(PAL),epoll)
+DEMO_GCC = bin/weft-gcc
 demo: all
-	@mkdir -p obj/examples
-	bin/weft-gcc -O2 -o obj/examples/workers $(srcdir)/examples/workers.c
-	@echo "== examples/workers.c, built with bin/weft-gcc (backend: $(PAL))"
-	timeout 120 obj/examples/workers 64 200000
+else
+DEMO_GCC = obj/pal/epoll/bin/weft-gcc
+demo: all pal-build-epoll
+endif
+	sh $(srcdir)/tools/demo-echo.sh $(DEMO_GCC) $(DEMO_CONNS) $(DEMO_SECONDS) obj/examples
 
 -include $(srcdir)/tests/tests.mk
 -include $(srcdir)/bench/bench.mk

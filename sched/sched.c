@@ -83,6 +83,11 @@ struct worker {
 	struct task *dead;		/* to bury after the switch; g0 */
 	volatile int sleeping;		/* SLEEP_*: how it sleeps; CAS to 0 to wake */
 	unsigned tick;			/* find_runnable calls; this worker */
+	volatile unsigned nswitch;	/* switches to a task; this worker */
+	volatile uint64_t sys_since;	/* its task entered a blocking syscall
+					 * then (ns), 0: not in one */
+	unsigned mon_sw;		/* nswitch at the monitor's last look */
+	uint64_t mon_since;		/* when the monitor saw it change */
 	uint64_t mask;			/* the kernel's mask for this thread */
 	int ktid;			/* kernel thread id; constant */
 	int idx;			/* index in S.w; constant */
@@ -92,8 +97,11 @@ struct worker {
 
 static struct {
 	volatile int started;		/* set once, before any second task */
-	int n;				/* number of workers; constant */
+	volatile int n;			/* workers started; grows (monitor) */
+	int nprocs;			/* workers started at first; constant */
+	int cap;			/* workers allocated: nprocs + SPARE */
 	struct worker *w;		/* the workers; constant */
+	struct worker mon;		/* the monitor thread's TCB and stack */
 	int qlock;			/* global run queue */
 	struct task *qhead, *qtail;
 	int tlock;			/* timer heap */
@@ -112,6 +120,7 @@ static struct {
 enum { SLEEP_NO, SLEEP_FUTEX, SLEEP_POLL };
 
 static struct task main_task;
+static int monitor_main(void *arg);
 static void install_sigsync(void);
 static void install_overflow_report(struct worker *w0);
 
@@ -119,6 +128,11 @@ static void install_overflow_report(struct worker *w0);
 #define INTERNAL_SIGS (7ULL << 31)
 
 #define WORKER_STACK 65536
+/* Spare workers the monitor may start (see "The monitor"). */
+#define SPARE_MAX 32
+#define CLONE_FLAGS (CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND \
+	| CLONE_THREAD | CLONE_SYSVSEM | CLONE_SETTLS | CLONE_PARENT_SETTID \
+	| CLONE_DETACHED)
 /* Each worker's signal stack, where the stack-overflow report runs. */
 #define ALT_STACK 16384
 
@@ -253,8 +267,9 @@ static void wake_one(void)
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	unsigned start = S.wake_rr++;
 	struct worker *me = self_worker();
-	for (int i = 0; i < S.n; i++) {
-		struct worker *v = &S.w[(start + i) % S.n];
+	int n = __atomic_load_n(&S.n, __ATOMIC_ACQUIRE);
+	for (int i = 0; i < n; i++) {
+		struct worker *v = &S.w[(start + i) % n];
 		if (v == me) continue;	/* the netpoller's worker, waking tasks */
 		int s = __atomic_load_n(&v->sleeping, __ATOMIC_RELAXED);
 		if (s && __atomic_compare_exchange_n(&v->sleeping, &s, 0, 0,
@@ -420,7 +435,8 @@ static void after_switch(struct worker *w)
 static int work_visible(void)
 {
 	if (__atomic_load_n(&S.qhead, __ATOMIC_RELAXED)) return 1;
-	for (int i = 0; i < S.n; i++)
+	int n = __atomic_load_n(&S.n, __ATOMIC_ACQUIRE);
+	for (int i = 0; i < n; i++)
 		if (__sched_runq_len(&S.w[i].rq)) return 1;
 	return 0;
 }
@@ -429,8 +445,9 @@ static struct task *steal(struct worker *w)
 {
 	w->rng = w->rng * 1103515245 + 12345;
 	unsigned start = w->rng >> 16;
-	for (int i = 0; i < S.n; i++) {
-		struct worker *v = &S.w[(start + i) % S.n];
+	int n = __atomic_load_n(&S.n, __ATOMIC_ACQUIRE);
+	for (int i = 0; i < n; i++) {
+		struct worker *v = &S.w[(start + i) % n];
 		struct task *t;
 		if (v != w && (t = __sched_runq_steal(&w->rq, &v->rq))) return t;
 	}
@@ -512,6 +529,7 @@ static _Noreturn void worker_loop(struct worker *w)
 		t->worker = w;
 		w->cur = t;
 		set_mask(w, t->sigmask);
+		w->nswitch++;
 		__sched_switch(&w->g0.sp, t->sp, t->tp, t);
 		w->cur = 0;
 	}
@@ -685,10 +703,12 @@ void __sched_syscall_enter(struct task *t)
 	}
 	t->in_syscall = 1;
 	spin_unlock(&t->klock);
+	t->worker->sys_since = __sched_now();
 }
 
 void __sched_syscall_leave(struct task *t)
 {
+	t->worker->sys_since = 0;
 	spin_lock(&t->klock);
 	t->in_syscall = 0;
 	spin_unlock(&t->klock);
@@ -773,7 +793,7 @@ static unsigned long hwcap2(void)
 }
 
 /* A worker's TCB and g0 stack in one mapping: stack below, TLS at top. */
-static int worker_init(struct worker *w, int idx)
+static int worker_init(struct worker *w, int idx, int id)
 {
 	size_t tls = (libc.tls_size + 4095) & -4096;
 	unsigned char *map = __mmap(0, ALT_STACK + WORKER_STACK + tls,
@@ -792,7 +812,7 @@ static int worker_init(struct worker *w, int idx)
 	td->detach_state = DT_JOINABLE;
 	td->next = td->prev = td;
 	td->pal = &w->g0;
-	if ((td->tid = id_alloc()) < 0) return -EAGAIN;
+	if ((td->tid = id ? id : id_alloc()) < 0) return -EAGAIN;
 	w->idx = idx;
 	w->rng = idx * 2654435761u + 1;
 	w->g0_tp = TP_ADJ(td);
@@ -811,12 +831,18 @@ int __sched_start(void)
 
 	if (S.started) return 0;
 	S.nextid = self->tid + 1 > 1 ? self->tid + 1 : 2;
-	S.w = calloc(n, sizeof *S.w);
+	S.cap = n + SPARE_MAX;
+	S.w = calloc(S.cap, sizeof *S.w);
 	if (!S.w) return -EAGAIN;
-	S.n = n;
+	S.n = S.nprocs = n;
 	__sched_cpu_init(hwcap2());
 	for (int i = 0; i < n; i++)
-		if (worker_init(&S.w[i], i)) return -EAGAIN;
+		if (worker_init(&S.w[i], i, 0)) return -EAGAIN;
+	/* Spare workers are mapped by the monitor, which cannot malloc:
+	 * their ids are taken now. */
+	for (int i = n; i < S.cap; i++)
+		if ((S.w[i].ktid = -id_alloc()) >= 0) return -EAGAIN;
+	if (worker_init(&S.mon, -1, 0)) return -EAGAIN;
 	install_sigsync();
 	install_overflow_report(&S.w[0]);
 
@@ -838,11 +864,84 @@ int __sched_start(void)
 
 	for (int i = 1; i < n; i++) {
 		struct worker *w = &S.w[i];
-		unsigned flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND
-			| CLONE_THREAD | CLONE_SYSVSEM | CLONE_SETTLS
-			| CLONE_PARENT_SETTID | CLONE_DETACHED;
-		if (__clone(worker_main, w->g0.sp, flags, w, &w->ktid, w->g0_tp, 0) < 0)
+		if (__clone(worker_main, w->g0.sp, CLONE_FLAGS, w, &w->ktid, w->g0_tp, 0) < 0)
 			die("weft: cannot start a worker thread\n");
+	}
+	if (__clone(monitor_main, S.mon.g0.sp, CLONE_FLAGS, &S.mon, &S.mon.ktid,
+	    S.mon.g0_tp, 0) < 0)
+		die("weft: cannot start the monitor thread\n");
+	return 0;
+}
+
+/* ---- The monitor ----------------------------------------------------------- */
+
+/* A thread of its own (not a worker; all signals but SIGSYNCCALL blocked)
+ * that looks at the workers every MON_MIN_NS, backing off to MON_MAX_NS
+ * while nothing is stuck.  A worker is stuck when its task has been in a
+ * blocking syscall (one the netpoller cannot take: regular files, wait4,
+ * flock, ...) for SYSCALL_NS, or has run without switching for SLICE_NS.
+ * If some worker is stuck, none sleeps and tasks are queued, the monitor
+ * starts a spare worker to run them: the stuck worker's queue is then
+ * stolen as any other's.  At most SPARE_MAX spares are ever started;
+ * once started, a spare is a worker like the others (it sleeps when
+ * there is nothing to do).  A task that hogs its worker is not
+ * preempted: it keeps that worker, the others go on without it. */
+#define MON_MIN_NS 1000000ULL
+#define MON_MAX_NS 20000000ULL
+#define SYSCALL_NS 1000000ULL
+#define SLICE_NS 10000000ULL
+
+static int start_spare(void)
+{
+	int n = S.n;
+	if (n >= S.cap) return 0;
+	struct worker *w = &S.w[n];
+	if (worker_init(w, n, -w->ktid)) return 0;
+	w->ktid = 0;
+	if (__clone(worker_main, w->g0.sp, CLONE_FLAGS, w, &w->ktid, w->g0_tp, 0) < 0)
+		return 0;
+	__atomic_store_n(&S.n, n + 1, __ATOMIC_RELEASE);
+	return 1;
+}
+
+static int monitor_main(void *arg)
+{
+	uint64_t interval = MON_MIN_NS;
+	uint64_t keep = ~(1ULL << (SIGSYNCCALL - 1));
+	(void)arg;
+	__syscall(SYS_rt_sigprocmask, SIG_SETMASK, &keep, 0, _NSIG/8);
+	for (;;) {
+		struct timespec ts = { interval / 1000000000, interval % 1000000000 };
+		__syscall(SYS_nanosleep, &ts, 0);
+		int n = __atomic_load_n(&S.n, __ATOMIC_ACQUIRE), stuck = 0, idle = 0;
+		uint64_t now = __sched_now();
+		for (int i = 0; i < n; i++) {
+			struct worker *w = &S.w[i];
+			uint64_t since = w->sys_since;
+			unsigned sw = w->nswitch;
+			if (w->sleeping) {
+				idle++;
+				continue;
+			}
+			if (since && now - since >= SYSCALL_NS) {
+				stuck++;
+				continue;
+			}
+			if (sw != w->mon_sw || !w->cur) {
+				w->mon_sw = sw;
+				w->mon_since = now;
+			} else if (now - w->mon_since >= SLICE_NS) {
+				stuck++;
+			}
+		}
+		if (!stuck) {
+			if (interval < MON_MAX_NS) interval *= 2;
+			continue;
+		}
+		interval = MON_MIN_NS;
+		if (!work_visible()) continue;
+		if (idle) wake_one();
+		else start_spare();
 	}
 	return 0;
 }
@@ -908,6 +1007,12 @@ void __sched_synccall(void (*func)(void *), void *ctx)
 		if (w == me) continue;
 		while ((r = __syscall(SYS_tkill, w->ktid, SIGSYNCCALL)) == -EAGAIN);
 		if (r) die("weft: __synccall: cannot signal a worker thread\n");
+		n++;
+	}
+	if (S.mon.ktid > 0) {
+		int r;
+		while ((r = __syscall(SYS_tkill, S.mon.ktid, SIGSYNCCALL)) == -EAGAIN);
+		if (r) die("weft: __synccall: cannot signal the monitor thread\n");
 		n++;
 	}
 	kwait_until(&SC.arrived, n);

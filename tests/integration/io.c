@@ -515,6 +515,40 @@ static void eintr(void **state)
 	assert_thread_checks();
 }
 
+/* ---- Syscalls the netpoller cannot take ------------------------------------ */
+
+static int release_pipe[2];
+
+static void *release_child(void *arg)
+{
+	(void)arg;
+	CHECK_EQ(write(release_pipe[1], "go", 2), 2);
+	return 0;
+}
+
+/* The main thread blocks in waitpid (not pollable) for a child that
+ * exits only when another thread tells it to.  Under M:N with one
+ * worker, that thread runs only if the monitor hands the blocked
+ * worker's queue to a spare worker; otherwise this deadlocks (and the
+ * child's alarm ends it). */
+static void blocking_syscall_handoff(void **state)
+{
+	assert_int_equal(pipe(release_pipe), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		char buf[2];
+		alarm(LONG_MS / 1000);
+		_exit(read(release_pipe[0], buf, 2) == 2 ? 0 : 1);
+	}
+	pthread_t t = spawn(release_child, 0);
+	assert_child_exited(reap(pid), 0);
+	join(t);
+	close(release_pipe[0]);
+	close(release_pipe[1]);
+	assert_thread_checks();
+}
+
 /* ---- Name lookup and stdio from many threads ------------------------------ */
 
 #define LOOKUPS 1000
@@ -577,6 +611,7 @@ int main(void)
 		cmocka_unit_test(poll_family),
 		cmocka_unit_test(sleepers),
 		cmocka_unit_test(eintr),
+		cmocka_unit_test(blocking_syscall_handoff),
 		cmocka_unit_test(getaddrinfo_many),
 		cmocka_unit_test(stdio_pipe),
 	};
