@@ -119,7 +119,7 @@ int __np_register(int fd, int *flags)
 static void bump(volatile int *seq)
 {
 	__atomic_fetch_add(seq, 1, __ATOMIC_SEQ_CST);
-	__sched_lot_wake(seq, -1, __sched_unpark);
+	__sched_lot_wake(seq, -1, __sched_unpark_io);
 }
 
 void __np_forget(int fd)

@@ -88,6 +88,8 @@ struct worker {
 					 * then (ns), 0: not in one */
 	unsigned mon_sw;		/* nswitch at the monitor's last look */
 	uint64_t mon_since;		/* when the monitor saw it change */
+	uint64_t mon_cpu;		/* the thread's CPU time (ns) then */
+	uint64_t mon_sys;		/* sys_since at the last look */
 	uint64_t mask;			/* the kernel's mask for this thread */
 	int ktid;			/* kernel thread id; constant */
 	int idx;			/* index in S.w; constant */
@@ -633,6 +635,22 @@ void __sched_unpark(void *p)
 	push(t, 1);
 }
 
+void __sched_unpark_io(void *p)
+{
+	struct task *t = p;
+	set_state(t, T_PARKED, T_RUNNABLE);
+	struct worker *w = self_worker();
+	/* Behind everything already waiting, unless the worker is idle:
+	 * a poll can wake hundreds, and on the local queue they would run
+	 * ahead of (and push out to the global queue) older tasks. */
+	if (w && !__sched_runq_len(&w->rq) && !__atomic_load_n(&S.qhead, __ATOMIC_RELAXED))
+		push(t, 1);
+	else {
+		global_put(t);
+		wake_one();
+	}
+}
+
 void __sched_yield(void)
 {
 	struct task *t = __sched_self();
@@ -879,7 +897,10 @@ int __sched_start(void)
  * that looks at the workers every MON_MIN_NS, backing off to MON_MAX_NS
  * while nothing is stuck.  A worker is stuck when its task has been in a
  * blocking syscall (one the netpoller cannot take: regular files, wait4,
- * flock, ...) for SYSCALL_NS, or has run without switching for SLICE_NS.
+ * flock, ...) for SYSCALL_NS, seen at two looks in a row, or has run
+ * without switching for SLICE_NS while its thread used at least half of
+ * that in CPU time (a thread the kernel did not run, on an overloaded
+ * machine, is not stuck: another worker would not help).
  * If some worker is stuck, none sleeps and tasks are queued, the monitor
  * starts a spare worker to run them: the stuck worker's queue is then
  * stolen as any other's.  At most SPARE_MAX spares are ever started;
@@ -904,6 +925,15 @@ static int start_spare(void)
 	return 1;
 }
 
+/* CPU time used by kernel thread tid (clock_getcpuclockid(3)'s thread
+ * clock: CPUCLOCK_SCHED | CPUCLOCK_PERTHREAD). */
+static uint64_t thread_cpu_ns(int tid)
+{
+	struct timespec ts;
+	if (__clock_gettime(((clockid_t)~tid << 3) | 6, &ts)) return 0;
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
 static int monitor_main(void *arg)
 {
 	uint64_t interval = MON_MIN_NS;
@@ -923,14 +953,17 @@ static int monitor_main(void *arg)
 				idle++;
 				continue;
 			}
-			if (since && now - since >= SYSCALL_NS) {
+			if (since && now - since >= SYSCALL_NS && since == w->mon_sys) {
 				stuck++;
 				continue;
 			}
+			w->mon_sys = since;
 			if (sw != w->mon_sw || !w->cur) {
 				w->mon_sw = sw;
 				w->mon_since = now;
-			} else if (now - w->mon_since >= SLICE_NS) {
+				w->mon_cpu = thread_cpu_ns(w->ktid);
+			} else if (now - w->mon_since >= SLICE_NS &&
+			    thread_cpu_ns(w->ktid) - w->mon_cpu >= (now - w->mon_since) / 2) {
 				stuck++;
 			}
 		}

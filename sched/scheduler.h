@@ -78,6 +78,10 @@ hidden void __sched_park(struct __sched_bucket *b);
 /* Make a parked task runnable (the lot's unpark callback). */
 hidden void __sched_unpark(void *task);
 
+/* The same for the netpoller: the task queues behind those already
+ * runnable (the global queue), so tasks woken by I/O run in FIFO order. */
+hidden void __sched_unpark_io(void *task);
+
 /* Arm / disarm the caller's deadline (ns, CLOCK_MONOTONIC) for its wait:
  * on expiry its waiter is removed with -ETIMEDOUT.  Arm with the bucket
  * locked and the waiter queued; disarm after the wait, always. */
