@@ -12,8 +12,13 @@
 int __pal_thread_spawn(struct pthread *td, int (*start)(void *),
 	void *arg, void *stack)
 {
-	int r = __sched_start();
-	if (r) return r;
+	/* A task is calling: the scheduler runs.  (__sched_start would
+	 * count the CPUs, a getenv and a sched_getaffinity, before finding
+	 * that out: one syscall per pthread_create.) */
+	if (!__sched_self()) {
+		int r = __sched_start();
+		if (r) return r;
+	}
 	return __sched_spawn(td, start, arg, stack);
 }
 
