@@ -20,6 +20,7 @@ static void *node(void *arg)
 {
 	int i = (int)(long)arg;
 	sem_t *next = &sem[(i + 1) % THREADS];
+	int last;
 
 	for (;;) {
 		while (sem_wait(&sem[i]))
@@ -30,8 +31,16 @@ static void *node(void *arg)
 		}
 		if (!done)
 			token--;
+		/* token and done belong to the holder of the token, so done is
+		 * read before the token is passed on, never after: once next
+		 * is posted, the token can go a whole lap and set done while
+		 * this thread is still on its way out of sem_post (descheduled
+		 * for a lap: under a millisecond), and it would then return
+		 * without having taken its last post.  The stopping lap would
+		 * end at it and every node after it would wait forever. */
+		last = done;
 		if (sem_post(next)) fail("sem_post", errno);
-		if (done) return 0;	/* the token passes once more round to stop each */
+		if (last) return 0;	/* the token passes once more round to stop each */
 	}
 }
 
