@@ -845,9 +845,9 @@ static int worker_init(struct worker *w, int idx, int id)
 int __sched_start(void)
 {
 	struct pthread *self = __pthread_self();
+	if (S.started) return 0;
 	int n = nworkers();
 
-	if (S.started) return 0;
 	S.nextid = self->tid + 1 > 1 ? self->tid + 1 : 2;
 	S.cap = n + SPARE_MAX;
 	S.w = calloc(S.cap, sizeof *S.w);
