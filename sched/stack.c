@@ -1,7 +1,8 @@
-/* One guarded task stack (see stack.h). */
+/* One guarded task stack, and the pool of them (see stack.h). */
 #define _DEFAULT_SOURCE		/* MAP_ANONYMOUS, MAP_NORESERVE, MADV_* */
 #include <errno.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -90,4 +91,148 @@ void __sched_stack_free(struct __sched_stack *s)
 int __sched_stack_is_guard(const struct __sched_stack *s, const void *addr)
 {
 	return (uintptr_t)addr - (uintptr_t)s->map < s->guard;
+}
+
+/* ---- The pool ------------------------------------------------------------ */
+
+/* Lives in the top bytes of a pooled mapping (above its guard, in the
+ * part a trim keeps). */
+struct pool_node {
+	struct pool_node *next;
+	void *map;
+	int trimmed;			/* only its top WEFT_STACK_POOL_HOT bytes may be resident */
+};
+
+static struct {
+	int lock;
+	size_t bytes;			/* map_size of every pooled mapping */
+	size_t untrimmed;		/* ... of the untrimmed ones */
+	struct pool_class {
+		size_t map_size, guard;	/* the shape; map_size 0: class unused */
+		size_t count;
+		struct pool_node *head;
+	} cls[POOL_CLASSES];
+} pool;
+
+static void pool_lock(void)
+{
+	while (__atomic_exchange_n(&pool.lock, 1, __ATOMIC_ACQUIRE))
+		while (__atomic_load_n(&pool.lock, __ATOMIC_RELAXED))
+			__builtin_ia32_pause();
+}
+
+static void pool_unlock(void)
+{
+	__atomic_store_n(&pool.lock, 0, __ATOMIC_RELEASE);
+}
+
+static struct pool_node *node_of(void *map, size_t map_size)
+{
+	return (struct pool_node *)((char *)map + map_size) - 1;
+}
+
+int __sched_stack_get(struct __sched_stack *s, size_t size, size_t guard,
+	size_t zero)
+{
+	size_t pg = sysconf(_SC_PAGESIZE), map_size;
+	struct pool_node *n = 0;
+	char *top;
+
+	if (!size || page_round(&size, pg) || page_round(&guard, pg) ||
+	    guard > SIZE_MAX - size)
+		return __sched_stack_alloc(s, size, guard);
+	map_size = size + guard;
+	if (__atomic_load_n(&pool.bytes, __ATOMIC_RELAXED)) {
+		pool_lock();
+		for (int i = 0; i < POOL_CLASSES; i++) {
+			struct pool_class *c = &pool.cls[i];
+			if (c->map_size != map_size || c->guard != guard ||
+			    !(n = c->head))
+				continue;
+			c->head = n->next;
+			if (!--c->count)
+				c->map_size = 0;
+			pool.bytes -= map_size;
+			if (!n->trimmed)
+				pool.untrimmed -= map_size;
+			break;
+		}
+		pool_unlock();
+	}
+	if (!n)
+		return __sched_stack_alloc(s, size, guard);
+	s->map = n->map;
+	s->map_size = map_size;
+	s->guard = guard;
+	/* Below its top HOT bytes a trimmed mapping is zero already, and
+	 * writing zeros there would only make it resident again. */
+	if (zero > size)
+		zero = size;
+	if (n->trimmed && zero > WEFT_STACK_POOL_HOT)
+		zero = WEFT_STACK_POOL_HOT;
+	top = (char *)s->map + map_size;
+	memset(top - zero, 0, zero);
+	return 1;
+}
+
+void __sched_stack_put(struct __sched_stack *s)
+{
+	size_t map_size = s->map_size, guard = s->guard, cap = WEFT_STACK_POOL_MAX;
+	struct pool_node *n;
+	int trim, i, free_cls = -1;
+
+	if (!s->map)
+		return;
+	/* Racy reads, to skip a trim that the pool would not want anyway;
+	 * the decision to pool is taken again under the lock. */
+	if (guard >= map_size || map_size - guard < sizeof *n || map_size > cap ||
+	    __atomic_load_n(&pool.bytes, __ATOMIC_RELAXED) > cap - map_size)
+		goto unmap;
+	trim = __atomic_load_n(&pool.untrimmed, __ATOMIC_RELAXED) + map_size >
+		(size_t)WEFT_STACK_POOL_UNTRIMMED;
+	if (trim && map_size - guard > WEFT_STACK_POOL_HOT &&
+	    __sched_syscall(SYS_madvise, (long)s->map + guard,
+	    map_size - guard - WEFT_STACK_POOL_HOT, MADV_DONTNEED, 0, 0, 0))
+		goto unmap;	/* EINVAL: mlock()ed; it would stay resident */
+
+	n = node_of(s->map, map_size);
+	n->map = s->map;
+	n->trimmed = trim;
+	pool_lock();
+	if (pool.bytes > cap - map_size)
+		goto unlock_unmap;
+	for (i = 0; i < POOL_CLASSES; i++) {
+		struct pool_class *c = &pool.cls[i];
+		if (c->map_size == map_size && c->guard == guard)
+			break;
+		if (!c->map_size && free_cls < 0)
+			free_cls = i;
+	}
+	if (i == POOL_CLASSES) {
+		if (free_cls < 0)
+			goto unlock_unmap;
+		i = free_cls;
+		pool.cls[i].map_size = map_size;
+		pool.cls[i].guard = guard;
+	}
+	n->next = pool.cls[i].head;
+	pool.cls[i].head = n;
+	pool.cls[i].count++;
+	pool.bytes += map_size;
+	if (!trim)
+		pool.untrimmed += map_size;
+	pool_unlock();
+	s->map = 0;
+	s->map_size = s->guard = 0;
+	return;
+unlock_unmap:
+	pool_unlock();
+unmap:
+	__sched_stack_free(s);
+}
+
+void __sched_stack_pool_fork(void)
+{
+	if (pool.lock)
+		memset(&pool, 0, sizeof pool);
 }

@@ -1,5 +1,5 @@
 /*
- * stack.h - one guarded task stack.  Pooling is the scheduler's job.
+ * stack.h - one guarded task stack, and the pool that reuses them.
  *
  *	map                map + guard                         map + map_size
  *	| guard (faults)   | usable stack, grows down <-------- |
@@ -39,6 +39,81 @@ hidden void __sched_stack_free(struct __sched_stack *s);
  * Async-signal-safe, for the SIGSEGV handler. */
 hidden int __sched_stack_is_guard(const struct __sched_stack *s,
 	const void *addr);
+
+/*
+ * The pool: whole mappings of exited threads, kept to be handed out
+ * again instead of an mmap + guard install + munmap per thread.
+ *
+ * Shape.  A pooled mapping is exactly what __sched_stack_alloc made
+ * (guard at the bottom, usable stack above; pal/epoll puts a pthread's
+ * TLS, TCB and TSD at its top), kept whole, guard included: the guard
+ * (MADV_GUARD_INSTALL or mprotect) persists across reuse and trimming.
+ * It is keyed by (map_size, guard), page multiples, and only a request
+ * of that exact shape reuses it.  At most POOL_CLASSES shapes are pooled
+ * at once (in practice one: the default pthread stack); a class is
+ * freed for another shape when it empties.  Each class is a LIFO list
+ * (the stack freed last, the one most likely cached, goes out first)
+ * linked through a node in the top bytes of each pooled mapping, so the
+ * pool allocates nothing.
+ *
+ * Cap.  The pool holds at most WEFT_STACK_POOL_MAX bytes of mappings
+ * (address space, guards included; 256 MiB: ~1870 default pthread
+ * mappings of 140 KiB); a mapping given back beyond that is unmapped.
+ * A burst of 10^6 threads therefore leaves at most that much mapped.
+ *
+ * Trimming.  Memory a pooled stack touched stays resident unless it is
+ * given back to the kernel (MADV_DONTNEED: a syscall, ~0.6 us even where
+ * nothing was touched, and for touched pages a TLB shootdown, ~8 us for
+ * 4 pages: more than all the rest of a spawn and join).  So a mapping is
+ * pooled as it is while the untrimmed ones already pooled total at most
+ * WEFT_STACK_POOL_UNTRIMMED bytes (64 MiB of address space, ~470 default
+ * mappings); past that, each one given back is trimmed first: all
+ * between its guard and its top WEFT_STACK_POOL_HOT bytes (16 KiB, where
+ * the TLS, TCB and a short-lived thread's frames are) is dropped.  The
+ * memory the pool keeps resident is thus at most WEFT_STACK_POOL_UNTRIMMED
+ * plus WEFT_STACK_POOL_HOT per trimmed mapping (~64 + 29 MiB with the
+ * defaults, whatever the threads did; plus one mapping per thread racing
+ * to give one back, as the budget is read without the lock), and usually
+ * far less: only what the threads touched.  The trade-off, measured:
+ * docs/scheduler.md.  Each WEFT_STACK_POOL_* may be overridden with -D
+ * when building libc; WEFT_STACK_POOL_MAX=0 disables the pool.
+ *
+ * Thread safety.  One spinlock, held for a few loads and stores and
+ * never across a syscall; get and put may be called from any task or
+ * from a worker's g0 (they use no __thread state and no libc function
+ * but memset).  Not async-signal-safe.
+ */
+#define POOL_CLASSES 4
+#ifndef WEFT_STACK_POOL_MAX
+#define WEFT_STACK_POOL_MAX (256u << 20)
+#endif
+#ifndef WEFT_STACK_POOL_UNTRIMMED
+#define WEFT_STACK_POOL_UNTRIMMED (64u << 20)
+#endif
+#ifndef WEFT_STACK_POOL_HOT
+#define WEFT_STACK_POOL_HOT (16u << 10)
+#endif
+
+/* A stack of size usable bytes under a guard of guard bytes (rounded up
+ * to pages as by __sched_stack_alloc): a pooled mapping of that shape if
+ * there is one, else a new one.  The highest `zero` bytes of the mapping
+ * are zero-filled; a new mapping is zero throughout, a reused one holds
+ * whatever its last thread left below those bytes.  Returns 0 (new), 1
+ * (reused), or the errors of __sched_stack_alloc; on failure *s is
+ * zeroed. */
+hidden int __sched_stack_get(struct __sched_stack *s, size_t size,
+	size_t guard, size_t zero);
+
+/* Give s back: into the pool (trimmed if need be), or unmapped if the
+ * pool is full, the shape has no class, or trimming fails (mlock()ed
+ * memory).  s must have come from __sched_stack_get or _alloc, and
+ * nothing may touch its memory afterwards.  Zeroes s. */
+hidden void __sched_stack_put(struct __sched_stack *s);
+
+/* In the child of fork(2), single-threaded: if another thread of the
+ * parent held the pool's lock at the fork, the pool may be inconsistent
+ * there, and is forgotten (its mappings stay mapped, unused). */
+hidden void __sched_stack_pool_fork(void);
 
 /* Highest address of the usable stack, where a context is made. */
 static inline void *__sched_stack_top(const struct __sched_stack *s)

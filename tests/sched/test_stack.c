@@ -6,6 +6,8 @@
 #define _GNU_SOURCE
 #include "stack.c"
 
+#include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <time.h>
 #include <linux/audit.h>
@@ -328,6 +330,287 @@ static void mlocked_falls_back(void **state)
 	assert_killed_by(in_child(run_locked, 0), SIGSEGV, 0);
 }
 
+/* ---- the pool ------------------------------------------------------------ */
+
+/* Unmap everything pooled; the pool is empty after. */
+static void pool_drain(void)
+{
+	for (int i = 0; i < POOL_CLASSES; i++) {
+		struct pool_class *c = &pool.cls[i];
+		while (c->head) {
+			struct pool_node *n = c->head;
+			c->head = n->next;
+			munmap(n->map, c->map_size);
+		}
+		c->count = c->map_size = c->guard = 0;
+	}
+	pool.bytes = pool.untrimmed = 0;
+}
+
+/* Pages of [p, p + len) resident, by mincore. */
+static size_t resident(const void *p, size_t len)
+{
+	unsigned char v[1024];
+	size_t n = 0, np = len / pg;
+
+	assert_true(np <= sizeof v);
+	assert_int_equal(mincore((void *)p, len, v), 0);
+	for (size_t i = 0; i < np; i++)
+		n += v[i] & 1;
+	return n;
+}
+
+static void pool_setup(void **state)
+{
+	pg = sysconf(_SC_PAGESIZE);
+	pool_drain();
+}
+
+/* Given back, taken again: the same mapping, its top `zero` bytes zero,
+ * the rest as left, the guard still faulting. */
+static void pool_reuse(void **state)
+{
+	struct __sched_stack s, t;
+	char *m;
+
+	pool_setup(state);
+	assert_int_equal(__sched_stack_get(&s, 64 * KiB, 2 * pg, 1000), 0);
+	m = s.map;
+	assert_int_equal(s.map_size, 64 * KiB + 2 * pg);
+	memset(m + s.guard, 0xa5, 64 * KiB);
+	__sched_stack_put(&s);
+	assert_null(s.map);
+	assert_int_equal(pool.bytes, 64 * KiB + 2 * pg);
+	/* another shape does not take it */
+	assert_int_equal(__sched_stack_get(&t, 64 * KiB, pg, 0), 0);
+	assert_ptr_not_equal(t.map, m);
+	__sched_stack_free(&t);
+	assert_int_equal(__sched_stack_get(&s, 64 * KiB, 2 * pg, 1000), 1);
+	assert_ptr_equal(s.map, m);
+	assert_int_equal(s.map_size, 64 * KiB + 2 * pg);
+	assert_int_equal(s.guard, 2 * pg);
+	assert_int_equal(pool.bytes, 0);
+	for (size_t i = s.map_size - 1000; i < s.map_size; i++)
+		assert_int_equal(m[i], 0);
+	assert_int_equal((unsigned char)m[s.map_size - 1001], 0xa5);
+	assert_int_equal((unsigned char)m[s.guard], 0xa5);
+	assert_killed_by(in_child(run_touch_guard, &s), SIGSEGV, SIGBUS);
+	__sched_stack_put(&s);
+	pool_drain();
+}
+
+/* Past WEFT_STACK_POOL_UNTRIMMED, a mapping given back is trimmed: all
+ * but its top WEFT_STACK_POOL_HOT bytes dropped (zero, not resident),
+ * the guard intact; taking it again zeroes only what is still there. */
+static void pool_trims(void **state)
+{
+	size_t size = 256 * KiB, hot = WEFT_STACK_POOL_HOT;
+	struct __sched_stack s;
+	char *m;
+
+	pool_setup(state);
+	assert_true(size > hot);
+	assert_int_equal(__sched_stack_get(&s, size, pg, 0), 0);
+	m = s.map;
+	memset(m + s.guard, 0xa5, size);
+	assert_int_equal(resident(m + s.guard, size), size / pg);
+	pool.untrimmed = WEFT_STACK_POOL_UNTRIMMED;	/* budget used up */
+	__sched_stack_put(&s);
+	pool.untrimmed -= WEFT_STACK_POOL_UNTRIMMED;
+	assert_int_equal(pool.untrimmed, 0);
+	assert_int_equal(pool.cls[0].head->trimmed, 1);
+	assert_int_equal(resident(m + pg, size - hot), 0);
+	assert_int_equal(resident(m + pg + size - hot, hot), hot / pg);
+
+	assert_int_equal(__sched_stack_get(&s, size, pg, size), 1);
+	assert_ptr_equal(s.map, m);
+	/* zeroing the whole stack faulted nothing back in below the top */
+	assert_int_equal(resident(m + pg, size - hot), 0);
+	for (size_t i = pg; i < s.map_size; i += 512)
+		assert_int_equal(m[i], 0);
+	assert_killed_by(in_child(run_touch_guard, &s), SIGSEGV, SIGBUS);
+
+	/* within the budget: pooled as is, still resident */
+	memset(m + s.guard, 0xa5, size);
+	__sched_stack_put(&s);
+	assert_int_equal(pool.cls[0].head->trimmed, 0);
+	assert_int_equal(pool.untrimmed, size + pg);
+	assert_int_equal(resident(m + pg, size), size / pg);
+	pool_drain();
+}
+
+/* A burst leaves at most WEFT_STACK_POOL_MAX bytes pooled, of which at
+ * most WEFT_STACK_POOL_UNTRIMMED untrimmed; the rest of the burst is
+ * unmapped.  Each stack touches its lowest and highest page: a trimmed
+ * one keeps only the highest resident. */
+static void pool_cap(void **state)
+{
+	size_t size = 124 * KiB, map_size = size + pg;
+	size_t n = WEFT_STACK_POOL_MAX / map_size + 50, kept, trimmed = 0;
+	struct __sched_stack *s = calloc(n, sizeof *s);
+	int before = maps_lines();
+
+	pool_setup(state);
+	assert_non_null(s);
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(__sched_stack_get(&s[i], size, pg, 0), 0);
+		((char *)s[i].map)[pg] = 1;
+		((char *)s[i].map)[map_size - 1] = 1;
+	}
+	for (size_t i = 0; i < n; i++)
+		__sched_stack_put(&s[i]);
+	kept = WEFT_STACK_POOL_MAX / map_size;
+	assert_int_equal(pool.bytes, kept * map_size);
+	assert_int_equal(pool.cls[0].count, kept);
+	assert_true(pool.untrimmed <= WEFT_STACK_POOL_UNTRIMMED);
+	assert_true(pool.untrimmed + map_size > WEFT_STACK_POOL_UNTRIMMED);
+	for (struct pool_node *p = pool.cls[0].head; p; p = p->next) {
+		char *m = p->map;
+		assert_int_equal(resident(m + pg, pg), !p->trimmed);
+		assert_int_equal(resident(m + map_size - pg, pg), 1);
+		trimmed += p->trimmed;
+	}
+	assert_int_equal((kept - trimmed) * map_size, pool.untrimmed);
+	print_message("%zu stacks of %zu KiB given back: %zu pooled, %zu of "
+		"them trimmed\n", n, map_size / KiB, kept, trimmed);
+	pool_drain();
+	free(s);
+	assert_true(maps_lines() - before < 10);
+}
+
+/* mlock()ed memory cannot be trimmed (MADV_DONTNEED fails with EINVAL)
+ * and would stay resident: past the untrimmed budget it is unmapped. */
+static void run_locked_put(void *arg)
+{
+	struct __sched_stack s;
+
+	if (mlockall(MCL_FUTURE))
+		_exit(10);
+	if (__sched_stack_get(&s, 64 * KiB, pg, 0))
+		_exit(11);
+	pool.untrimmed = WEFT_STACK_POOL_UNTRIMMED;
+	__sched_stack_put(&s);
+	if (pool.bytes || pool.cls[0].head)
+		_exit(12);
+	pool.untrimmed = 0;
+	if (__sched_stack_get(&s, 64 * KiB, pg, 0))
+		_exit(13);
+	__sched_stack_put(&s);			/* within the budget: pooled */
+	if (pool.bytes != 64 * KiB + pg)
+		_exit(14);
+}
+
+static void pool_mlocked(void **state)
+{
+	pool_setup(state);
+	assert_exited_ok(in_child(run_locked_put, 0));
+}
+
+/* POOL_CLASSES shapes at once; a further shape is unmapped until a class
+ * empties. */
+static void pool_classes(void **state)
+{
+	struct __sched_stack s[POOL_CLASSES + 1], t;
+
+	pool_setup(state);
+	for (int i = 0; i <= POOL_CLASSES; i++)
+		assert_int_equal(__sched_stack_get(&s[i], (i + 1) * 16 * KiB, pg, 0), 0);
+	for (int i = 0; i <= POOL_CLASSES; i++)
+		__sched_stack_put(&s[i]);
+	assert_int_equal(pool.bytes, POOL_CLASSES * 8 * KiB * (POOL_CLASSES + 1)
+		+ POOL_CLASSES * pg);
+	for (int i = 0; i < POOL_CLASSES; i++)
+		assert_int_equal(pool.cls[i].count, 1);
+	/* take the first shape back: its class is free for the last one */
+	assert_int_equal(__sched_stack_get(&t, 16 * KiB, pg, 0), 1);
+	assert_int_equal(__sched_stack_get(&s[0], (POOL_CLASSES + 1) * 16 * KiB, pg, 0), 0);
+	__sched_stack_put(&s[0]);
+	assert_int_equal(__sched_stack_get(&s[0], (POOL_CLASSES + 1) * 16 * KiB, pg, 0), 1);
+	__sched_stack_free(&s[0]);
+	__sched_stack_free(&t);
+	pool_drain();
+}
+
+/* Threads taking and giving back stacks at once: no mapping is ever held
+ * by two of them (each stamps the top of its own and checks it). */
+#define POOL_THREADS 4
+#define POOL_ROUNDS 20000
+
+static void *pool_worker(void *arg)
+{
+	long id = (long)arg;
+
+	for (int r = 0; r < POOL_ROUNDS; r++) {
+		struct __sched_stack s[3];
+		int k = r % 3 + 1;
+		for (int i = 0; i < k; i++) {
+			if (__sched_stack_get(&s[i], 32 * KiB, pg, 64) < 0)
+				return (void *)1;
+			long *top = (long *)((char *)s[i].map + s[i].map_size) - 8;
+			for (int j = 0; j < 8; j++)
+				if (top[j])
+					return (void *)2;
+			for (int j = 0; j < 8; j++)
+				top[j] = id;
+		}
+		sched_yield();
+		for (int i = 0; i < k; i++) {
+			long *top = (long *)((char *)s[i].map + s[i].map_size) - 8;
+			for (int j = 0; j < 8; j++)
+				if (top[j] != id)
+					return (void *)3;
+			__sched_stack_put(&s[i]);
+		}
+	}
+	return 0;
+}
+
+static void pool_threads(void **state)
+{
+	pthread_t t[POOL_THREADS];
+	void *r;
+
+	pool_setup(state);
+	for (long i = 0; i < POOL_THREADS; i++)
+		assert_int_equal(pthread_create(&t[i], 0, pool_worker, (void *)(i + 1)), 0);
+	for (int i = 0; i < POOL_THREADS; i++) {
+		assert_int_equal(pthread_join(t[i], &r), 0);
+		assert_null(r);
+	}
+	assert_true(pool.cls[0].count <= 3 * POOL_THREADS);
+	assert_int_equal(pool.lock, 0);
+	pool_drain();
+}
+
+/* A fork while the pool's lock is held: the child forgets the pool. */
+static void run_fork_locked(void *arg)
+{
+	struct __sched_stack s;
+
+	pool.lock = 1;
+	__sched_stack_pool_fork();
+	if (pool.lock || pool.bytes || pool.cls[0].head)
+		_exit(10);
+	if (__sched_stack_get(&s, 32 * KiB, pg, 0) != 0)
+		_exit(11);
+	__sched_stack_put(&s);
+	if (pool.cls[0].count != 1)
+		_exit(12);
+}
+
+static void pool_fork(void **state)
+{
+	struct __sched_stack s;
+
+	pool_setup(state);
+	assert_int_equal(__sched_stack_get(&s, 32 * KiB, pg, 0), 0);
+	__sched_stack_put(&s);
+	__sched_stack_pool_fork();		/* unlocked: kept */
+	assert_int_equal(pool.cls[0].count, 1);
+	assert_exited_ok(in_child(run_fork_locked, 0));
+	pool_drain();
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test_setup(layout, setup),
 	cmocka_unit_test_setup(rounding, setup),
@@ -337,6 +620,13 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test_setup(fallback_einval, setup),
 	cmocka_unit_test_setup(fallback_enosys, setup),
 	cmocka_unit_test_setup(mlocked_falls_back, setup),
+	cmocka_unit_test(pool_reuse),
+	cmocka_unit_test(pool_trims),
+	cmocka_unit_test(pool_cap),
+	cmocka_unit_test(pool_mlocked),
+	cmocka_unit_test(pool_classes),
+	cmocka_unit_test(pool_threads),
+	cmocka_unit_test(pool_fork),
 };
 
 TEST_MAIN(tests)
