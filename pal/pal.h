@@ -158,8 +158,10 @@ hidden int __pal_thread_spawn(struct __pthread *td, int (*start)(void *),
 /*
  * End the calling thread (never the process).  If map_base is non-null,
  * first unmap [map_base, map_base + map_size), which holds the caller's
- * own stack: the backend must not touch that stack afterwards.  Called
- * with all signals blocked when map_base is set.
+ * own stack and its TCB (__pal_thread_map's mapping of a detached
+ * thread; a backend may pool it instead, as __pal_thread_unmap, reading
+ * its guard from the TCB's guard_size): the backend must not touch that
+ * stack afterwards.  Called with all signals blocked when map_base is set.
  */
 hidden _Noreturn void __pal_thread_exit(void *map_base, size_t map_size);
 
@@ -182,17 +184,24 @@ hidden int __pal_thread_kill(struct __pthread *td, int sig);
 /*
  * Map the memory of a new thread (its stack, TLS and TCB): size bytes, a
  * multiple of the page size, whose lowest guard bytes fault on access
- * (guard may be 0) and whose rest is readable, writable and zero-filled.
- * Stores the lowest address in *map.  Returns 0, or -ENOMEM / -EAGAIN.
- * A backend may reuse memory of exited threads (zeroing it again).
+ * (guard may be 0) and whose rest is readable and writable.  Its highest
+ * `zero` bytes (pthread_create: the TLS, TCB and TSD, which musl expects
+ * zeroed as mmap leaves them) are zero-filled.  The rest above the guard
+ * is zero-filled too in a new mapping, but a backend may instead hand
+ * out the mapping of an exited thread, of the same size and guard, with
+ * its stack as that thread left it (pal/epoll pools them: see
+ * sched/stack.h).  Stores the lowest address in *map.  Returns 0, or
+ * -ENOMEM / -EAGAIN.
  */
-hidden int __pal_thread_map(void **map, size_t size, size_t guard);
+hidden int __pal_thread_map(void **map, size_t size, size_t guard,
+	size_t zero);
 
 /*
- * Give back a mapping made by __pal_thread_map, from a thread other than
- * the one that ran on it (pthread_join, or a failed pthread_create).
+ * Give back a mapping made by __pal_thread_map with this size and guard,
+ * from a thread other than the one that ran on it (pthread_join, or a
+ * failed pthread_create).  The backend may keep it for reuse.
  */
-hidden void __pal_thread_unmap(void *map, size_t size);
+hidden void __pal_thread_unmap(void *map, size_t size, size_t guard);
 
 /*
  * In the child of fork(2), from the only thread left there: forget every

@@ -402,12 +402,16 @@ static void set_mask(struct worker *w, uint64_t m)
 
 static void bury(struct task *t)
 {
-	void *map = t->exit_map;
-	size_t size = t->exit_map_size;
+	/* A detached thread's mapping goes back to the stack pool (stack.h).
+	 * t and the TCB live in it, and once it is pooled another worker
+	 * may reuse it at once: read them first. */
+	struct __sched_stack st = { .map = t->exit_map,
+		.map_size = t->exit_map_size };
+	if (st.map) st.guard = t->tcb->guard_size;
 	id_free(t->id);
+	__sched_stack_put(&st);
 	/* As CLONE_CHILD_CLEARTID: the thread is gone, release the thread
 	 * list lock its pthread_exit left held, and wake whoever waits. */
-	if (map) __syscall(SYS_munmap, map, size);
 	a_store(&__thread_list_lock, 0);
 	__sched_lot_wake(&__thread_list_lock, 1, __sched_unpark);
 }

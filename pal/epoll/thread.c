@@ -37,20 +37,22 @@ int __pal_thread_kill(struct pthread *td, int sig)
 
 /* Guards by MADV_GUARD_INSTALL where the kernel has it (no extra VMA per
  * thread, so 100,000s of threads fit under vm.max_map_count), else
- * mprotect: sched/stack.c. */
-int __pal_thread_map(void **out, size_t size, size_t guard)
+ * mprotect; mappings of exited threads are pooled and reused (joined
+ * ones from here, detached ones from the scheduler's bury()): all in
+ * sched/stack.c, whose stack.h describes the pool. */
+int __pal_thread_map(void **out, size_t size, size_t guard, size_t zero)
 {
 	struct __sched_stack st;
-	int r = __sched_stack_alloc(&st, size - guard, guard);
-	if (r) return r == -EINVAL ? -ENOMEM : r;
+	int r = __sched_stack_get(&st, size - guard, guard, zero);
+	if (r < 0) return r == -EINVAL ? -ENOMEM : r;
 	*out = st.map;
 	return 0;
 }
 
-void __pal_thread_unmap(void *map, size_t size)
+void __pal_thread_unmap(void *map, size_t size, size_t guard)
 {
-	struct __sched_stack st = { .map = map, .map_size = size };
-	__sched_stack_free(&st);
+	struct __sched_stack st = { .map = map, .map_size = size, .guard = guard };
+	__sched_stack_put(&st);
 }
 
 int __pal_fork_child(struct pthread *self)
@@ -60,6 +62,7 @@ int __pal_fork_child(struct pthread *self)
 	 * process-shared objects work as natively), and a later
 	 * pthread_create starts a fresh scheduler. */
 	if (self->pal) __sched_fork_child();
+	__sched_stack_pool_fork();
 	return __syscall(SYS_gettid);
 }
 

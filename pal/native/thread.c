@@ -32,8 +32,9 @@ int __pal_thread_kill(struct pthread *td, int sig)
 }
 
 /* As musl's pthread_create: PROT_NONE, then the part above the guard made
- * accessible (ENOSYS tolerated: no MMU).  errno is left as it was. */
-int __pal_thread_map(void **out, size_t size, size_t guard)
+ * accessible (ENOSYS tolerated: no MMU).  errno is left as it was.  A
+ * new mapping is zero-filled throughout, `zero` bytes included. */
+int __pal_thread_map(void **out, size_t size, size_t guard, size_t zero)
 {
 	int e = errno, r = 0;
 	unsigned char *map;
@@ -53,7 +54,7 @@ int __pal_thread_map(void **out, size_t size, size_t guard)
 	return 0;
 }
 
-void __pal_thread_unmap(void *map, size_t size)
+void __pal_thread_unmap(void *map, size_t size, size_t guard)
 {
 	int e = errno;
 	__munmap(map, size);

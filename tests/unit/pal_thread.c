@@ -193,7 +193,9 @@ static void map_layout(void **state)
 	size_t pg = sysconf(_SC_PAGESIZE), size = 16 * pg, guard = 2 * pg;
 	unsigned char *map = 0;
 
-	assert_int_equal(__pal_thread_map((void **)&map, size, guard), 0);
+	/* all of it asked zeroed (a reused mapping is zeroed only that far) */
+	assert_int_equal(__pal_thread_map((void **)&map, size, guard,
+		size - guard), 0);
 	assert_non_null(map);
 	assert_int_equal((uintptr_t)map % pg, 0);
 	/* above the guard: zero-filled and writable, to the last byte */
@@ -211,7 +213,42 @@ static void map_layout(void **state)
 	int st = reap(pid);
 	if (!WIFSIGNALED(st) || WTERMSIG(st) != SIGSEGV)
 		fail_msg("write to the guard: wait status %#x, not SIGSEGV", st);
-	__pal_thread_unmap(map, size);
+	__pal_thread_unmap(map, size, guard);
+}
+
+/* A mapping given back and taken again: the asked-for top is zero again
+ * and the guard still faults, whether the backend reused it (epoll
+ * pools it: the same address, the rest of the stack as it was left) or
+ * made a new one (native). */
+static void map_reuse(void **state)
+{
+	size_t pg = sysconf(_SC_PAGESIZE), size = 24 * pg, guard = 3 * pg,
+		zero = pg + 100;
+	unsigned char *map = 0, *again = 0;
+
+	assert_int_equal(__pal_thread_map((void **)&map, size, guard, zero), 0);
+	memset(map + guard, 0xa5, size - guard);
+	__pal_thread_unmap(map, size, guard);
+	assert_int_equal(__pal_thread_map((void **)&again, size, guard, zero), 0);
+	if (!strcmp(WEFT_PAL, "epoll")) {
+		assert_ptr_equal(again, map);
+		assert_int_equal(again[size - zero - 1], 0xa5);
+	}
+	for (size_t i = size - zero; i < size; i++)
+		if (again[i]) fail_msg("byte %zu of the top %zu is %d, not 0",
+			i - (size - zero), zero, again[i]);
+	memset(again + guard, 0x5a, size - guard);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		child_init();
+		again[0] = 1;
+		_exit(0);
+	}
+	int st = reap(pid);
+	if (!WIFSIGNALED(st) || WTERMSIG(st) != SIGSEGV)
+		fail_msg("write to the reused guard: wait status %#x, not SIGSEGV", st);
+	__pal_thread_unmap(again, size, guard);
 }
 
 static void map_no_guard_and_errors(void **state)
@@ -220,12 +257,12 @@ static void map_no_guard_and_errors(void **state)
 	void *map = 0;
 
 	errno = 0;
-	assert_int_equal(__pal_thread_map(&map, 4 * pg, 0), 0);
+	assert_int_equal(__pal_thread_map(&map, 4 * pg, 0, pg), 0);
 	((volatile char *)map)[0] = 1;
-	__pal_thread_unmap(map, 4 * pg);
+	__pal_thread_unmap(map, 4 * pg, 0);
 	/* more than the address space: -ENOMEM, and errno untouched */
 	map = 0;
-	assert_int_equal(__pal_thread_map(&map, (size_t)-1 & -pg, pg), -ENOMEM);
+	assert_int_equal(__pal_thread_map(&map, (size_t)-1 & -pg, pg, pg), -ENOMEM);
 	assert_null(map);
 	assert_int_equal(errno, 0);
 }
@@ -262,6 +299,7 @@ int main(void)
 		cmocka_unit_test(backend_name),
 		cmocka_unit_test(map_layout),
 		cmocka_unit_test(map_no_guard_and_errors),
+		cmocka_unit_test(map_reuse),
 		cmocka_unit_test(fork_child_id),
 		cmocka_unit_test(yield_ok),
 		cmocka_unit_test(kill_targets_thread),

@@ -284,7 +284,10 @@ int __pthread_create(pthread_t *restrict res, const pthread_attr_t *restrict att
 	}
 
 	if (!tsd) {
-		if (__pal_thread_map((void **)&map, size, guard)) goto fail;
+		/* TLS, TCB and TSD must start zeroed: a reused mapping
+		 * (the backend may pool them) is cleared that far. */
+		if (__pal_thread_map((void **)&map, size, guard,
+		    libc.tls_size + __pthread_tsd_size)) goto fail;
 		tsd = map + size - __pthread_tsd_size;
 		if (!stack) {
 			stack = tsd - libc.tls_size;
@@ -364,7 +367,7 @@ int __pthread_create(pthread_t *restrict res, const pthread_attr_t *restrict att
 	__release_ptc();
 
 	if (ret < 0) {
-		if (map) __pal_thread_unmap(map, size);
+		if (map) __pal_thread_unmap(map, size, guard);
 		return -ret;
 	}
 
