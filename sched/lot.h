@@ -74,18 +74,6 @@ hidden void __sched_lot_prepare(struct __sched_waiter *w, volatile void *addr);
  * lock holders do not exist there). */
 hidden void __sched_lot_reset(void);
 
-/* The waiter's side, with the bucket of addr locked, before it checks
- * whatever would stop it parking (a signal, a cancel request): say that
- * w waits on addr (a seq_cst store).  A remover publishes its reason
- * first (a seq_cst RMW) and then reads w->addr, so either the waiter
- * sees the reason or the remover locks this bucket and finds w queued.
- * Without it a remover could read a stale addr and lock another bucket. */
-hidden void __sched_lot_prepare(struct __sched_waiter *w, volatile void *addr);
-
-/* In a fork child: empty every queue and lock (the parent's waiters and
- * lock holders do not exist there). */
-hidden void __sched_lot_reset(void);
-
 /* Bucket of addr locked by the caller: remove the oldest waiter on addr
  * with result 0 and return it (0: none); *more says whether others
  * remain.  The caller unparks it, after unlocking.  For handoffs (a PI

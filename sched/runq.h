@@ -38,8 +38,9 @@ hidden void *__sched_runq_get(struct __sched_runq *q);
 
 /* Owner only, when put failed: take half of the queue (the oldest
  * tasks), plus t, into out[] (room for RUNQ_SIZE/2 + 1) for the global
- * queue.  Returns how many were taken, 0 if a thief emptied the queue
- * meanwhile (then put will succeed). */
+ * queue.  Returns how many were taken, or 0 if the queue was not full
+ * or a thief took from it meanwhile (sched.c's push then queues the task
+ * globally). */
 hidden unsigned __sched_runq_grab_half(struct __sched_runq *q, void *t,
 	void **out);
 

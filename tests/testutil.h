@@ -19,6 +19,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include <sys/wait.h>
@@ -158,6 +161,30 @@ static inline void child_init(void)
 	for (size_t i = 0; i < NELEM(sigs); i++)
 		signal(sigs[i], SIG_DFL);
 	alarm(LONG_MS / 1000);
+}
+
+/*
+ * A re-executed child's failure report: "WHAT (PAL, WEFT_WORKERS=N): "
+ * and the message on stderr, written with one write(2) (no stdio locks,
+ * so it works from any thread), then exit status 1.  For children that
+ * report through their status (stress.c, migrate.c).
+ */
+static inline _Noreturn void child_vfail(const char *what, const char *pal,
+	const char *fmt, va_list ap)
+{
+	char buf[4096];
+	const char *w = getenv("WEFT_WORKERS");
+	size_t n;
+
+	snprintf(buf, sizeof buf, "%s (%s, WEFT_WORKERS=%s): ", what, pal,
+		w ? w : "unset");
+	n = strlen(buf);
+	vsnprintf(buf + n, sizeof buf - n - 1, fmt, ap);
+	n = strlen(buf);
+	buf[n++] = '\n';
+	if (write(2, buf, n) < 0)
+		_exit(2);
+	_exit(1);
 }
 
 /* Wait for child pid; its wait status. */

@@ -141,6 +141,19 @@ static uint64_t sock_deadline(int fd, struct __np_fd *e, int dir)
 	return __sched_now() + tv.tv_sec * 1000000000ULL + tv.tv_usec * 1000ULL;
 }
 
+/* Park task t on a netpoller counter while it reads s, counted in
+ * __np_waiters (so that workers poll); clears t->sigran first.  As
+ * __pal_park. */
+static int park_io(struct task *t, volatile int *word, int s,
+	uint64_t deadline, int cp)
+{
+	t->sigran = 0;
+	__atomic_fetch_add(&__np_waiters, 1, __ATOMIC_SEQ_CST);
+	int r = __pal_park(word, s, deadline, cp ? PAL_WAIT_CANCEL : 0);
+	__atomic_fetch_sub(&__np_waiters, 1, __ATOMIC_RELAXED);
+	return r;
+}
+
 /* Wait for fd to become ready for dir, after a try that saw counter
  * value s.  A task parks; without one (before the scheduler, in a fork
  * child) the kernel's poll blocks.  Returns 0 (try again), -ETIMEDOUT,
@@ -162,12 +175,8 @@ static int wait_fd(struct task *t, int fd, struct __np_fd *e, int s,
 		if (!r) return -ETIMEDOUT;
 		return r == -EINTR ? -EINTR : 0;
 	}
-	t->sigran = 0;
-	__atomic_fetch_add(&__np_waiters, 1, __ATOMIC_SEQ_CST);
-	r = __pal_park(&e->seq, s, deadline, cp ? PAL_WAIT_CANCEL : 0);
-	__atomic_fetch_sub(&__np_waiters, 1, __ATOMIC_RELAXED);
-	if (r == -EAGAIN) r = 0;
-	return r;
+	r = park_io(t, &e->seq, s, deadline, cp);
+	return r == -EAGAIN ? 0 : r;
 }
 
 /* After -EINTR from a wait: bool, the call goes on (no handler ran, or
@@ -397,10 +406,7 @@ static long wait_any(struct task *t, struct waitset *ws, uint64_t deadline,
 		int s = __atomic_load_n(word, __ATOMIC_SEQ_CST);
 		if ((r = try(ctx))) break;
 		if (deadline && __sched_now() >= deadline) break;
-		t->sigran = 0;
-		__atomic_fetch_add(&__np_waiters, 1, __ATOMIC_SEQ_CST);
-		int w = __pal_park(word, s, deadline, cp ? PAL_WAIT_CANCEL : 0);
-		__atomic_fetch_sub(&__np_waiters, 1, __ATOMIC_RELAXED);
+		int w = park_io(t, word, s, deadline, cp);
 		if (w == -ETIMEDOUT) {
 			r = try(ctx);
 			break;

@@ -82,25 +82,12 @@ static long migrations;		/* seen so far, summed now and then */
 static _Noreturn __attribute__((format(printf, 2, 3)))
 void cfail(int me, const char *fmt, ...)
 {
-	char buf[512];
-	const char *w = getenv("WEFT_WORKERS");
-	size_t n;
+	char what[32] = "migrate";
 	va_list ap;
 
-	snprintf(buf, sizeof buf, "migrate (%s, WEFT_WORKERS=%s): ", WEFT_PAL,
-		w ? w : "unset");
-	n = strlen(buf);
-	if (me >= 0)
-		snprintf(buf + n, sizeof buf - n, "thread %d: ", me);
-	n = strlen(buf);
+	if (me >= 0) snprintf(what, sizeof what, "migrate, thread %d", me);
 	va_start(ap, fmt);
-	vsnprintf(buf + n, sizeof buf - n - 1, fmt, ap);
-	va_end(ap);
-	n = strlen(buf);
-	buf[n++] = '\n';
-	if (write(2, buf, n) < 0)
-		_exit(2);
-	_exit(1);
+	child_vfail(what, WEFT_PAL, fmt, ap);
 }
 
 /* What one thread expects to find. */

@@ -52,22 +52,12 @@ static long nops;		/* calls of the primitive, summed at exit */
 static _Noreturn __attribute__((format(printf, 1, 2)))
 void cfail(const char *fmt, ...)
 {
-	char buf[4096];
-	const char *w = getenv("WEFT_WORKERS");
-	size_t n;
+	char what[64];
 	va_list ap;
 
-	snprintf(buf, sizeof buf, "stress %s (%s, WEFT_WORKERS=%s): ",
-		body_name, WEFT_PAL, w ? w : "unset");
-	n = strlen(buf);
+	snprintf(what, sizeof what, "stress %s", body_name);
 	va_start(ap, fmt);
-	vsnprintf(buf + n, sizeof buf - n - 1, fmt, ap);
-	va_end(ap);
-	n = strlen(buf);
-	buf[n++] = '\n';
-	if (write(2, buf, n) < 0)
-		_exit(2);
-	_exit(1);
+	child_vfail(what, WEFT_PAL, fmt, ap);
 }
 
 /* Each thread's progress, read by the watchdog. */
