@@ -225,6 +225,20 @@ hidden int __pal_yield(void);
 hidden int __pal_sigmask(int how, const void *set, void *old);
 
 /*
+ * sigaction(2) seam, from musl's __sigaction (application signals only;
+ * the internal 32..34 never reach it).  __pal_sig_wrap is given a copy of
+ * the program's action for sig, with a handler (not SIG_DFL or SIG_IGN),
+ * and may rewrite it into what the kernel is to be given: the backend's
+ * own handler, which calls the program's.  __pal_sig_unwrap turns the
+ * action the kernel reports back (*old, from the same call) into the
+ * program's.  Both async-signal-safe, with no lock: two threads setting
+ * one signal's action at once get one of the two, as with the kernel.
+ * Native: both do nothing.
+ */
+hidden void __pal_sig_wrap(int sig, struct sigaction *sa);
+hidden void __pal_sig_unwrap(int sig, struct sigaction *old);
+
+/*
  * The signals pending for the calling thread, with rt_sigpending(2)
  * semantics (_NSIG/8 bytes at set): those sent to the process and those
  * sent to the thread (task).  Returns 0 or -EFAULT.

@@ -566,25 +566,34 @@ void __sched_mask_changed(struct task *t)
 		__sched_deliver(t);
 }
 
+void __sched_mask_restored(struct task *t, uint64_t m)
+{
+	t->sigmask = m;
+	t->worker->mask = m;
+	/* What the handler's mask held back and this one lets through:
+	 * a kick (sigsync_handler) raises it once the handler returns. */
+	if (__atomic_load_n(&t->sigpending, __ATOMIC_RELAXED) & ~m)
+		__syscall(SYS_tkill, t->worker->ktid, SIGSYNCCALL);
+}
+
 /* Real-time signals queue (signal(7)): t->rtcount counts each one sent,
  * the pending bit says "some".  Senders count, then set the bit. */
 #define IS_RT(sig) ((sig) >= 32)
 
 void __sched_deliver(struct task *t)
 {
-	uint64_t p = __atomic_fetch_and(&t->sigpending, t->sigmask, __ATOMIC_ACQUIRE)
-		& ~t->sigmask;
-	while (p) {
-		int sig = __builtin_ctzll(p) + 1, n = 1;
-		p &= p - 1;
-		if (IS_RT(sig))
-			n = __atomic_exchange_n(&t->rtcount[sig - 32], 0, __ATOMIC_ACQ_REL);
+	/* One signal at a time, taken afresh each time: a handler may fork,
+	 * and the child (whose pending set is empty, fork(2)) must not go
+	 * on raising the parent's signals, nor at the parent's worker
+	 * thread, whose kernel tid t->worker still names. */
+	int sig;
+	while (__sched_self() == t && (sig = __sched_sig_take(t, ~t->sigmask))) {
 		struct sigaction sa;
-		if (n && !__libc_sigaction(sig, 0, &sa) &&
+		if (!__libc_sigaction(sig, 0, &sa) &&
 		    sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN)
 			t->sigran |= SIGRAN_HANDLER |
 				(sa.sa_flags & SA_RESTART ? 0 : SIGRAN_NORESTART);
-		while (n--) __syscall(SYS_tkill, t->worker->ktid, sig);
+		__syscall(SYS_tkill, t->worker->ktid, sig);
 	}
 }
 
@@ -1072,6 +1081,12 @@ static void install_sigsync(void)
 void __sched_fork_child(void)
 {
 	struct pthread *self = __pthread_self();
+	struct task *t = self->pal;
+	/* fork(2): the child's set of pending signals is empty. */
+	if (t) {
+		__atomic_store_n(&t->sigpending, 0, __ATOMIC_RELAXED);
+		memset(t->rtcount, 0, sizeof t->rtcount);
+	}
 	memset(&S, 0, sizeof S);
 	memset(&main_task, 0, sizeof main_task);
 	__sched_lot_reset();

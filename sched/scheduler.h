@@ -106,6 +106,11 @@ hidden int __sched_sig_take(struct task *t, uint64_t set);
  * its mask lets through (the others stay pending on the task). */
 hidden void __sched_deliver(struct task *t);
 
+/* From the trampoline that runs every program handler (pal/epoll/
+ * signal.c), as the handler returns on the task t: m is the mask its
+ * sigreturn puts on the worker's thread, which becomes t's. */
+hidden void __sched_mask_restored(struct task *t, uint64_t m);
+
 /* The calling task set its worker's kernel mask to t->sigmask: record
  * it as the worker's, then raise what it unblocked. */
 hidden void __sched_mask_changed(struct task *t);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
+#include <ucontext.h>
 #include <unistd.h>
 #include "pthread_impl.h"
 #include "syscall.h"
@@ -78,6 +79,51 @@ int __pal_sigtimedwait(const void *mask, siginfo_t *si,
 		r = __sched_sigwait(t, set, until);
 		if (r == -EINTR) return r;
 	}
+}
+
+/* The program's handlers (sigaction), which the kernel never sees: it
+ * is given sig_tramp, which calls them.  When a handler returns,
+ * sigreturn restores the mask in the ucontext, and the trampoline makes
+ * that the task's recorded mask as well, since the handler may have
+ * changed it (a sigprocmask, or musl's fork blocking and restoring every
+ * signal), parked, or moved to another worker meanwhile. */
+static struct {
+	void *fn;	/* sa_handler or sa_sigaction */
+	int flags;	/* the program's sa_flags */
+} handlers[_NSIG];
+
+static void sig_tramp(int sig, siginfo_t *si, void *ctx)
+{
+	void *fn = __atomic_load_n(&handlers[sig].fn, __ATOMIC_ACQUIRE);
+	int flags = __atomic_load_n(&handlers[sig].flags, __ATOMIC_RELAXED);
+	struct task *t;
+	uint64_t m;
+
+	if (flags & SA_SIGINFO)
+		((void (*)(int, siginfo_t *, void *))fn)(sig, si, ctx);
+	else
+		((void (*)(int))fn)(sig);
+	t = __sched_self();
+	if (task(t)) {
+		memcpy(&m, &((ucontext_t *)ctx)->uc_sigmask, sizeof m);
+		__sched_mask_restored(t, m);
+	}
+}
+
+void __pal_sig_wrap(int sig, struct sigaction *sa)
+{
+	__atomic_store_n(&handlers[sig].flags, sa->sa_flags, __ATOMIC_RELAXED);
+	__atomic_store_n(&handlers[sig].fn, (void *)sa->sa_handler, __ATOMIC_RELEASE);
+	sa->sa_sigaction = sig_tramp;
+	sa->sa_flags |= SA_SIGINFO;
+}
+
+void __pal_sig_unwrap(int sig, struct sigaction *old)
+{
+	if (old->sa_sigaction != sig_tramp) return;
+	old->sa_handler = (void (*)(int))__atomic_load_n(&handlers[sig].fn, __ATOMIC_ACQUIRE);
+	old->sa_flags = (old->sa_flags & ~SA_SIGINFO) |
+		(__atomic_load_n(&handlers[sig].flags, __ATOMIC_RELAXED) & SA_SIGINFO);
 }
 
 int __pal_synccall(void (*func)(void *), void *ctx)

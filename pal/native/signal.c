@@ -17,6 +17,14 @@ int __pal_sigtimedwait(const void *set, siginfo_t *si,
 	return __syscall_cp(SYS_rt_sigtimedwait, set, si, timeout, _NSIG/8);
 }
 
+void __pal_sig_wrap(int sig, struct sigaction *sa)
+{
+}
+
+void __pal_sig_unwrap(int sig, struct sigaction *old)
+{
+}
+
 int __pal_synccall(void (*func)(void *), void *ctx)
 {
 	return -ENOSYS;

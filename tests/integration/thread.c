@@ -384,6 +384,72 @@ static void signal_mask_per_thread(void **state)
 	assert_thread_checks();
 }
 
+/* Real-time signals sent to a thread that blocks them queue, one handler
+ * run each when it unblocks (signal(7)); a child forked by one of those
+ * handlers starts with no signals pending (fork(2)), so it neither runs
+ * the parent's remaining ones nor sends them anywhere. */
+#define NRT 20
+static volatile sig_atomic_t rt_runs, rt_in_child, rt_runs_at_fork;
+static pid_t rt_pid[NRT];
+
+static void rt_fork(int sig)
+{
+	pid_t p;
+
+	if (rt_runs >= NRT) {	/* a stray one: counted, no more children */
+		rt_runs++;
+		return;
+	}
+	p = fork();
+	if (p == 0) {
+		rt_in_child = 1;
+		rt_runs_at_fork = rt_runs;
+		alarm(LONG_MS / 1000);
+		return;
+	}
+	rt_pid[rt_runs++] = p;
+}
+
+static void *take_queued(void *p)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGRTMIN + 1);
+	pthread_sigmask(SIG_BLOCK, &set, 0);
+	sem_post(&blocked);
+	sem_wait(&gate);
+	pthread_sigmask(SIG_UNBLOCK, &set, 0);
+	if (rt_in_child)
+		_exit(rt_runs == rt_runs_at_fork ? 0 : 3);
+	CHECK_EQ(rt_runs, NRT);
+	return 0;
+}
+
+static void rt_signals_queue_and_fork(void **state)
+{
+	struct sigaction sa = { .sa_handler = rt_fork };
+	pthread_t t;
+
+	sigemptyset(&sa.sa_mask);
+	assert_int_equal(sigaction(SIGRTMIN + 1, &sa, 0), 0);
+	sem_init(&blocked, 0, 0);
+	sem_init(&gate, 0, 0);
+	t = spawn(take_queued, 0);
+	sem_wait_long(&blocked);
+	for (int i = 0; i < NRT; i++)
+		assert_int_equal(pthread_kill(t, SIGRTMIN + 1), 0);
+	sem_post(&gate);
+	join(t);
+	assert_thread_checks();
+	assert_int_equal(rt_runs, NRT);
+	for (int i = 0; i < NRT; i++)
+		assert_child_exited(reap(rt_pid[i]), 0);
+	/* Nothing arrived from the children meanwhile. */
+	assert_int_equal(rt_runs, NRT);
+	signal(SIGRTMIN + 1, SIG_DFL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -404,6 +470,7 @@ int main(void)
 		cmocka_unit_test(pthread_kill_targets_thread),
 		cmocka_unit_test(raise_in_thread),
 		cmocka_unit_test(signal_mask_per_thread),
+		cmocka_unit_test(rt_signals_queue_and_fork),
 	};
 
 	return cmocka_run_group_tests_name("thread", tests, 0, 0);
