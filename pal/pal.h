@@ -94,6 +94,17 @@ hidden int __pal_futex_lock_pi(volatile void *addr, int priv,
 /* Release a PI futex owned by the caller (FUTEX_UNLOCK_PI).  0 or -errno. */
 hidden int __pal_futex_unlock_pi(volatile void *addr, int priv);
 
+/*
+ * Whether a lock waiter should spin (a_spin) before it sleeps in
+ * __pal_futex_wait, or before it yields in pthread_spin_lock: 1 or 0,
+ * asked before each round of spinning.  Spinning pays only while the
+ * holder can run meanwhile.  Native: always 1 (musl's behaviour).  M:N:
+ * 1 only if the caller is not a task, or another worker is awake and no
+ * task waits on the caller's worker (Go's sync_runtime_canSpin), since a
+ * spinning task holds its worker.  Cheap: no syscall, no lock.
+ */
+hidden int __pal_spin_ok(void);
+
 /* ---- Blocking system calls ---------------------------------------------- */
 
 /*

@@ -641,6 +641,19 @@ void __sched_park(struct __sched_bucket *b)
 	to_g0(t);
 }
 
+int __sched_spin_ok(void)
+{
+	struct task *t = __sched_self();
+	if (!t || !t->id) return 1;
+	struct worker *me = t->worker;
+	if (__sched_runq_len(&me->rq)) return 0;
+	int n = __atomic_load_n(&S.n, __ATOMIC_ACQUIRE);
+	for (int i = 0; i < n; i++)
+		if (&S.w[i] != me && !__atomic_load_n(&S.w[i].sleeping, __ATOMIC_RELAXED))
+			return 1;
+	return 0;
+}
+
 void __sched_unpark(void *p)
 {
 	struct task *t = p;

@@ -94,6 +94,11 @@ hidden void __sched_yield(void);
 /* End the calling task; unmap [map, map+size) after leaving its stack. */
 hidden _Noreturn void __sched_exit(void *map, size_t size);
 
+/* __pal_spin_ok (pal.h) under M:N: 1 if the caller is not a task, or
+ * another worker is awake (not asleep in futex or netpoller) and the
+ * caller's worker has no queued task; else 0. */
+hidden int __sched_spin_ok(void);
+
 /* Raise sig in task t: now if t is the caller, else when t next runs,
  * waking it if it is parked (its wait returns -EINTR). */
 hidden int __sched_kill(struct task *t, int sig);

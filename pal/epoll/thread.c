@@ -66,6 +66,11 @@ int __pal_fork_child(struct pthread *self)
 	return __syscall(SYS_gettid);
 }
 
+int __pal_spin_ok(void)
+{
+	return __sched_spin_ok();
+}
+
 int __pal_yield(void)
 {
 	if (!__sched_self()) return __syscall(SYS_sched_yield);

@@ -66,6 +66,11 @@ int __pal_fork_child(struct pthread *self)
 	return __syscall(SYS_gettid);
 }
 
+int __pal_spin_ok(void)
+{
+	return 1;
+}
+
 int __pal_yield(void)
 {
 	return __syscall(SYS_sched_yield);

@@ -421,6 +421,60 @@ static const int k_normal = PTHREAD_MUTEX_NORMAL,
 
 #define T(name, f, arg) { name, f, 0, 0, (void *)&arg }
 
+/* ---- Spinlocks ----------------------------------------------------------- */
+
+/* A spinlock holder that blocks (on a semaphore) while others spin for
+ * the lock: they must let it run again.  Under M:N a spinner holds its
+ * worker, so it yields when spinning cannot help (pal.h, __pal_spin_ok). */
+#define NSPIN 4
+#define SPINS 1000
+static pthread_spinlock_t spin;
+static sem_t spin_gate, spin_held;
+static long spin_count;
+
+static void *spin_holder(void *p)
+{
+	pthread_spin_lock(&spin);
+	sem_post(&spin_held);
+	sem_wait(&spin_gate);
+	spin_count++;
+	pthread_spin_unlock(&spin);
+	return 0;
+}
+
+static void *spin_waiter(void *p)
+{
+	for (int i = 0; i < SPINS; i++) {
+		pthread_spin_lock(&spin);
+		spin_count++;
+		pthread_spin_unlock(&spin);
+	}
+	return 0;
+}
+
+static void spinlock_holder_blocks(void **state)
+{
+	pthread_t h, w[NSPIN];
+
+	assert_int_equal(pthread_spin_init(&spin, PTHREAD_PROCESS_PRIVATE), 0);
+	sem_init(&spin_gate, 0, 0);
+	sem_init(&spin_held, 0, 0);
+	spin_count = 0;
+	h = spawn(spin_holder, 0);
+	sem_wait_long(&spin_held);
+	assert_int_equal(pthread_spin_trylock(&spin), EBUSY);
+	for (int i = 0; i < NSPIN; i++)
+		w[i] = spawn(spin_waiter, 0);
+	sem_post(&spin_gate);
+	join(h);
+	for (int i = 0; i < NSPIN; i++)
+		join(w[i]);
+	assert_int_equal(spin_count, 1 + NSPIN * SPINS);
+	assert_int_equal(pthread_spin_trylock(&spin), 0);
+	assert_int_equal(pthread_spin_unlock(&spin), 0);
+	assert_int_equal(pthread_spin_destroy(&spin), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -453,6 +507,7 @@ int main(void)
 		T("robust_owner_process_dies", robust_owner_process_dies, plain),
 		T("robust_owner_process_dies_pi", robust_owner_process_dies, pi),
 		cmocka_unit_test(pi_handoff),
+		cmocka_unit_test(spinlock_holder_blocks),
 	};
 
 	return cmocka_run_group_tests_name("mutex", tests, 0, 0);

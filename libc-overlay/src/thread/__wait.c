@@ -1,8 +1,9 @@
 #include "pthread_impl.h"
+#include "pal.h"
 
 void __wait(volatile int *addr, volatile int *waiters, int val, int priv)
 {
-	int spins=100;
+	int spins = __pal_spin_ok() ? 100 : 0;
 	while (spins-- && (!waiters || !*waiters)) {
 		if (*addr==val) a_spin();
 		else return;

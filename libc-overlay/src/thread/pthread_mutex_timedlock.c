@@ -1,4 +1,5 @@
 #include "pthread_impl.h"
+#include "pal.h"
 
 static int pthread_mutex_timedlock_pi(pthread_mutex_t *restrict m, const struct timespec *restrict at)
 {
@@ -51,7 +52,7 @@ int __pthread_mutex_timedlock(pthread_mutex_t *restrict m, const struct timespec
 
 	if (type&8) return pthread_mutex_timedlock_pi(m, at);
 	
-	int spins = 100;
+	int spins = __pal_spin_ok() ? 100 : 0;
 	while (spins-- && m->_m_lock && !m->_m_waiters) a_spin();
 
 	while ((r=__pthread_mutex_trylock(m)) == EBUSY) {
