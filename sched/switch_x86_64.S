@@ -49,9 +49,18 @@ __sched_switch:
 	je	.Lprctl
 	wrfsbase %rdx					/* thread pointer = to_tp, no kernel entry */
 .Lresume:
+	/* MXCSR and the x87 control word are restored only when they
+	 * differ from the suspended side's (almost never): ldmxcsr and
+	 * fldcw are slow, the compares are not. */
+	movl	SCHED_FRAME_MXCSR(%rsi), %eax
+	cmpl	SCHED_FRAME_MXCSR(%rsp), %eax
+	jne	.Lmxcsr
+.Lmxcsr_done:
+	movzwl	SCHED_FRAME_X87CW(%rsi), %eax
+	cmpw	SCHED_FRAME_X87CW(%rsp), %ax
+	jne	.Lx87cw
+.Lx87cw_done:
 	movq	%rsi, %rsp				/* now on the resumed context's frame */
-	ldmxcsr	SCHED_FRAME_MXCSR(%rsp)			/* restore SSE control/status */
-	fldcw	SCHED_FRAME_X87CW(%rsp)			/* restore x87 control word */
 	movq	SCHED_FRAME_R12(%rsp), %r12		/* restore callee-saved registers */
 	movq	SCHED_FRAME_R13(%rsp), %r13
 	movq	SCHED_FRAME_R14(%rsp), %r14
@@ -61,6 +70,12 @@ __sched_switch:
 	leaq	SCHED_FRAME_RIP(%rsp), %rsp		/* pop the frame, leaving the return address */
 	movq	%rcx, %rax				/* its __sched_switch returns arg */
 	ret						/* ... in the resumed context */
+.Lmxcsr:
+	ldmxcsr	SCHED_FRAME_MXCSR(%rsi)			/* restore SSE control/status */
+	jmp	.Lmxcsr_done
+.Lx87cw:
+	fldcw	SCHED_FRAME_X87CW(%rsi)			/* restore x87 control word */
+	jmp	.Lx87cw_done
 .Lprctl:
 	movq	%rsi, %r8				/* syscall clobbers rax, rcx, r11: */
 	movq	%rcx, %r9				/* keep to_sp and arg where it doesn't */
