@@ -137,7 +137,10 @@ $(NOSSP_OBJS) $(NOSSP_OBJS:%.o=%.lo): CFLAGS_ALL += $(CFLAGS_NOSSP)
 $(CRT_OBJS): CFLAGS_ALL += -DCRT
 $(LOBJS) $(LDSO_OBJS): CFLAGS_ALL += -fPIC
 
-CC_CMD = $(CC) $(CFLAGS_ALL) -MMD -MP -c -o $@ $<
+# Each object has its own dependency file (foo.o.d, foo.lo.d): with one
+# foo.d for both, the second compile overwrote the first's, and a header
+# change left foo.o stale in libc.a.
+CC_CMD = $(CC) $(CFLAGS_ALL) -MMD -MP -MF $@.d -c -o $@ $<
 
 obj/pal/%.o: $(srcdir)/pal/%.c $(GENH)
 	$(CC_CMD)
@@ -169,7 +172,7 @@ obj/%.lo: $(T)/%.S
 obj/%.lo: $(T)/%.c $(GENH)
 	$(CC_CMD)
 
--include $(wildcard $(addsuffix .d,$(basename $(ALL_OBJS) $(LOBJS) $(LDSO_OBJS) $(PAL_OBJS))))
+-include $(wildcard $(addsuffix .d,$(ALL_OBJS) $(LOBJS) $(LDSO_OBJS) $(PAL_OBJS) $(PAL_OBJS:%.o=%.lo)))
 
 lib/libc.so: $(LOBJS) $(LDSO_OBJS)
 	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -nostdlib -shared \
