@@ -95,14 +95,17 @@ hidden int __pal_futex_lock_pi(volatile void *addr, int priv,
 hidden int __pal_futex_unlock_pi(volatile void *addr, int priv);
 
 /*
- * Whether a lock waiter should spin (a_spin) before it sleeps in
- * __pal_futex_wait, or before it yields in pthread_spin_lock: 1 or 0,
- * asked before each round of spinning.  Spinning pays only while the
- * holder can run meanwhile.  Native: always 1 (musl's behaviour).  M:N:
- * 1 only if the caller is not a task, or another worker is awake and no
- * task waits on the caller's worker (Go's sync_runtime_canSpin), since a
- * spinning task holds its worker.  Cheap: no syscall, no lock.
+ * How a lock waiter should spin (a_spin) before it sleeps in
+ * __pal_futex_wait, or before it yields in pthread_spin_lock.  Spinning
+ * pays only while the holder can run meanwhile.
+ * __pal_spins(n): how many of musl's n rounds to spin (0..n).  Native: n.
+ * __pal_spin_ok(): 1 or 0, asked before each round.  Native: 1.
+ * M:N: none (0) if the caller is a task and no other worker is awake
+ * or a task waits on the caller's worker (Go's sync_runtime_canSpin),
+ * since a spinning task holds its worker; else as native.  Cheap: no
+ * syscall, no lock.
  */
+hidden int __pal_spins(int n);
 hidden int __pal_spin_ok(void);
 
 /* ---- Blocking system calls ---------------------------------------------- */
@@ -248,6 +251,17 @@ hidden int __pal_sigmask(int how, const void *set, void *old);
  */
 hidden void __pal_sig_wrap(int sig, struct sigaction *sa);
 hidden void __pal_sig_unwrap(int sig, struct sigaction *old);
+
+/*
+ * The same, for musl's short internal windows only (__block_all_sigs,
+ * __block_app_sigs, __restore_sigs): while the window is open no signal
+ * handler of the program may run on this thread, which is what keeps
+ * libc's locks async-signal-safe.  A backend may keep such blocks out of
+ * the kernel, as long as a handled signal that arrives meanwhile waits
+ * until the window closes (M:N: see pal/epoll/thread.c).  Native: the
+ * same as __pal_sigmask.
+ */
+hidden int __pal_sigmask_internal(int how, const void *set, void *old);
 
 /*
  * The signals pending for the calling thread, with rt_sigpending(2)

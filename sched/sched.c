@@ -430,11 +430,13 @@ static void after_switch(struct worker *w)
 	}
 	if (w->dead) {
 		struct task *t = w->dead;
+		/* A task that died inside a handler (musl's cancel handler,
+		 * or pthread_exit from a program's) left the handler's mask
+		 * in the kernel: resync at the next switch. */
+		int resync = t->in_handler || t->tcb->cancel;
 		w->dead = 0;
 		bury(t);
-		/* musl's cancel handler may have left SIGCANCEL blocked in
-		 * the kernel behind the task's back: resync at next switch. */
-		w->mask = ~0ULL;
+		if (resync) w->mask = ~0ULL;
 	}
 }
 
@@ -508,7 +510,7 @@ static struct task *find_runnable(struct worker *w)
 		/* Asleep, the worker takes signals as the main task would
 		 * (so a process-directed SIGINT still works when every task
 		 * is parked), and always musl's internal ones (__synccall). */
-		set_mask(w, main_task.sigmask & ~INTERNAL_SIGS);
+		set_mask(w, main_task.kmask & ~INTERNAL_SIGS);
 		uint64_t d = 0;
 		if (next) {
 			uint64_t now = __sched_now();
@@ -534,7 +536,7 @@ static _Noreturn void worker_loop(struct worker *w)
 		set_state(t, T_RUNNABLE, T_RUNNING);
 		t->worker = w;
 		w->cur = t;
-		set_mask(w, t->sigmask);
+		set_mask(w, t->kmask);
 		w->nswitch++;
 		__sched_switch(&w->g0.sp, t->sp, t->tp, t);
 		w->cur = 0;
@@ -559,17 +561,27 @@ static int worker_main(void *arg)
 
 /* ---- Task side: park, yield, exit, signals ------------------------------ */
 
-void __sched_mask_changed(struct task *t)
+void __sched_mask_set(struct task *t, uint64_t m, int how)
 {
-	t->worker->mask = t->sigmask;
-	if (__atomic_load_n(&t->sigpending, __ATOMIC_RELAXED) & ~t->sigmask)
+	struct worker *w = t->worker;
+	t->sigmask = m;
+	if (how == MASK_LAZY) t->kmask &= m;	/* blocks stay out of it */
+	else t->kmask = m;
+	if (how == MASK_IN_KERNEL)
+		w->mask = m;
+	else if (w->mask != t->kmask) {
+		__syscall(SYS_rt_sigprocmask, SIG_SETMASK, &t->kmask, 0, _NSIG/8);
+		w->mask = t->kmask;
+	}
+	if (__atomic_load_n(&t->sigpending, __ATOMIC_RELAXED) & ~m)
 		__sched_deliver(t);
 }
 
-void __sched_mask_restored(struct task *t, uint64_t m)
+void __sched_mask_restored(struct task *t, uint64_t m, uint64_t soft)
 {
-	t->sigmask = m;
-	t->worker->mask = m;
+	t->sigmask = m | soft;
+	t->kmask = t->worker->mask = m;
+	m |= soft;
 	/* What the handler's mask held back and this one lets through:
 	 * a kick (sigsync_handler) raises it once the handler returns. */
 	if (__atomic_load_n(&t->sigpending, __ATOMIC_RELAXED) & ~m)
@@ -579,6 +591,13 @@ void __sched_mask_restored(struct task *t, uint64_t m)
 /* Real-time signals queue (signal(7)): t->rtcount counts each one sent,
  * the pending bit says "some".  Senders count, then set the bit. */
 #define IS_RT(sig) ((sig) >= 32)
+
+void __sched_defer(struct task *t, int sig)
+{
+	uint64_t bit = 1ULL << (sig - 1);
+	if (IS_RT(sig)) __atomic_fetch_add(&t->rtcount[sig - 32], 1, __ATOMIC_RELEASE);
+	__atomic_fetch_or(&t->sigpending, bit, __ATOMIC_SEQ_CST);
+}
 
 void __sched_deliver(struct task *t)
 {
@@ -702,9 +721,13 @@ int __sched_kill(struct task *t, int sig)
 	uint64_t bit;
 	if (sig < 0 || sig >= _NSIG) return -EINVAL;
 	if (!sig) return 0;	/* existence check: t has not exited */
-	if (t == __sched_self())
-		return __syscall(SYS_tkill, t->worker->ktid, sig);
 	bit = 1ULL << (sig - 1);
+	/* To itself: the kernel delivers it at once, or keeps it pending
+	 * on the worker while the kernel's mask blocks it.  Unless only
+	 * t->sigmask blocks it (__pal_sigmask_internal): then it waits on
+	 * the task, as below. */
+	if (t == __sched_self() && !(t->sigmask & bit))
+		return __syscall(SYS_tkill, t->worker->ktid, sig);
 	/* In a blocking syscall, with sig deliverable: the kernel thread
 	 * under it takes the signal, which interrupts the call.  Under
 	 * klock, t cannot leave the syscall state, so the signal reaches
@@ -803,6 +826,7 @@ int __sched_spawn(struct __pthread *td, int (*start)(void *), void *arg,
 	/* POSIX: a new thread starts with its creator's mask. */
 	struct task *self = __sched_self();
 	t->sigmask = self ? self->sigmask : 0;
+	t->kmask = self ? self->kmask : 0;
 	t->sp = __sched_make(t, task_entry);
 	t->state = T_RUNNABLE;
 	td->pal = t;
@@ -901,7 +925,7 @@ int __sched_start(void)
 	w0->cur = &main_task;
 	w0->ktid = __syscall(SYS_gettid);
 	__syscall(SYS_rt_sigprocmask, SIG_BLOCK, 0, &main_task.sigmask, _NSIG/8);
-	w0->mask = main_task.sigmask;
+	w0->mask = main_task.kmask = main_task.sigmask;
 	w0->g0.sp = __sched_make(w0->g0.sp, g0_entry);
 	self->pal = &main_task;
 	a_store(&S.started, 1);

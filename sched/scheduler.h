@@ -41,6 +41,10 @@ struct task {
 	uint64_t sigpending;		/* signals to raise when it runs */
 	uint32_t rtcount[33];		/* how many of each real-time one */
 	uint64_t sigmask;		/* its signal mask (kernel sigset) */
+	uint64_t kmask;			/* the part of it the kernel must have
+					 * while it runs (the rest: blocks of
+					 * __pal_sigmask_internal); the task */
+	int in_handler;			/* depth of program handlers running */
 	int klock;			/* orders in_syscall against kill */
 	int in_syscall;			/* in a blocking syscall; klock */
 	uint64_t shared_poll_ns;	/* pal/epoll/futex.c; the task */
@@ -113,12 +117,24 @@ hidden void __sched_deliver(struct task *t);
 
 /* From the trampoline that runs every program handler (pal/epoll/
  * signal.c), as the handler returns on the task t: m is the mask its
- * sigreturn puts on the worker's thread, which becomes t's. */
-hidden void __sched_mask_restored(struct task *t, uint64_t m);
+ * sigreturn puts on the worker's thread, which becomes t's together
+ * with soft, what only t's mask blocked when the signal came. */
+hidden void __sched_mask_restored(struct task *t, uint64_t m, uint64_t soft);
 
-/* The calling task set its worker's kernel mask to t->sigmask: record
- * it as the worker's, then raise what it unblocked. */
-hidden void __sched_mask_changed(struct task *t);
+/* The calling task t takes m as its signal mask, then raises what m
+ * unblocks that is pending on it.  how: MASK_KERNEL, the kernel gets m
+ * too; MASK_LAZY, the same unless m only adds blocks to the kernel's
+ * (__pal_sigmask_internal's windows); MASK_IN_KERNEL, the caller has
+ * already set m in the kernel. */
+enum { MASK_KERNEL, MASK_LAZY, MASK_IN_KERNEL };
+hidden void __sched_mask_set(struct task *t, uint64_t m, int how);
+
+/* A program handler for sig reached the running task t while t->sigmask
+ * blocks sig (a window of __pal_sigmask_internal, which leaves the
+ * kernel's mask alone): keep it pending on t, to be raised when t
+ * unblocks it. */
+hidden void __sched_defer(struct task *t, int sig);
+
 
 /* Around a blocking syscall made by the calling task t: while it is in
  * one, a signal it does not block is sent by kill to its worker's kernel

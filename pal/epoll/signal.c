@@ -96,17 +96,30 @@ static void sig_tramp(int sig, siginfo_t *si, void *ctx)
 {
 	void *fn = __atomic_load_n(&handlers[sig].fn, __ATOMIC_ACQUIRE);
 	int flags = __atomic_load_n(&handlers[sig].flags, __ATOMIC_RELAXED);
-	struct task *t;
-	uint64_t m;
+	struct task *t = __sched_self();
+	uint64_t m, soft = 0;
 
+	memcpy(&m, &((ucontext_t *)ctx)->uc_sigmask, sizeof m);
+	if (task(t)) {
+		/* Blocked only by the task's mask (thread.c): later. */
+		if (t->sigmask & 1ULL << (sig - 1)) {
+			__sched_defer(t, sig);
+			return;
+		}
+		/* What only the task's mask blocked when the signal came
+		 * stays blocked after it. */
+		soft = t->sigmask & ~m;
+		t->in_handler++;
+	}
 	if (flags & SA_SIGINFO)
 		((void (*)(int, siginfo_t *, void *))fn)(sig, si, ctx);
 	else
 		((void (*)(int))fn)(sig);
-	t = __sched_self();
+	/* The same task (the TCB is its own), maybe on another worker. */
 	if (task(t)) {
+		t->in_handler--;
 		memcpy(&m, &((ucontext_t *)ctx)->uc_sigmask, sizeof m);
-		__sched_mask_restored(t, m);
+		__sched_mask_restored(t, m, soft);
 	}
 }
 

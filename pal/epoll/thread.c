@@ -66,6 +66,11 @@ int __pal_fork_child(struct pthread *self)
 	return __syscall(SYS_gettid);
 }
 
+int __pal_spins(int n)
+{
+	return __sched_spin_ok() ? n : 0;
+}
+
 int __pal_spin_ok(void)
 {
 	return __sched_spin_ok();
@@ -78,12 +83,25 @@ int __pal_yield(void)
 	return 0;
 }
 
-/* The running task's mask is its worker's kernel mask (the kernel adds
- * to it on entry to a handler, and restores it at sigreturn), so the
- * change is made there and the result recorded as the task's, which
- * follows it to the next worker.  What it unblocks that was sent to the
- * task meanwhile is raised at once. */
-int __pal_sigmask(int how, const void *set, void *old)
+/* A task's mask is t->sigmask, which follows it to the next worker; the
+ * worker's kernel mask (w->mask) is made equal to it whenever the task
+ * is switched in.
+ *
+ * Inside a program handler the kernel has added the handler's mask
+ * behind t->sigmask (and sigreturn will restore the ucontext's), so
+ * there the kernel is asked, and told, as stock musl does; the
+ * trampoline (signal.c) resyncs t->sigmask as the handler returns.
+ *
+ * Elsewhere t->sigmask is the truth and the kernel's mask may be a
+ * subset of it: __pal_sigmask_internal (musl's short internal windows,
+ * pthread_create, pthread_exit, raise, ...) only records its blocks in
+ * t->sigmask.  A handled signal that arrives in such a window reaches
+ * the trampoline, which leaves it pending on the task (__sched_defer);
+ * the window's end raises it.  A signal at its default action is not
+ * held back: it acts a few microseconds early, as if it had arrived
+ * just before the window.  __pal_sigmask (pthread_sigmask, sigprocmask)
+ * always puts its result in the kernel. */
+static int sigmask(int how, const void *set, void *old, int internal)
 {
 	struct task *t = __sched_self();
 	uint64_t cur, s, m;
@@ -91,8 +109,12 @@ int __pal_sigmask(int how, const void *set, void *old)
 
 	if (!t || !t->id)
 		return __syscall(SYS_rt_sigprocmask, how, set, old, _NSIG/8);
-	if ((r = __syscall(SYS_rt_sigprocmask, how, set, &cur, _NSIG/8)))
-		return r;
+	if (t->in_handler) {
+		if ((r = __syscall(SYS_rt_sigprocmask, how, set, &cur, _NSIG/8)))
+			return r;
+	} else {
+		cur = t->sigmask;
+	}
 	m = cur;
 	if (set) {
 		memcpy(&s, set, sizeof s);
@@ -100,11 +122,22 @@ int __pal_sigmask(int how, const void *set, void *old)
 		case SIG_BLOCK: m = cur | s; break;
 		case SIG_UNBLOCK: m = cur & ~s; break;
 		case SIG_SETMASK: m = s; break;
+		default: return -EINVAL;
 		}
 	}
 	if (old) memcpy(old, &cur, sizeof cur);
 	m &= ~(1ULL << (SIGKILL - 1) | 1ULL << (SIGSTOP - 1));
-	t->sigmask = m;
-	__sched_mask_changed(t);
+	__sched_mask_set(t, m, t->in_handler ? MASK_IN_KERNEL :
+		internal ? MASK_LAZY : MASK_KERNEL);
 	return 0;
+}
+
+int __pal_sigmask(int how, const void *set, void *old)
+{
+	return sigmask(how, set, old, 0);
+}
+
+int __pal_sigmask_internal(int how, const void *set, void *old)
+{
+	return sigmask(how, set, old, 1);
 }

@@ -66,6 +66,11 @@ int __pal_fork_child(struct pthread *self)
 	return __syscall(SYS_gettid);
 }
 
+int __pal_spins(int n)
+{
+	return n;
+}
+
 int __pal_spin_ok(void)
 {
 	return 1;
@@ -77,6 +82,11 @@ int __pal_yield(void)
 }
 
 int __pal_sigmask(int how, const void *set, void *old)
+{
+	return __syscall(SYS_rt_sigprocmask, how, set, old, _NSIG/8);
+}
+
+int __pal_sigmask_internal(int how, const void *set, void *old)
 {
 	return __syscall(SYS_rt_sigprocmask, how, set, old, _NSIG/8);
 }

@@ -1,9 +1,11 @@
 #include <unistd.h>
 #include <signal.h>
+#include <string.h>
 #include "syscall.h"
 #include "libc.h"
 #include "lock.h"
 #include "pthread_impl.h"
+#include "pal.h"
 #include "aio_impl.h"
 
 static void dummy(int x) { }
@@ -12,8 +14,13 @@ weak_alias(dummy, __aio_atfork);
 pid_t _Fork(void)
 {
 	pid_t ret;
-	sigset_t set;
-	__block_all_sigs(&set);
+	sigset_t set, all;
+	/* In the kernel, not only in the task (pal.h): the child starts
+	 * with the kernel's mask and must run no handler before it is set
+	 * up, and the parent's mask (its internal blocks included) is what
+	 * the child gets back below. */
+	memset(&all, -1, sizeof all);
+	__pal_sigmask(SIG_BLOCK, &all, &set);
 	__aio_atfork(-1);
 	LOCK(__abort_lock);
 #ifdef SYS_fork
@@ -33,6 +40,6 @@ pid_t _Fork(void)
 	}
 	UNLOCK(__abort_lock);
 	__aio_atfork(!ret);
-	__restore_sigs(&set);
+	__pal_sigmask(SIG_SETMASK, &set, 0);
 	return __syscall_ret(ret);
 }

@@ -31,15 +31,15 @@ static const unsigned long app_mask[] = {
 
 void __block_all_sigs(void *set)
 {
-	__pal_sigmask(SIG_BLOCK, &all_mask, set);
+	__pal_sigmask_internal(SIG_BLOCK, &all_mask, set);
 }
 
 void __block_app_sigs(void *set)
 {
-	__pal_sigmask(SIG_BLOCK, &app_mask, set);
+	__pal_sigmask_internal(SIG_BLOCK, &app_mask, set);
 }
 
 void __restore_sigs(void *set)
 {
-	__pal_sigmask(SIG_SETMASK, set, 0);
+	__pal_sigmask_internal(SIG_SETMASK, set, 0);
 }

@@ -3,7 +3,7 @@
 
 void __wait(volatile int *addr, volatile int *waiters, int val, int priv)
 {
-	int spins = __pal_spin_ok() ? 100 : 0;
+	int spins = __pal_spins(100);
 	while (spins-- && (!waiters || !*waiters)) {
 		if (*addr==val) a_spin();
 		else return;

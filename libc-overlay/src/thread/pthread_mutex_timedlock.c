@@ -52,7 +52,7 @@ int __pthread_mutex_timedlock(pthread_mutex_t *restrict m, const struct timespec
 
 	if (type&8) return pthread_mutex_timedlock_pi(m, at);
 	
-	int spins = __pal_spin_ok() ? 100 : 0;
+	int spins = __pal_spins(100);
 	while (spins-- && m->_m_lock && !m->_m_waiters) a_spin();
 
 	while ((r=__pthread_mutex_trylock(m)) == EBUSY) {

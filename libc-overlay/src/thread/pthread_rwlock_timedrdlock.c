@@ -8,7 +8,7 @@ int __pthread_rwlock_timedrdlock(pthread_rwlock_t *restrict rw, const struct tim
 	r = pthread_rwlock_tryrdlock(rw);
 	if (r != EBUSY) return r;
 	
-	int spins = __pal_spin_ok() ? 100 : 0;
+	int spins = __pal_spins(100);
 	while (spins-- && rw->_rw_lock && !rw->_rw_waiters) a_spin();
 
 	while ((r=__pthread_rwlock_tryrdlock(rw))==EBUSY) {

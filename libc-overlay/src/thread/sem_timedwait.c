@@ -13,7 +13,7 @@ int sem_timedwait(sem_t *restrict sem, const struct timespec *restrict at)
 
 	if (!sem_trywait(sem)) return 0;
 
-	int spins = __pal_spin_ok() ? 100 : 0;
+	int spins = __pal_spins(100);
 	while (spins-- && sem->__val[0] <= 0 && !sem->__val[1]) a_spin();
 
 	while (sem_trywait(sem)) {
