@@ -104,17 +104,19 @@ static struct {
 	int cap;			/* workers allocated: nprocs + SPARE */
 	struct worker *w;		/* the workers; constant */
 	struct worker mon;		/* the monitor thread's TCB and stack */
-	int qlock;			/* global run queue */
+	/* Written under contention: each on a cache line of its own, away
+	 * from the read-mostly fields above. */
+	int qlock __attribute__((aligned(64)));	/* global run queue */
 	struct task *qhead, *qtail;
-	int tlock;			/* timer heap */
+	int tlock __attribute__((aligned(64)));	/* timer heap */
 	struct task **heap;
 	int nheap, heapcap;
-	int idlock;			/* virtual thread ids */
+	int idlock __attribute__((aligned(64)));	/* virtual thread ids */
 	int *freeids;
 	int nfree, nextid, idcap;
 	int ntasks;			/* live tasks; idlock */
-	unsigned wake_rr;		/* where wake_one starts; racy hint */
-	volatile int polling;		/* a worker is blocked in __np_poll */
+	volatile int polling __attribute__((aligned(64)));	/* a worker is
+					 * blocked in __np_poll */
 } S;
 
 /* w->sleeping: awake, asleep on the futex w->sleeping, or asleep in the
@@ -267,8 +269,10 @@ static struct task *global_get(void)
 static void wake_one(void)
 {
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	unsigned start = S.wake_rr++;
 	struct worker *me = self_worker();
+	/* Start after the caller's own worker: no shared counter to write
+	 * (every push comes here, from every worker). */
+	unsigned start = me ? me->idx + 1 : 0;
 	int n = __atomic_load_n(&S.n, __ATOMIC_ACQUIRE);
 	for (int i = 0; i < n; i++) {
 		struct worker *v = &S.w[(start + i) % n];
