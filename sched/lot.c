@@ -166,6 +166,15 @@ int __sched_lot_remove(struct __sched_waiter *w, int err)
 	}
 }
 
+int __sched_lot_remove_locked(struct __sched_bucket *b,
+	struct __sched_waiter *w, int err)
+{
+	if (!w->queued) return 0;
+	unlink_waiter(b, w);
+	w->result = err;
+	return 1;
+}
+
 struct __sched_waiter *__sched_lot_dequeue(struct __sched_bucket *b,
 	volatile void *addr, int *more)
 {

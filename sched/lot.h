@@ -62,6 +62,12 @@ hidden int __sched_lot_requeue(volatile void *from, int nwake, int nmove,
  * got there first (it has set the result and unparks it). */
 hidden int __sched_lot_remove(struct __sched_waiter *w, int err);
 
+/* The same, by a caller that holds w's bucket locked (the bucket of
+ * w->addr): the scheduler, interrupting a task's park before it lets go
+ * of the bucket.  Returns 1 if it removed w, 0 if w was not queued. */
+hidden int __sched_lot_remove_locked(struct __sched_bucket *b,
+	struct __sched_waiter *w, int err);
+
 /* The waiter's side, with the bucket of addr locked, before it checks
  * whatever would stop it parking (a signal, a cancel request): say that
  * w waits on addr (a seq_cst store).  A remover publishes its reason

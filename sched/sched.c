@@ -14,18 +14,30 @@
  *   global  the global run queue (spinlock), the timer heap (spinlock),
  *           the id allocator (spinlock), the array of workers.
  *
- * Switching.  Tasks never switch to each other directly: a task that
- * parks, yields or exits records what g0 must do once the task's context
- * is saved (w->unlock, w->requeue, w->dead) and switches to g0; g0 does
- * it, then picks the next task (local queue, global queue, expired
- * timers, stealing from a random victim, else sleep).  This is what makes
- * parking lost-wakeup free: the lot bucket stays locked until the parked
- * task's registers are saved.
+ * Switching.  A task that parks, yields or exits records what must be
+ * done once its context is saved (w->unlock, w->requeue, w->dead) and
+ * switches straight to the next task of its worker: runnext, else the
+ * head of the local queue (switch_out).  That task, first thing
+ * (resumed), does the recorded work.  When the local queue is empty, and
+ * on every 61st and 64th switch, the task switches to g0 instead, which
+ * does the work and picks the next task from everywhere (local queue,
+ * runnext, global queue, expired timers, the netpoller, stealing from a
+ * random victim, else sleep).  This is what makes parking lost-wakeup
+ * free: the lot bucket stays locked until the parked task's registers
+ * are saved.  From the park, yield or exit until the next context's
+ * resumed() the worker is "switching": program handlers that arrive
+ * meanwhile wait on the task (pal/epoll/signal.c), since the slots are
+ * taken and, inside __sched_switch, the thread pointer and the stack
+ * belong to different tasks.
  *
- * Rejected for now: direct task-to-task handoff (saves one switch, but
- * every handoff then needs the "after switch" work on the task side);
- * per-worker timer heaps (a woken task would have to disarm on another
- * worker's heap).  Both are candidates once benchmarks ask.
+ * runnext (Go's): a task woken by a task goes to the waker's worker's
+ * runnext, to run at its next switch; a ping-pong or a ring then stays
+ * on one worker instead of being stolen back and forth.  An idle worker
+ * takes another's runnext only once that worker has not switched for
+ * its idle spin (a couple of microseconds).
+ *
+ * Rejected for now: per-worker timer heaps (a woken task would have to
+ * disarm on another worker's heap).
  *
  * Ownership and ordering
  *   - t->state: see sched.h; changed only through set_state(), which
@@ -75,12 +87,22 @@
 
 struct worker {
 	struct __sched_runq rq;		/* local run queue; see runq.h */
+	struct task *runnext;		/* woken by this worker's task: runs
+					 * at its next switch, ahead of rq (Go's
+					 * runnext).  Set by this worker (atomic
+					 * exchange); taken by it, or by a thief
+					 * once it has sat there a while */
 	struct task g0;			/* this worker's scheduler context */
 	void *g0_tp;			/* thread pointer of the worker's TCB */
 	struct task *cur;		/* running task, 0 in g0; this worker */
 	struct __sched_bucket *unlock;	/* to unlock after the switch; g0 */
 	struct task *requeue;		/* to queue after the switch; g0 */
 	struct task *dead;		/* to bury after the switch; g0 */
+	struct task *parked;		/* the task that parked, with unlock */
+	int switching;			/* a task is switching out or in: from
+					 * its park/yield/exit until the next
+					 * context settles (resumed()); this
+					 * worker's thread and its handlers */
 	volatile int sleeping;		/* SLEEP_*: how it sleeps; CAS to 0 to wake */
 	unsigned tick;			/* find_runnable calls; this worker */
 	volatile unsigned nswitch;	/* switches to a task; this worker */
@@ -420,12 +442,23 @@ static void bury(struct task *t)
 	__sched_lot_wake(&__thread_list_lock, 1, __sched_unpark);
 }
 
-/* What the task that just switched to g0 asked for. */
+/* What the task that last switched away on w asked for, done by
+ * whatever runs next there (g0, or the task it switched to directly)
+ * once that task's context is saved. */
 static void after_switch(struct worker *w)
 {
 	if (w->unlock) {
-		__sched_lot_unlock(w->unlock);
+		struct __sched_bucket *b = w->unlock;
+		struct task *p = w->parked;
 		w->unlock = 0;
+		/* A signal that reached p while it was switching out waits
+		 * on p (the trampoline defers it): end p's wait, as if it
+		 * had come just after p parked.  p's bucket is still held,
+		 * so nothing else can have woken p. */
+		int intr = (__atomic_load_n(&p->sigpending, __ATOMIC_RELAXED) & ~p->sigmask) &&
+			__sched_lot_remove_locked(b, &p->w, -EINTR);
+		__sched_lot_unlock(b);
+		if (intr) __sched_unpark(p);
 	}
 	if (w->requeue) {
 		struct task *t = w->requeue;
@@ -444,13 +477,24 @@ static void after_switch(struct worker *w)
 	}
 }
 
-static int work_visible(void)
+/* Work another worker could take now: queued globally or locally.
+ * runnext: also count tasks waiting in a worker's runnext. */
+static int work_visible(int runnext)
 {
 	if (__atomic_load_n(&S.qhead, __ATOMIC_RELAXED)) return 1;
 	int n = __atomic_load_n(&S.n, __ATOMIC_ACQUIRE);
 	for (int i = 0; i < n; i++)
-		if (__sched_runq_len(&S.w[i].rq)) return 1;
+		if (__sched_runq_len(&S.w[i].rq) ||
+		    (runnext && __atomic_load_n(&S.w[i].runnext, __ATOMIC_RELAXED)))
+			return 1;
 	return 0;
+}
+
+/* w's own runnext, if any. */
+static struct task *take_runnext(struct worker *w)
+{
+	if (!__atomic_load_n(&w->runnext, __ATOMIC_RELAXED)) return 0;
+	return __atomic_exchange_n(&w->runnext, 0, __ATOMIC_ACQUIRE);
 }
 
 static struct task *steal(struct worker *w)
@@ -464,6 +508,46 @@ static struct task *steal(struct worker *w)
 		if (v != w && (t = __sched_runq_steal(&w->rq, &v->rq))) return t;
 	}
 	return 0;
+}
+
+/* A runnext is its worker's to run at its next switch, which comes soon
+ * when the task that woke it is handing over (it parks next: a
+ * ping-pong, a ring, a pipeline stage).  A thief takes it only if the
+ * worker has not switched for a while (the idle spin below, a couple of
+ * microseconds): the waker went on computing, or blocked in the kernel.
+ * Go's runqsteal does the same (stealRunNextG, after usleep(3)). */
+struct rn_seen {
+	struct worker *v;
+	struct task *t;
+	unsigned nswitch;
+};
+
+static void runnext_look(struct worker *w, struct rn_seen *seen)
+{
+	int n = __atomic_load_n(&S.n, __ATOMIC_ACQUIRE);
+	seen->v = 0;
+	for (int i = 0; i < n; i++) {
+		struct worker *v = &S.w[(w->idx + 1 + i) % n];
+		struct task *t;
+		if (v == w || !(t = __atomic_load_n(&v->runnext, __ATOMIC_RELAXED)))
+			continue;
+		seen->v = v;
+		seen->t = t;
+		seen->nswitch = v->nswitch;
+		return;
+	}
+}
+
+static struct task *runnext_steal(struct rn_seen *seen)
+{
+	struct worker *v = seen->v;
+	struct task *t = seen->t;
+	if (!v || v->nswitch != seen->nswitch ||
+	    __atomic_load_n(&v->runnext, __ATOMIC_RELAXED) != t ||
+	    !__atomic_compare_exchange_n(&v->runnext, &t, 0, 0,
+	    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		return 0;
+	return t;
 }
 
 /* Collect I/O readiness without blocking, if tasks wait for it and no
@@ -488,15 +572,23 @@ static struct task *find_runnable(struct worker *w)
 	if (!(w->tick % 61) && (t = global_get())) return t;
 	for (;;) {
 		uint64_t next = run_timers();
+		/* The local queue ahead of runnext here: switch_out prefers
+		 * runnext, and every 61st and 64th pick comes here. */
 		if ((t = __sched_runq_get(&w->rq))) return t;
+		if ((t = take_runnext(w))) return t;
 		if ((t = global_get())) return t;
 		if (poll_io(w) && (t = __sched_runq_get(&w->rq))) return t;
 		if ((t = steal(w))) return t;
+		struct rn_seen seen;
+		runnext_look(w, &seen);
 		for (int i = 0; i < 64; i++) {
 			__builtin_ia32_pause();
-			if (work_visible()) break;
+			if (work_visible(0)) break;
 		}
-		if (work_visible()) continue;
+		if ((t = runnext_steal(&seen))) return t;
+		/* Others' runnexts keep it spinning: they are taken by their
+		 * own workers, or here once they have waited too long. */
+		if (work_visible(1)) continue;
 
 		/* Sleep: one idle worker in the netpoller (its timeout is the
 		 * nearest deadline), the others on their futex. */
@@ -504,7 +596,7 @@ static struct task *find_runnable(struct worker *w)
 		if (__np_active() && !__atomic_exchange_n(&S.polling, 1, __ATOMIC_ACQUIRE))
 			how = SLEEP_POLL;
 		__atomic_store_n(&w->sleeping, how, __ATOMIC_SEQ_CST);
-		if (work_visible() || (next && next <= __sched_now())) {
+		if (work_visible(1) || (next && next <= __sched_now())) {
 			int s = how;
 			__atomic_compare_exchange_n(&w->sleeping, &s, 0, 0,
 				__ATOMIC_SEQ_CST, __ATOMIC_RELAXED);
@@ -542,6 +634,8 @@ static _Noreturn void worker_loop(struct worker *w)
 		w->cur = t;
 		set_mask(w, t->kmask);
 		w->nswitch++;
+		w->switching = 1;
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
 		__sched_switch(&w->g0.sp, t->sp, t->tp, t);
 		w->cur = 0;
 	}
@@ -610,6 +704,9 @@ void __sched_deliver(struct task *t)
 	 * on raising the parent's signals, nor at the parent's worker
 	 * thread, whose kernel tid t->worker still names. */
 	int sig;
+	/* Mid-switch (a kick from __sched_kill): resumed() or the park's
+	 * after_switch() raises them. */
+	if (t->worker->switching) return;
 	while (__sched_self() == t && (sig = __sched_sig_take(t, ~t->sigmask))) {
 		struct sigaction sa;
 		if (!__libc_sigaction(sig, 0, &sa) &&
@@ -646,22 +743,71 @@ int __sched_sig_take(struct task *t, uint64_t set)
 	return 0;
 }
 
-/* Switch the caller (a running task) to its worker's g0. */
-static void to_g0(struct task *t)
+/* The task side of every switch to t, first thing: finish the previous
+ * task's switch, take t's mask, then the signals that waited. */
+static void resumed(struct task *t)
 {
 	struct worker *w = t->worker;
-	__sched_switch(&t->sp, w->g0.sp, w->g0_tp, t);
-	/* resumed, maybe on another worker */
+	after_switch(w);
+	set_mask(w, t->kmask);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	w->switching = 0;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&t->sigpending, __ATOMIC_RELAXED) & ~t->sigmask)
 		__sched_deliver(t);
+}
+
+/* Switch the caller t (a running task that has set w->switching, its
+ * new state and its after-switch work) away: straight to the next task
+ * on its worker's queue, or to g0, which also checks the global queue,
+ * timers, the netpoller and other workers.  Every 61st and 64th pick
+ * goes through g0 (find_runnable's fairness ticks), and so does every
+ * pick that the local queue cannot serve.  Returns when t is resumed,
+ * maybe on another worker. */
+static void switch_out(struct task *t)
+{
+	struct worker *w = t->worker;
+	unsigned tick = w->tick + 1;
+	struct task *n;
+	if ((tick & 63) && (tick % 61) &&
+	    ((n = take_runnext(w)) || (n = __sched_runq_get(&w->rq)))) {
+		w->tick = tick;
+		set_state(n, T_RUNNABLE, T_RUNNING);
+		n->worker = w;
+		w->cur = n;
+		w->nswitch++;
+		__sched_switch(&t->sp, n->sp, n->tp, n);
+	} else {
+		__sched_switch(&t->sp, w->g0.sp, w->g0_tp, t);
+	}
+	resumed(t);
+}
+
+/* From here until the next context's resumed(), a handler must not run
+ * on the worker's tasks (the trampoline defers it): the worker's slots
+ * are taken, and inside __sched_switch the thread pointer and the stack
+ * belong to different contexts. */
+static struct worker *begin_switch(struct task *t)
+{
+	struct worker *w = t->worker;
+	w->switching = 1;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	return w;
+}
+
+int __sched_switching(struct task *t)
+{
+	return t->worker && t->worker->switching;
 }
 
 void __sched_park(struct __sched_bucket *b)
 {
 	struct task *t = __sched_self();
+	struct worker *w = begin_switch(t);
 	set_state(t, T_RUNNING, T_PARKED);
-	t->worker->unlock = b;
-	to_g0(t);
+	w->unlock = b;
+	w->parked = t;
+	switch_out(t);
 }
 
 int __sched_spin_ok(void)
@@ -669,7 +815,8 @@ int __sched_spin_ok(void)
 	struct task *t = __sched_self();
 	if (!t || !t->id) return 1;
 	struct worker *me = t->worker;
-	if (__sched_runq_len(&me->rq)) return 0;
+	if (__sched_runq_len(&me->rq) || __atomic_load_n(&me->runnext, __ATOMIC_RELAXED))
+		return 0;
 	int n = __atomic_load_n(&S.n, __ATOMIC_ACQUIRE);
 	for (int i = 0; i < n; i++)
 		if (&S.w[i] != me && !__atomic_load_n(&S.w[i].sleeping, __ATOMIC_RELAXED))
@@ -679,9 +826,18 @@ int __sched_spin_ok(void)
 
 void __sched_unpark(void *p)
 {
-	struct task *t = p;
+	struct task *t = p, *self = __sched_self(), *old;
 	set_state(t, T_PARKED, T_RUNNABLE);
-	push(t, 1);
+	/* Woken by a task: it runs next on the waker's worker (runnext),
+	 * and what was there goes to the back of the queue.  From g0
+	 * (timers, the netpoller's worker) in wake order. */
+	if (!self || !self->worker || self == &self->worker->g0) {
+		push(t, 1);
+		return;
+	}
+	old = __atomic_exchange_n(&self->worker->runnext, t, __ATOMIC_ACQ_REL);
+	if (old) push(old, 0);
+	wake_one();
 }
 
 void __sched_unpark_io(void *p)
@@ -703,20 +859,22 @@ void __sched_unpark_io(void *p)
 void __sched_yield(void)
 {
 	struct task *t = __sched_self();
-	if (!t) return;
+	if (!t || !t->worker || t == &t->worker->g0) return;
+	struct worker *w = begin_switch(t);
 	set_state(t, T_RUNNING, T_RUNNABLE);
-	t->worker->requeue = t;
-	to_g0(t);
+	w->requeue = t;
+	switch_out(t);
 }
 
 _Noreturn void __sched_exit(void *map, size_t size)
 {
 	struct task *t = __sched_self();
+	struct worker *w = begin_switch(t);
 	t->exit_map = map;
 	t->exit_map_size = size;
 	set_state(t, T_RUNNING, T_DEAD);
-	t->worker->dead = t;
-	to_g0(t);
+	w->dead = t;
+	switch_out(t);
 	die("weft: scheduler: a dead task was resumed\n");
 }
 
@@ -809,7 +967,7 @@ int __sched_sigwait(struct task *t, uint64_t set, uint64_t deadline)
 static void task_entry(void *arg)
 {
 	struct task *t = arg;
-	if (t->sigpending & ~t->sigmask) __sched_deliver(t);
+	resumed(t);
 	t->start(t->arg);
 	die("weft: scheduler: a task's start function returned\n");
 }
@@ -1026,7 +1184,7 @@ static int monitor_main(void *arg)
 			continue;
 		}
 		interval = MON_MIN_NS;
-		if (!work_visible()) continue;
+		if (!work_visible(1)) continue;
 		if (idle) wake_one();
 		else start_spare();
 	}

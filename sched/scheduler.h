@@ -129,6 +129,11 @@ hidden void __sched_mask_restored(struct task *t, uint64_t m, uint64_t soft);
 enum { MASK_KERNEL, MASK_LAZY, MASK_IN_KERNEL };
 hidden void __sched_mask_set(struct task *t, uint64_t m, int how);
 
+/* 1 if t's worker is switching tasks (from a park, yield or exit until
+ * the next task has finished it): a program handler must not run on t
+ * now, and is deferred with __sched_defer.  t: the caller's own task. */
+hidden int __sched_switching(struct task *t);
+
 /* A program handler for sig reached the running task t while t->sigmask
  * blocks sig (a window of __pal_sigmask_internal, which leaves the
  * kernel's mask alone): keep it pending on t, to be raised when t

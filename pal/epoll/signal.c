@@ -92,6 +92,15 @@ static struct {
 	int flags;	/* the program's sa_flags */
 } handlers[_NSIG];
 
+/* A synchronous fault (si_code > 0: sent by the kernel for the faulting
+ * instruction), which returning from the handler would raise again. */
+static int is_fault(int sig, const siginfo_t *si)
+{
+	return si && si->si_code > 0 && si->si_code != SI_KERNEL &&
+		(sig == SIGSEGV || sig == SIGBUS || sig == SIGILL ||
+		 sig == SIGFPE || sig == SIGTRAP);
+}
+
 static void sig_tramp(int sig, siginfo_t *si, void *ctx)
 {
 	void *fn = __atomic_load_n(&handlers[sig].fn, __ATOMIC_ACQUIRE);
@@ -101,8 +110,13 @@ static void sig_tramp(int sig, siginfo_t *si, void *ctx)
 
 	memcpy(&m, &((ucontext_t *)ctx)->uc_sigmask, sizeof m);
 	if (task(t)) {
-		/* Blocked only by the task's mask (thread.c): later. */
-		if (t->sigmask & 1ULL << (sig - 1)) {
+		/* Later, when the task takes it: a signal blocked only by the
+		 * task's mask (thread.c), or any that comes while the task
+		 * switches (sched.c's begin_switch to resumed).  Never a
+		 * fault the code that was interrupted caused: it would only
+		 * recur. */
+		if ((t->sigmask & 1ULL << (sig - 1) || __sched_switching(t)) &&
+		    !is_fault(sig, si)) {
 			__sched_defer(t, sig);
 			return;
 		}

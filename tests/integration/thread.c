@@ -450,6 +450,71 @@ static void rt_signals_queue_and_fork(void **state)
 	signal(SIGRTMIN + 1, SIG_DFL);
 }
 
+/* Signals that arrive while threads hand the CPU to each other: a child
+ * process queues NSTORM real-time signals at this process as fast as it
+ * can while two threads ping-pong on semaphores (under M:N, each hop is
+ * a switch from one task to the next on a worker, and a signal caught
+ * mid-switch waits on the task until the switch is done).  Every one
+ * must run its handler exactly once: none lost, none doubled.  The
+ * handler yields, so handlers that switch tasks are covered too. */
+#define NSTORM 20000
+static volatile int storm_runs;
+static sem_t ping, pong;
+static volatile int storm_stop;
+
+static void storm_handler(int sig)
+{
+	ainc(&storm_runs);
+	sched_yield();
+}
+
+static void *storm_pong(void *p)
+{
+	for (;;) {
+		sem_wait_long(&ping);
+		if (aload(&storm_stop))
+			return 0;
+		sem_post(&pong);
+	}
+}
+
+static void signals_while_switching(void **state)
+{
+	struct sigaction sa = { .sa_handler = storm_handler,
+		.sa_flags = SA_RESTART };
+	struct timespec until = deadline_ms(CLOCK_MONOTONIC, LONG_MS);
+	pid_t parent = getpid(), child;
+	pthread_t t;
+
+	sigemptyset(&sa.sa_mask);
+	assert_int_equal(sigaction(SIGRTMIN + 2, &sa, 0), 0);
+	sem_init(&ping, 0, 0);
+	sem_init(&pong, 0, 0);
+	t = spawn(storm_pong, 0);
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		union sigval v = { 0 };
+		child_init();
+		for (int i = 0; i < NSTORM; i++)
+			while (sigqueue(parent, SIGRTMIN + 2, v))
+				if (errno != EAGAIN)
+					_exit(2);
+		_exit(0);
+	}
+	while (aload(&storm_runs) < NSTORM &&
+	    ts_ns_since(ts_now(CLOCK_MONOTONIC), until) < 0) {
+		sem_post(&ping);
+		sem_wait_long(&pong);
+	}
+	astore(&storm_stop, 1);
+	sem_post(&ping);
+	join(t);
+	assert_child_exited(reap(child), 0);
+	assert_int_equal(aload(&storm_runs), NSTORM);
+	signal(SIGRTMIN + 2, SIG_DFL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -471,6 +536,7 @@ int main(void)
 		cmocka_unit_test(raise_in_thread),
 		cmocka_unit_test(signal_mask_per_thread),
 		cmocka_unit_test(rt_signals_queue_and_fork),
+		cmocka_unit_test(signals_while_switching),
 	};
 
 	return cmocka_run_group_tests_name("thread", tests, 0, 0);
