@@ -125,6 +125,9 @@ obj/crt/Scrt1.o obj/crt/rcrt1.o: CFLAGS_ALL += -fPIC
 # protector where the thread pointer is not yet (or not the same) TLS.
 OPTIMIZE_SRCS = $(wildcard $(addprefix $(T)/src/,internal/*.c malloc/*.c string/*.c))
 $(OPTIMIZE_SRCS:$(T)/%.c=obj/%.o) $(OPTIMIZE_SRCS:$(T)/%.c=obj/%.lo): CFLAGS += -O3
+# The backend (with the scheduler) is on every lock, switch and wait:
+# -O2, so that its small helpers inline.
+$(PAL_OBJS) $(PAL_OBJS:%.o=%.lo): CFLAGS += -O2
 
 MEMOPS_OBJS = $(filter %/memcpy.o %/memmove.o %/memcmp.o %/memset.o,$(LIBC_OBJS))
 $(MEMOPS_OBJS) $(MEMOPS_OBJS:%.o=%.lo): CFLAGS_ALL += $(CFLAGS_MEMOPS)

@@ -1,37 +1,9 @@
 /* runq.c - per-worker run queue; the protocol is described in runq.h. */
 #include "runq.h"
 
-#define MASK (RUNQ_SIZE - 1)
-
-/* Slots are read speculatively by consumers whose CAS may then fail while
- * the owner reuses the slot: relaxed atomics make that race well-defined
- * (plain moves on x86). */
-#define LOAD(p) __atomic_load_n(&(p), __ATOMIC_RELAXED)
-#define STORE(p, v) __atomic_store_n(&(p), (v), __ATOMIC_RELAXED)
-
-int __sched_runq_put(struct __sched_runq *q, void *t)
-{
-	uint32_t h = __atomic_load_n(&q->head, __ATOMIC_ACQUIRE);
-	uint32_t tl = q->tail;
-
-	if (tl - h >= RUNQ_SIZE) return -1;
-	STORE(q->slot[tl & MASK], t);
-	__atomic_store_n(&q->tail, tl + 1, __ATOMIC_RELEASE);
-	return 0;
-}
-
-void *__sched_runq_get(struct __sched_runq *q)
-{
-	for (;;) {
-		uint32_t h = __atomic_load_n(&q->head, __ATOMIC_ACQUIRE);
-		uint32_t tl = q->tail;
-		if (tl == h) return 0;
-		void *t = LOAD(q->slot[h & MASK]);
-		if (__atomic_compare_exchange_n(&q->head, &h, h + 1, 0,
-		    __ATOMIC_RELEASE, __ATOMIC_RELAXED))
-			return t;
-	}
-}
+#define MASK RUNQ_MASK
+#define LOAD RUNQ_LOAD
+#define STORE RUNQ_STORE
 
 unsigned __sched_runq_grab_half(struct __sched_runq *q, void *t, void **out)
 {

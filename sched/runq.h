@@ -29,12 +29,42 @@ struct __sched_runq {
 	void *slot[RUNQ_SIZE];		/* see above */
 };
 
+#define RUNQ_MASK (RUNQ_SIZE - 1)
+
+/* Slots are read speculatively by consumers whose CAS may then fail while
+ * the owner reuses the slot: relaxed atomics make that race well-defined
+ * (plain moves on x86). */
+#define RUNQ_LOAD(p) __atomic_load_n(&(p), __ATOMIC_RELAXED)
+#define RUNQ_STORE(p, v) __atomic_store_n(&(p), (v), __ATOMIC_RELAXED)
+
+/* put and get are on every switch: inline. */
+
 /* Owner only.  Append t; returns 0, or -1 if the queue is full (the
- * caller then moves work to the global queue, see runq_put_slow). */
-hidden int __sched_runq_put(struct __sched_runq *q, void *t);
+ * caller then moves work to the global queue, see grab_half). */
+static inline int __sched_runq_put(struct __sched_runq *q, void *t)
+{
+	uint32_t h = __atomic_load_n(&q->head, __ATOMIC_ACQUIRE);
+	uint32_t tl = q->tail;
+
+	if (tl - h >= RUNQ_SIZE) return -1;
+	RUNQ_STORE(q->slot[tl & RUNQ_MASK], t);
+	__atomic_store_n(&q->tail, tl + 1, __ATOMIC_RELEASE);
+	return 0;
+}
 
 /* Owner only.  Remove the oldest task, or return 0 if empty. */
-hidden void *__sched_runq_get(struct __sched_runq *q);
+static inline void *__sched_runq_get(struct __sched_runq *q)
+{
+	for (;;) {
+		uint32_t h = __atomic_load_n(&q->head, __ATOMIC_ACQUIRE);
+		uint32_t tl = q->tail;
+		if (tl == h) return 0;
+		void *t = RUNQ_LOAD(q->slot[h & RUNQ_MASK]);
+		if (__atomic_compare_exchange_n(&q->head, &h, h + 1, 0,
+		    __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+			return t;
+	}
+}
 
 /* Owner only, when put failed: take half of the queue (the oldest
  * tasks), plus t, into out[] (room for RUNQ_SIZE/2 + 1) for the global
