@@ -1155,6 +1155,7 @@ static int monitor_main(void *arg)
 	for (;;) {
 		struct timespec ts = { interval / 1000000000, interval % 1000000000 };
 		__syscall(SYS_nanosleep, &ts, 0);
+		__sched_stack_trim();
 		int n = __atomic_load_n(&S.n, __ATOMIC_ACQUIRE), stuck = 0, idle = 0;
 		uint64_t now = __sched_now();
 		for (int i = 0; i < n; i++) {

@@ -100,17 +100,21 @@ int __sched_stack_is_guard(const struct __sched_stack *s, const void *addr)
 struct pool_node {
 	struct pool_node *next;
 	void *map;
-	int trimmed;			/* only its top WEFT_STACK_POOL_HOT bytes may be resident */
 };
+
+/* A class's three LIFO lists: given back since the last trim pass, given
+ * back before it, and trimmed. */
+enum { YOUNG, OLD, TRIMMED, NLISTS };
 
 static struct {
 	int lock;
 	size_t bytes;			/* map_size of every pooled mapping */
-	size_t untrimmed;		/* ... of the untrimmed ones */
+	size_t untrimmed;		/* ... of those in YOUNG and OLD lists */
 	struct pool_class {
 		size_t map_size, guard;	/* the shape; map_size 0: class unused */
 		size_t count;
-		struct pool_node *head;
+		struct pool_node *head[NLISTS];
+		struct pool_node *young_tail;	/* last of head[YOUNG] */
 	} cls[POOL_CLASSES];
 } pool;
 
@@ -131,11 +135,75 @@ static struct pool_node *node_of(void *map, size_t map_size)
 	return (struct pool_node *)((char *)map + map_size) - 1;
 }
 
+/* Pool lock held: take a node of class c from list l, or 0. */
+static struct pool_node *pool_pop(struct pool_class *c, int l)
+{
+	struct pool_node *n = c->head[l];
+	if (!n)
+		return 0;
+	c->head[l] = n->next;
+	if (l == YOUNG && !c->head[YOUNG])
+		c->young_tail = 0;
+	pool.bytes -= c->map_size;
+	if (l != TRIMMED)
+		pool.untrimmed -= c->map_size;
+	if (!--c->count)
+		c->map_size = 0;
+	return n;
+}
+
+/* Pool lock held: add map (map_size, guard) to list l; 0, or -1 if the
+ * pool is full or has no class for the shape. */
+static int pool_push(void *map, size_t map_size, size_t guard, int l)
+{
+	int i, free_cls = -1;
+	struct pool_node *n = node_of(map, map_size);
+
+	if (pool.bytes > WEFT_STACK_POOL_MAX - map_size)
+		return -1;
+	for (i = 0; i < POOL_CLASSES; i++) {
+		struct pool_class *c = &pool.cls[i];
+		if (c->map_size == map_size && c->guard == guard)
+			break;
+		if (!c->map_size && free_cls < 0)
+			free_cls = i;
+	}
+	if (i == POOL_CLASSES) {
+		if (free_cls < 0)
+			return -1;
+		i = free_cls;
+		pool.cls[i].map_size = map_size;
+		pool.cls[i].guard = guard;
+	}
+	struct pool_class *c = &pool.cls[i];
+	n->map = map;
+	n->next = c->head[l];
+	c->head[l] = n;
+	if (l == YOUNG && !c->young_tail)
+		c->young_tail = n;
+	c->count++;
+	pool.bytes += map_size;
+	if (l != TRIMMED)
+		pool.untrimmed += map_size;
+	return 0;
+}
+
+/* Drop what lies between s's guard and its top WEFT_STACK_POOL_HOT bytes;
+ * 0, or -errno (EINVAL: mlock()ed, it would stay resident). */
+static long trim(void *map, size_t map_size, size_t guard)
+{
+	if (map_size - guard <= WEFT_STACK_POOL_HOT)
+		return 0;
+	return __sched_syscall(SYS_madvise, (long)map + guard,
+		map_size - guard - WEFT_STACK_POOL_HOT, MADV_DONTNEED, 0, 0, 0);
+}
+
 int __sched_stack_get(struct __sched_stack *s, size_t size, size_t guard,
 	size_t zero)
 {
 	size_t pg = sysconf(_SC_PAGESIZE), map_size;
 	struct pool_node *n = 0;
+	int l = 0;
 	char *top;
 
 	if (!size || page_round(&size, pg) || page_round(&guard, pg) ||
@@ -144,18 +212,12 @@ int __sched_stack_get(struct __sched_stack *s, size_t size, size_t guard,
 	map_size = size + guard;
 	if (__atomic_load_n(&pool.bytes, __ATOMIC_RELAXED)) {
 		pool_lock();
-		for (int i = 0; i < POOL_CLASSES; i++) {
+		for (int i = 0; i < POOL_CLASSES && !n; i++) {
 			struct pool_class *c = &pool.cls[i];
-			if (c->map_size != map_size || c->guard != guard ||
-			    !(n = c->head))
+			if (c->map_size != map_size || c->guard != guard)
 				continue;
-			c->head = n->next;
-			if (!--c->count)
-				c->map_size = 0;
-			pool.bytes -= map_size;
-			if (!n->trimmed)
-				pool.untrimmed -= map_size;
-			break;
+			for (l = 0; l < NLISTS && !(n = pool_pop(c, l)); l++)
+				;
 		}
 		pool_unlock();
 	}
@@ -168,7 +230,7 @@ int __sched_stack_get(struct __sched_stack *s, size_t size, size_t guard,
 	 * writing zeros there would only make it resident again. */
 	if (zero > size)
 		zero = size;
-	if (n->trimmed && zero > WEFT_STACK_POOL_HOT)
+	if (l == TRIMMED && zero > WEFT_STACK_POOL_HOT)
 		zero = WEFT_STACK_POOL_HOT;
 	top = (char *)s->map + map_size;
 	memset(top - zero, 0, zero);
@@ -177,58 +239,78 @@ int __sched_stack_get(struct __sched_stack *s, size_t size, size_t guard,
 
 void __sched_stack_put(struct __sched_stack *s)
 {
-	size_t map_size = s->map_size, guard = s->guard, cap = WEFT_STACK_POOL_MAX;
-	struct pool_node *n;
-	int trim, i, free_cls = -1;
+	size_t map_size = s->map_size, guard = s->guard;
+	int l = YOUNG, r;
 
 	if (!s->map)
 		return;
 	/* Racy reads, to skip a trim that the pool would not want anyway;
 	 * the decision to pool is taken again under the lock. */
-	if (guard >= map_size || map_size - guard < sizeof *n || map_size > cap ||
-	    __atomic_load_n(&pool.bytes, __ATOMIC_RELAXED) > cap - map_size)
+	if (guard >= map_size || map_size - guard < sizeof(struct pool_node) ||
+	    map_size > WEFT_STACK_POOL_MAX ||
+	    __atomic_load_n(&pool.bytes, __ATOMIC_RELAXED) > WEFT_STACK_POOL_MAX - map_size)
 		goto unmap;
-	trim = __atomic_load_n(&pool.untrimmed, __ATOMIC_RELAXED) + map_size >
-		(size_t)WEFT_STACK_POOL_UNTRIMMED;
-	if (trim && map_size - guard > WEFT_STACK_POOL_HOT &&
-	    __sched_syscall(SYS_madvise, (long)s->map + guard,
-	    map_size - guard - WEFT_STACK_POOL_HOT, MADV_DONTNEED, 0, 0, 0))
-		goto unmap;	/* EINVAL: mlock()ed; it would stay resident */
-
-	n = node_of(s->map, map_size);
-	n->map = s->map;
-	n->trimmed = trim;
+	/* Far over the budget (a burst faster than the trim passes): trim
+	 * now. */
+	if (__atomic_load_n(&pool.untrimmed, __ATOMIC_RELAXED) + map_size >
+	    2 * (size_t)WEFT_STACK_POOL_UNTRIMMED) {
+		if (trim(s->map, map_size, guard))
+			goto unmap;
+		l = TRIMMED;
+	}
 	pool_lock();
-	if (pool.bytes > cap - map_size)
-		goto unlock_unmap;
-	for (i = 0; i < POOL_CLASSES; i++) {
-		struct pool_class *c = &pool.cls[i];
-		if (c->map_size == map_size && c->guard == guard)
-			break;
-		if (!c->map_size && free_cls < 0)
-			free_cls = i;
-	}
-	if (i == POOL_CLASSES) {
-		if (free_cls < 0)
-			goto unlock_unmap;
-		i = free_cls;
-		pool.cls[i].map_size = map_size;
-		pool.cls[i].guard = guard;
-	}
-	n->next = pool.cls[i].head;
-	pool.cls[i].head = n;
-	pool.cls[i].count++;
-	pool.bytes += map_size;
-	if (!trim)
-		pool.untrimmed += map_size;
+	r = pool_push(s->map, map_size, guard, l);
 	pool_unlock();
+	if (r)
+		goto unmap;
 	s->map = 0;
 	s->map_size = s->guard = 0;
 	return;
-unlock_unmap:
-	pool_unlock();
 unmap:
 	__sched_stack_free(s);
+}
+
+void __sched_stack_trim(void)
+{
+	for (int i = 0; i < POOL_CLASSES; i++) {
+		for (;;) {
+			struct pool_class *c = &pool.cls[i];
+			struct pool_node *n = 0;
+			size_t map_size = 0, guard = 0;
+			if (__atomic_load_n(&pool.untrimmed, __ATOMIC_RELAXED) <=
+			    WEFT_STACK_POOL_UNTRIMMED)
+				break;
+			pool_lock();
+			if (pool.untrimmed > WEFT_STACK_POOL_UNTRIMMED) {
+				map_size = c->map_size;
+				guard = c->guard;
+				n = pool_pop(c, OLD);
+			}
+			pool_unlock();
+			if (!n)
+				break;
+			struct __sched_stack st = { n->map, map_size, guard };
+			int r = -1;
+			if (!trim(st.map, map_size, guard)) {
+				pool_lock();
+				r = pool_push(st.map, map_size, guard, TRIMMED);
+				pool_unlock();
+			}
+			if (r)
+				__sched_stack_free(&st);
+		}
+	}
+	/* What was given back since the last pass ages. */
+	pool_lock();
+	for (int i = 0; i < POOL_CLASSES; i++) {
+		struct pool_class *c = &pool.cls[i];
+		if (!c->head[YOUNG])
+			continue;
+		c->young_tail->next = c->head[OLD];
+		c->head[OLD] = c->head[YOUNG];
+		c->head[YOUNG] = c->young_tail = 0;
+	}
+	pool_unlock();
 }
 
 void __sched_stack_pool_fork(void)

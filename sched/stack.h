@@ -64,24 +64,31 @@ hidden int __sched_stack_is_guard(const struct __sched_stack *s,
  * Trimming.  Memory a pooled stack touched stays resident unless it is
  * given back to the kernel (MADV_DONTNEED: a syscall, ~0.6 us even where
  * nothing was touched, and for touched pages a TLB shootdown, ~8 us for
- * 4 pages: more than all the rest of a spawn and join).  So a mapping is
- * pooled as it is while the untrimmed ones already pooled total at most
- * WEFT_STACK_POOL_UNTRIMMED bytes (64 MiB of address space, ~470 default
- * mappings); past that, each one given back is trimmed first: all
- * between its guard and its top WEFT_STACK_POOL_HOT bytes (16 KiB, where
- * the TLS, TCB and a short-lived thread's frames are) is dropped.  The
- * memory the pool keeps resident is thus at most WEFT_STACK_POOL_UNTRIMMED
- * plus WEFT_STACK_POOL_HOT per trimmed mapping (~64 + 29 MiB with the
- * defaults, whatever the threads did; plus one mapping per thread racing
- * to give one back, as the budget is read without the lock), and usually
- * far less: only what the threads touched.  The trade-off, measured:
- * docs/scheduler.md.  Each WEFT_STACK_POOL_* may be overridden with -D
- * when building libc; WEFT_STACK_POOL_MAX=0 disables the pool.
+ * 4 pages: more than all the rest of a spawn and join).  So trimming is
+ * kept off the spawn path and left to age, as Go's scavenger does: a
+ * mapping is pooled as it is, and __sched_stack_trim (the scheduler's
+ * monitor, every 1 to 20 ms) trims those that were given back before
+ * its previous pass, while the untrimmed ones total more than
+ * WEFT_STACK_POOL_UNTRIMMED bytes (64 MiB of address space, ~470
+ * default mappings).  A trim drops all between the guard and the top
+ * WEFT_STACK_POOL_HOT bytes (16 KiB, where the TLS, TCB and a
+ * short-lived thread's frames are).  Stacks that are reused within a
+ * pass (a pool of threads that come and go) are never trimmed.  Only if
+ * the untrimmed ones reach twice the budget between passes is a mapping
+ * trimmed as it is given back.  The memory the pool keeps resident is
+ * thus at most 2 x WEFT_STACK_POOL_UNTRIMMED plus WEFT_STACK_POOL_HOT
+ * per trimmed mapping (~128 + 29 MiB with the defaults, whatever the
+ * threads did; plus one mapping per thread racing to give one back, as
+ * the budget is read without the lock), at most the budget a pass after
+ * the last give-back, and usually far less: only what the threads
+ * touched.  The trade-off, measured: docs/scheduler.md.  Each
+ * WEFT_STACK_POOL_* may be overridden with -D when building libc;
+ * WEFT_STACK_POOL_MAX=0 disables the pool.
  *
  * Thread safety.  One spinlock, held for a few loads and stores and
- * never across a syscall; get and put may be called from any task or
- * from a worker's g0 (they use no __thread state and no libc function
- * but memset).  Not async-signal-safe.
+ * never across a syscall; get, put and trim may be called from any task,
+ * a worker's g0 or the monitor thread (they use no __thread state and no
+ * libc function but memset).  Not async-signal-safe.
  */
 #define POOL_CLASSES 4
 #ifndef WEFT_STACK_POOL_MAX
@@ -104,11 +111,17 @@ hidden int __sched_stack_is_guard(const struct __sched_stack *s,
 hidden int __sched_stack_get(struct __sched_stack *s, size_t size,
 	size_t guard, size_t zero);
 
-/* Give s back: into the pool (trimmed if need be), or unmapped if the
- * pool is full, the shape has no class, or trimming fails (mlock()ed
- * memory).  s must have come from __sched_stack_get or _alloc, and
+/* Give s back: into the pool (trimmed if the pool is far over its
+ * budget), or unmapped if the pool is full, the shape has no class, or
+ * trimming fails (mlock()ed memory).  s must have come from __sched_stack_get or _alloc, and
  * nothing may touch its memory afterwards.  Zeroes s. */
 hidden void __sched_stack_put(struct __sched_stack *s);
+
+/* A trim pass (see Trimming above): trim pooled mappings given back
+ * before the previous pass while the untrimmed ones exceed the budget,
+ * then age those given back since.  Call it periodically, from one
+ * thread at a time. */
+hidden void __sched_stack_trim(void);
 
 /* In the child of fork(2), single-threaded: if another thread of the
  * parent held the pool's lock at the fork, the pool may be inconsistent

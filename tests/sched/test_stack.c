@@ -337,14 +337,27 @@ static void pool_drain(void)
 {
 	for (int i = 0; i < POOL_CLASSES; i++) {
 		struct pool_class *c = &pool.cls[i];
-		while (c->head) {
-			struct pool_node *n = c->head;
-			c->head = n->next;
-			munmap(n->map, c->map_size);
-		}
+		for (int l = 0; l < NLISTS; l++)
+			while (c->head[l]) {
+				struct pool_node *n = c->head[l];
+				c->head[l] = n->next;
+				munmap(n->map, c->map_size);
+			}
+		c->young_tail = 0;
 		c->count = c->map_size = c->guard = 0;
 	}
 	pool.bytes = pool.untrimmed = 0;
+}
+
+/* Which of class 0's lists holds the mapping at m: YOUNG, OLD, TRIMMED,
+ * or -1. */
+static int list_of(const void *m)
+{
+	for (int l = 0; l < NLISTS; l++)
+		for (struct pool_node *n = pool.cls[0].head[l]; n; n = n->next)
+			if (n->map == m)
+				return l;
+	return -1;
 }
 
 /* Pages of [p, p + len) resident, by mincore. */
@@ -399,9 +412,13 @@ static void pool_reuse(void **state)
 	pool_drain();
 }
 
-/* Past WEFT_STACK_POOL_UNTRIMMED, a mapping given back is trimmed: all
- * but its top WEFT_STACK_POOL_HOT bytes dropped (zero, not resident),
- * the guard intact; taking it again zeroes only what is still there. */
+/* A mapping given back is pooled as it is.  A trim pass, while the
+ * untrimmed ones exceed WEFT_STACK_POOL_UNTRIMMED, trims those given back
+ * before the previous pass: all but the top WEFT_STACK_POOL_HOT bytes
+ * dropped (zero, not resident), the guard intact; taking one again zeroes
+ * only what is still there.  One given back since the last pass is left
+ * alone, and one given back with the untrimmed ones at twice the budget
+ * is trimmed at once. */
 static void pool_trims(void **state)
 {
 	size_t size = 256 * KiB, hot = WEFT_STACK_POOL_HOT;
@@ -414,11 +431,21 @@ static void pool_trims(void **state)
 	m = s.map;
 	memset(m + s.guard, 0xa5, size);
 	assert_int_equal(resident(m + s.guard, size), size / pg);
-	pool.untrimmed = WEFT_STACK_POOL_UNTRIMMED;	/* budget used up */
 	__sched_stack_put(&s);
+	assert_int_equal(list_of(m), YOUNG);
+	assert_int_equal(pool.untrimmed, size + pg);
+
+	/* over budget, but given back since the last pass: aged only */
+	pool.untrimmed += WEFT_STACK_POOL_UNTRIMMED;
+	__sched_stack_trim();
+	assert_int_equal(list_of(m), OLD);
+	assert_int_equal(resident(m + pg, size), size / pg);
+	/* the next pass trims it */
+	__sched_stack_trim();
 	pool.untrimmed -= WEFT_STACK_POOL_UNTRIMMED;
 	assert_int_equal(pool.untrimmed, 0);
-	assert_int_equal(pool.cls[0].head->trimmed, 1);
+	assert_int_equal(list_of(m), TRIMMED);
+	assert_int_equal(pool.bytes, size + pg);
 	assert_int_equal(resident(m + pg, size - hot), 0);
 	assert_int_equal(resident(m + pg + size - hot, hot), hot / pg);
 
@@ -430,23 +457,50 @@ static void pool_trims(void **state)
 		assert_int_equal(m[i], 0);
 	assert_killed_by(in_child(run_touch_guard, &s), SIGSEGV, SIGBUS);
 
-	/* within the budget: pooled as is, still resident */
+	/* within the budget: passes leave it as it is */
 	memset(m + s.guard, 0xa5, size);
 	__sched_stack_put(&s);
-	assert_int_equal(pool.cls[0].head->trimmed, 0);
+	__sched_stack_trim();
+	__sched_stack_trim();
+	assert_int_equal(list_of(m), OLD);
 	assert_int_equal(pool.untrimmed, size + pg);
 	assert_int_equal(resident(m + pg, size), size / pg);
+
+	/* at twice the budget: trimmed as it is given back */
+	assert_int_equal(__sched_stack_get(&s, size, pg, 0), 1);
+	memset(m + s.guard, 0xa5, size);
+	pool.untrimmed = 2 * (size_t)WEFT_STACK_POOL_UNTRIMMED;
+	__sched_stack_put(&s);
+	pool.untrimmed -= 2 * (size_t)WEFT_STACK_POOL_UNTRIMMED;
+	assert_int_equal(list_of(m), TRIMMED);
+	assert_int_equal(pool.untrimmed, 0);
+	assert_int_equal(resident(m + pg, size - hot), 0);
 	pool_drain();
 }
 
 /* A burst leaves at most WEFT_STACK_POOL_MAX bytes pooled, of which at
- * most WEFT_STACK_POOL_UNTRIMMED untrimmed; the rest of the burst is
+ * most twice WEFT_STACK_POOL_UNTRIMMED untrimmed, and two trim passes
+ * later at most WEFT_STACK_POOL_UNTRIMMED; the rest of the burst is
  * unmapped.  Each stack touches its lowest and highest page: a trimmed
  * one keeps only the highest resident. */
+static size_t count_trimmed(size_t map_size)
+{
+	size_t trimmed = 0;
+	for (int l = 0; l < NLISTS; l++)
+		for (struct pool_node *p = pool.cls[0].head[l]; p; p = p->next) {
+			char *m = p->map;
+			assert_int_equal(resident(m + pg, pg), l != TRIMMED);
+			assert_int_equal(resident(m + map_size - pg, pg), 1);
+			trimmed += l == TRIMMED;
+		}
+	return trimmed;
+}
+
 static void pool_cap(void **state)
 {
 	size_t size = 124 * KiB, map_size = size + pg;
-	size_t n = WEFT_STACK_POOL_MAX / map_size + 50, kept, trimmed = 0;
+	size_t n = WEFT_STACK_POOL_MAX / map_size + 50, kept, trimmed;
+	size_t budget = WEFT_STACK_POOL_UNTRIMMED;
 	struct __sched_stack *s = calloc(n, sizeof *s);
 	int before = maps_lines();
 
@@ -462,24 +516,26 @@ static void pool_cap(void **state)
 	kept = WEFT_STACK_POOL_MAX / map_size;
 	assert_int_equal(pool.bytes, kept * map_size);
 	assert_int_equal(pool.cls[0].count, kept);
-	assert_true(pool.untrimmed <= WEFT_STACK_POOL_UNTRIMMED);
-	assert_true(pool.untrimmed + map_size > WEFT_STACK_POOL_UNTRIMMED);
-	for (struct pool_node *p = pool.cls[0].head; p; p = p->next) {
-		char *m = p->map;
-		assert_int_equal(resident(m + pg, pg), !p->trimmed);
-		assert_int_equal(resident(m + map_size - pg, pg), 1);
-		trimmed += p->trimmed;
-	}
+	assert_true(pool.untrimmed <= 2 * budget);
+	assert_true(pool.untrimmed + map_size > 2 * budget);
+	trimmed = count_trimmed(map_size);
+	assert_int_equal((kept - trimmed) * map_size, pool.untrimmed);
+	__sched_stack_trim();
+	__sched_stack_trim();
+	assert_true(pool.untrimmed <= budget);
+	assert_true(pool.untrimmed + map_size > budget);
+	assert_int_equal(pool.bytes, kept * map_size);
+	trimmed = count_trimmed(map_size);
 	assert_int_equal((kept - trimmed) * map_size, pool.untrimmed);
 	print_message("%zu stacks of %zu KiB given back: %zu pooled, %zu of "
-		"them trimmed\n", n, map_size / KiB, kept, trimmed);
+		"them trimmed after two passes\n", n, map_size / KiB, kept, trimmed);
 	pool_drain();
 	free(s);
 	assert_true(maps_lines() - before < 10);
 }
 
 /* mlock()ed memory cannot be trimmed (MADV_DONTNEED fails with EINVAL)
- * and would stay resident: past the untrimmed budget it is unmapped. */
+ * and would stay resident: where it would be trimmed it is unmapped. */
 static void run_locked_put(void *arg)
 {
 	struct __sched_stack s;
@@ -488,9 +544,9 @@ static void run_locked_put(void *arg)
 		_exit(10);
 	if (__sched_stack_get(&s, 64 * KiB, pg, 0))
 		_exit(11);
-	pool.untrimmed = WEFT_STACK_POOL_UNTRIMMED;
+	pool.untrimmed = 2 * (size_t)WEFT_STACK_POOL_UNTRIMMED;
 	__sched_stack_put(&s);
-	if (pool.bytes || pool.cls[0].head)
+	if (pool.bytes || pool.cls[0].count)
 		_exit(12);
 	pool.untrimmed = 0;
 	if (__sched_stack_get(&s, 64 * KiB, pg, 0))
@@ -498,6 +554,13 @@ static void run_locked_put(void *arg)
 	__sched_stack_put(&s);			/* within the budget: pooled */
 	if (pool.bytes != 64 * KiB + pg)
 		_exit(14);
+	/* a trim pass cannot trim it either: it is unmapped */
+	__sched_stack_trim();
+	pool.untrimmed += WEFT_STACK_POOL_UNTRIMMED;
+	__sched_stack_trim();
+	if (pool.bytes || pool.cls[0].count ||
+	    pool.untrimmed != WEFT_STACK_POOL_UNTRIMMED)
+		_exit(15);
 }
 
 static void pool_mlocked(void **state)
@@ -565,18 +628,32 @@ static void *pool_worker(void *arg)
 	return 0;
 }
 
+static volatile int pool_stop;
+
+/* Trim passes (the monitor's) meanwhile. */
+static void *pool_trimmer(void *arg)
+{
+	while (!__atomic_load_n(&pool_stop, __ATOMIC_ACQUIRE))
+		__sched_stack_trim();
+	return 0;
+}
+
 static void pool_threads(void **state)
 {
-	pthread_t t[POOL_THREADS];
+	pthread_t t[POOL_THREADS], trimmer;
 	void *r;
 
 	pool_setup(state);
+	pool_stop = 0;
+	assert_int_equal(pthread_create(&trimmer, 0, pool_trimmer, 0), 0);
 	for (long i = 0; i < POOL_THREADS; i++)
 		assert_int_equal(pthread_create(&t[i], 0, pool_worker, (void *)(i + 1)), 0);
 	for (int i = 0; i < POOL_THREADS; i++) {
 		assert_int_equal(pthread_join(t[i], &r), 0);
 		assert_null(r);
 	}
+	__atomic_store_n(&pool_stop, 1, __ATOMIC_RELEASE);
+	assert_int_equal(pthread_join(trimmer, 0), 0);
 	assert_true(pool.cls[0].count <= 3 * POOL_THREADS);
 	assert_int_equal(pool.lock, 0);
 	pool_drain();
@@ -589,7 +666,7 @@ static void run_fork_locked(void *arg)
 
 	pool.lock = 1;
 	__sched_stack_pool_fork();
-	if (pool.lock || pool.bytes || pool.cls[0].head)
+	if (pool.lock || pool.bytes || pool.cls[0].count)
 		_exit(10);
 	if (__sched_stack_get(&s, 32 * KiB, pg, 0) != 0)
 		_exit(11);
