@@ -53,6 +53,7 @@ struct __np_fd *__np_lookup(int fd)
 
 int __np_lock(struct __np_fd *e)
 {
+	__sched_nosig_enter(__sched_self());	/* until __np_unlock */
 	for (;;) {
 		int f = __atomic_load_n(&e->flags, __ATOMIC_RELAXED);
 		if (!(f & NP_LOCK) && __atomic_compare_exchange_n(&e->flags, &f,
@@ -65,6 +66,7 @@ int __np_lock(struct __np_fd *e)
 void __np_unlock(struct __np_fd *e, int flags)
 {
 	__atomic_store_n(&e->flags, flags & ~NP_LOCK, __ATOMIC_RELEASE);
+	__sched_nosig_leave(__sched_self());
 }
 
 static void spin_lock(int *l)

@@ -675,6 +675,13 @@ void __sched_mask_set(struct task *t, uint64_t m, int how)
 		__sched_deliver(t);
 }
 
+void __sched_handler_enter(struct task *t, uint64_t h)
+{
+	t->in_handler++;
+	t->sigmask |= h;
+	t->kmask = t->worker->mask = h;
+}
+
 void __sched_mask_restored(struct task *t, uint64_t m, uint64_t soft)
 {
 	t->sigmask = m | soft;
@@ -704,9 +711,10 @@ void __sched_deliver(struct task *t)
 	 * on raising the parent's signals, nor at the parent's worker
 	 * thread, whose kernel tid t->worker still names. */
 	int sig;
-	/* Mid-switch (a kick from __sched_kill): resumed() or the park's
-	 * after_switch() raises them. */
-	if (t->worker->switching) return;
+	/* Mid-switch or in a critical section (a kick from __sched_kill):
+	 * resumed(), the park's after_switch() or __sched_nosig_leave
+	 * raises them. */
+	if (t->nosig || t->worker->switching) return;
 	while (__sched_self() == t && (sig = __sched_sig_take(t, ~t->sigmask))) {
 		struct sigaction sa;
 		if (!__libc_sigaction(sig, 0, &sa) &&
@@ -797,7 +805,7 @@ static struct worker *begin_switch(struct task *t)
 
 int __sched_switching(struct task *t)
 {
-	return t->worker && t->worker->switching;
+	return t->nosig || (t->worker && t->worker->switching);
 }
 
 void __sched_park(struct __sched_bucket *b)
@@ -878,7 +886,18 @@ _Noreturn void __sched_exit(void *map, size_t size)
 	die("weft: scheduler: a dead task was resumed\n");
 }
 
+static int kill_task(struct task *t, int sig);
+
 int __sched_kill(struct task *t, int sig)
+{
+	struct task *self = __sched_self();
+	__sched_nosig_enter(self);
+	int r = kill_task(t, sig);
+	__sched_nosig_leave(self);
+	return r;
+}
+
+static int kill_task(struct task *t, int sig)
 {
 	uint64_t bit;
 	if (sig < 0 || sig >= _NSIG) return -EINVAL;
@@ -924,26 +943,44 @@ int __sched_kill(struct task *t, int sig)
 
 void __sched_syscall_enter(struct task *t)
 {
-	spin_lock(&t->klock);
-	if (__atomic_load_n(&t->sigpending, __ATOMIC_RELAXED) & ~t->sigmask) {
-		spin_unlock(&t->klock);
-		__sched_deliver(t);
+	/* What is pending and deliverable is raised first (by the leave,
+	 * outside the critical section), then the state is set under klock
+	 * with nothing pending. */
+	for (;;) {
+		__sched_nosig_enter(t);
 		spin_lock(&t->klock);
+		if (!(__atomic_load_n(&t->sigpending, __ATOMIC_RELAXED) & ~t->sigmask))
+			break;
+		spin_unlock(&t->klock);
+		__sched_nosig_leave(t);
 	}
 	t->in_syscall = 1;
 	spin_unlock(&t->klock);
 	t->worker->sys_since = __sched_now();
+	__sched_nosig_leave(t);
 }
 
 void __sched_syscall_leave(struct task *t)
 {
+	__sched_nosig_enter(t);
 	t->worker->sys_since = 0;
 	spin_lock(&t->klock);
 	t->in_syscall = 0;
 	spin_unlock(&t->klock);
+	__sched_nosig_leave(t);
 }
 
+static int sigwait_task(struct task *t, uint64_t set, uint64_t deadline);
+
 int __sched_sigwait(struct task *t, uint64_t set, uint64_t deadline)
+{
+	__sched_nosig_enter(t);
+	int r = sigwait_task(t, set, deadline);
+	__sched_nosig_leave(t);
+	return r;
+}
+
+static int sigwait_task(struct task *t, uint64_t set, uint64_t deadline)
 {
 	struct __sched_bucket *b = __sched_lot_lock(&t->sigpending);
 	__sched_lot_prepare(&t->w, &t->sigpending);

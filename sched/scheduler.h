@@ -45,6 +45,7 @@ struct task {
 					 * while it runs (the rest: blocks of
 					 * __pal_sigmask_internal); the task */
 	int in_handler;			/* depth of program handlers running */
+	int nosig;			/* critical-section depth (below); the task */
 	int klock;			/* orders in_syscall against kill */
 	int in_syscall;			/* in a blocking syscall; klock */
 	uint64_t shared_poll_ns;	/* pal/epoll/futex.c; the task */
@@ -115,6 +116,14 @@ hidden int __sched_sig_take(struct task *t, uint64_t set);
  * its mask lets through (the others stay pending on the task). */
 hidden void __sched_deliver(struct task *t);
 
+/* From the trampoline, as a program handler starts on the running task
+ * t: h is the mask the kernel gave the worker's thread for it (the
+ * interrupted mask, the handler's sa_mask and, without SA_NODEFER, the
+ * signal), which is t's until the handler returns: if the handler
+ * switches t away, the next task's mask goes in the kernel, and h again
+ * wherever t runs on. */
+hidden void __sched_handler_enter(struct task *t, uint64_t h);
+
 /* From the trampoline that runs every program handler (pal/epoll/
  * signal.c), as the handler returns on the task t: m is the mask its
  * sigreturn puts on the worker's thread, which becomes t's together
@@ -129,10 +138,36 @@ hidden void __sched_mask_restored(struct task *t, uint64_t m, uint64_t soft);
 enum { MASK_KERNEL, MASK_LAZY, MASK_IN_KERNEL };
 hidden void __sched_mask_set(struct task *t, uint64_t m, int how);
 
-/* 1 if t's worker is switching tasks (from a park, yield or exit until
- * the next task has finished it): a program handler must not run on t
- * now, and is deferred with __sched_defer.  t: the caller's own task. */
+/* 1 if a program handler must not run on t now, and is deferred with
+ * __sched_defer: t is in a critical section (above), or its worker is
+ * switching tasks (from a park, yield or exit until the next task has
+ * finished it).  t: the caller's own task. */
 hidden int __sched_switching(struct task *t);
+
+/* Scheduler critical sections.  From enter to leave the calling context
+ * t (a task, or a worker's g0) may hold scheduler spinlocks (lot buckets,
+ * queues, the stack pool, netpoller entries) or be using its worker's
+ * run queue, so a program handler that arrives meanwhile must not run
+ * on it: the handler could wait for a lock t holds, or switch t away
+ * (sched_yield, a lock it must wait for) in the middle.  The trampoline
+ * (pal/epoll/signal.c) leaves such a signal pending on t, and the
+ * outermost leave raises it.  They nest; a park inside one keeps it
+ * across the switch.  t == 0 (no scheduler yet): nothing to do. */
+static inline void __sched_nosig_enter(struct task *t)
+{
+	if (!t) return;
+	t->nosig++;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+}
+
+static inline void __sched_nosig_leave(struct task *t)
+{
+	if (!t) return;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	if (!--t->nosig &&
+	    (__atomic_load_n(&t->sigpending, __ATOMIC_RELAXED) & ~t->sigmask))
+		__sched_deliver(t);
+}
 
 /* A program handler for sig reached the running task t while t->sigmask
  * blocks sig (a window of __pal_sigmask_internal, which leaves the

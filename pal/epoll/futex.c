@@ -44,9 +44,25 @@ static int cancel_due(struct pthread *self)
 /* Park the calling task t while *addr == val, until woken, until the
  * deadline (ns, CLOCK_MONOTONIC; 0: none), or until a signal it does not
  * block (or, with PAL_WAIT_CANCEL, a cancel request) arrives; see io.h. */
+static int park(struct task *t, volatile void *addr, int val,
+	uint64_t deadline, int flags);
+
+/* In a critical section (scheduler.h) from the bucket lock to the end of
+ * the wait: a handler that came meanwhile runs after it. */
 int __pal_park(volatile void *addr, int val, uint64_t deadline, int flags)
 {
 	struct task *t = __sched_self();
+	__sched_nosig_enter(t);
+	int r = park(t, addr, val, deadline, flags);
+	__sched_nosig_leave(t);
+	if (r == -EINTR && (flags & PAL_WAIT_CANCEL) && cancel_due(__pthread_self()))
+		return __cancel();
+	return r;
+}
+
+static int park(struct task *t, volatile void *addr, int val,
+	uint64_t deadline, int flags)
+{
 	struct pthread *self = __pthread_self();
 	int r;
 
@@ -62,8 +78,7 @@ int __pal_park(volatile void *addr, int val, uint64_t deadline, int flags)
 	if ((__atomic_load_n(&t->sigpending, __ATOMIC_SEQ_CST) & ~t->sigmask) ||
 	    ((flags & PAL_WAIT_CANCEL) && cancel_due(self))) {
 		__sched_lot_unlock(b);
-		__sched_deliver(t);
-		r = -EINTR;
+		r = -EINTR;	/* __pal_park's leave raises the signals */
 	} else {
 		__sched_lot_enqueue(b, &t->w, addr, t);
 		if (deadline) __sched_timer_arm(t, deadline);
@@ -71,8 +86,6 @@ int __pal_park(volatile void *addr, int val, uint64_t deadline, int flags)
 		if (deadline) __sched_timer_disarm(t);
 		r = t->w.result;
 	}
-	if (r == -EINTR && (flags & PAL_WAIT_CANCEL) && cancel_due(self))
-		return __cancel();
 	return r;
 }
 
@@ -126,10 +139,15 @@ int __pal_futex_wake(volatile void *addr, int cnt, int priv)
 {
 	int n = 0;
 	if (cnt < 0) cnt = INT_MAX;
-	if (__sched_self()) n = __sched_lot_wake(addr, cnt, __sched_unpark);
+	struct task *t = __sched_self();
+	if (t) {
+		__sched_nosig_enter(t);
+		n = __sched_lot_wake(addr, cnt, __sched_unpark);
+		__sched_nosig_leave(t);
+	}
 	/* Waiters in the kernel: other processes (shared objects), or this
 	 * one before the scheduler started. */
-	if (!priv || !__sched_self()) {
+	if (!priv || !t) {
 		int k = __syscall(SYS_futex, addr, FUTEX_WAKE | (priv ? FUTEX_PRIVATE : 0), cnt);
 		if (k > 0) n += k;
 	}
@@ -139,10 +157,14 @@ int __pal_futex_wake(volatile void *addr, int cnt, int priv)
 int __pal_futex_requeue(volatile void *from, int nwake, int nmove,
 	volatile void *to, int priv)
 {
-	if (!__sched_self())
+	struct task *t = __sched_self();
+	if (!t)
 		return __syscall(SYS_futex, from, FUTEX_REQUEUE | (priv ? FUTEX_PRIVATE : 0),
 			nwake, nmove, to);
-	return __sched_lot_requeue(from, nwake, nmove, to, __sched_unpark);
+	__sched_nosig_enter(t);
+	int r = __sched_lot_requeue(from, nwake, nmove, to, __sched_unpark);
+	__sched_nosig_leave(t);
+	return r;
 }
 
 /* PI futexes (futex(2) FUTEX_LOCK_PI / FUTEX_UNLOCK_PI word protocol:
@@ -156,7 +178,28 @@ int __pal_futex_requeue(volatile void *from, int nwake, int nmove,
 #define PI_WAITERS 0x80000000
 #define PI_DIED 0x40000000
 
+static int lock_pi(volatile void *addr, int priv, const struct timespec *at);
+static int unlock_pi(volatile void *addr, int priv);
+
 int __pal_futex_lock_pi(volatile void *addr, int priv, const struct timespec *at)
+{
+	struct task *t = __sched_self();
+	__sched_nosig_enter(t);
+	int r = lock_pi(addr, priv, at);
+	__sched_nosig_leave(t);
+	return r;
+}
+
+int __pal_futex_unlock_pi(volatile void *addr, int priv)
+{
+	struct task *t = __sched_self();
+	__sched_nosig_enter(t);
+	int r = unlock_pi(addr, priv);
+	__sched_nosig_leave(t);
+	return r;
+}
+
+static int lock_pi(volatile void *addr, int priv, const struct timespec *at)
 {
 	struct task *t = __sched_self();
 	volatile int *p = addr;
@@ -200,7 +243,7 @@ int __pal_futex_lock_pi(volatile void *addr, int priv, const struct timespec *at
 	}
 }
 
-int __pal_futex_unlock_pi(volatile void *addr, int priv)
+static int unlock_pi(volatile void *addr, int priv)
 {
 	struct task *t = __sched_self();
 	volatile int *p = addr;

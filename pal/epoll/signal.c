@@ -90,6 +90,7 @@ int __pal_sigtimedwait(const void *mask, siginfo_t *si,
 static struct {
 	void *fn;	/* sa_handler or sa_sigaction */
 	int flags;	/* the program's sa_flags */
+	uint64_t mask;	/* its sa_mask (kernel sigset) */
 } handlers[_NSIG];
 
 /* A synchronous fault (si_code > 0: sent by the kernel for the faulting
@@ -123,7 +124,11 @@ static void sig_tramp(int sig, siginfo_t *si, void *ctx)
 		/* What only the task's mask blocked when the signal came
 		 * stays blocked after it. */
 		soft = t->sigmask & ~m;
-		t->in_handler++;
+		/* What the kernel blocks while the handler runs: the
+		 * handler's mask (sigaction(2)). */
+		uint64_t h = m | __atomic_load_n(&handlers[sig].mask, __ATOMIC_RELAXED);
+		if (!(flags & SA_NODEFER)) h |= 1ULL << (sig - 1);
+		__sched_handler_enter(t, h);
 	}
 	if (flags & SA_SIGINFO)
 		((void (*)(int, siginfo_t *, void *))fn)(sig, si, ctx);
@@ -139,6 +144,9 @@ static void sig_tramp(int sig, siginfo_t *si, void *ctx)
 
 void __pal_sig_wrap(int sig, struct sigaction *sa)
 {
+	uint64_t mask;
+	memcpy(&mask, &sa->sa_mask, sizeof mask);
+	__atomic_store_n(&handlers[sig].mask, mask, __ATOMIC_RELAXED);
 	__atomic_store_n(&handlers[sig].flags, sa->sa_flags, __ATOMIC_RELAXED);
 	__atomic_store_n(&handlers[sig].fn, (void *)sa->sa_handler, __ATOMIC_RELEASE);
 	sa->sa_sigaction = sig_tramp;

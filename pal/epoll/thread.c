@@ -19,7 +19,11 @@ int __pal_thread_spawn(struct pthread *td, int (*start)(void *),
 		int r = __sched_start();
 		if (r) return r;
 	}
-	return __sched_spawn(td, start, arg, stack);
+	struct task *t = __sched_self();
+	__sched_nosig_enter(t);
+	int r = __sched_spawn(td, start, arg, stack);
+	__sched_nosig_leave(t);
+	return r;
 }
 
 _Noreturn void __pal_thread_exit(void *map_base, size_t map_size)
@@ -43,7 +47,10 @@ int __pal_thread_kill(struct pthread *td, int sig)
 int __pal_thread_map(void **out, size_t size, size_t guard, size_t zero)
 {
 	struct __sched_stack st;
+	struct task *t = __sched_self();
+	__sched_nosig_enter(t);
 	int r = __sched_stack_get(&st, size - guard, guard, zero);
+	__sched_nosig_leave(t);
 	if (r < 0) return r == -EINVAL ? -ENOMEM : r;
 	*out = st.map;
 	return 0;
@@ -52,7 +59,10 @@ int __pal_thread_map(void **out, size_t size, size_t guard, size_t zero)
 void __pal_thread_unmap(void *map, size_t size, size_t guard)
 {
 	struct __sched_stack st = { .map = map, .map_size = size, .guard = guard };
+	struct task *t = __sched_self();
+	__sched_nosig_enter(t);
 	__sched_stack_put(&st);
+	__sched_nosig_leave(t);
 }
 
 int __pal_fork_child(struct pthread *self)
