@@ -7,19 +7,20 @@
 #include "lot.h"
 #include "sys.h"
 
-/* 2^16 buckets of one cache line: 4 MiB of zero pages, resident only
- * where an address hashed (a page per 64 buckets).  A bucket's queue is
- * scanned whole on a wake, so its length is what a wake costs: with
- * 2^10 buckets, the 10^6-leaf spawn tree (~10^5 joiners parked at once)
- * spent 90% of its time scanning and spinning on bucket locks. */
-#define LOT_BITS 16
+/* 2^15 buckets of 32 bytes: 1 MiB of zero pages, resident only where an
+ * address hashed (a page per 128 buckets), so the table costs a program
+ * with many futexes at most 1 MiB.  A bucket's queue is scanned whole on
+ * a wake, so its length is what a wake costs: with 2^10 buckets, the
+ * 10^6-leaf spawn tree (~10^5 joiners parked at once) spent 90% of its
+ * time scanning and spinning on bucket locks.  Two buckets share a cache
+ * line: contention between them needs two busy addresses to hash there. */
+#define LOT_BITS 15
 
 struct __sched_bucket {
 	int lock;			/* 0 free, 1 held */
 	struct __sched_waiter *head;	/* FIFO of waiters; lock */
 	struct __sched_waiter *tail;
-	char pad[64 - sizeof(int) - 2 * sizeof(void *)];
-};
+} __attribute__((aligned(32)));
 
 static struct __sched_bucket lot[1 << LOT_BITS] __attribute__((aligned(4096)));
 _Static_assert(sizeof lot % 4096 == 0, "the table must own its pages");
@@ -220,7 +221,7 @@ void __sched_lot_prepare(struct __sched_waiter *w, volatile void *addr)
 void __sched_lot_reset(void)
 {
 	/* The table has its pages to itself: dropping them zeroes it, at
-	 * the cost of the pages in use, where a memset would touch 4 MiB. */
+	 * the cost of the pages in use, where a memset would touch 1 MiB. */
 	if (__sched_syscall(SYS_madvise, (long)lot, sizeof lot, MADV_DONTNEED,
 	    0, 0, 0))
 		memset(lot, 0, sizeof lot);
