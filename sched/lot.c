@@ -122,6 +122,12 @@ int __sched_lot_wake(volatile void *addr, int n, __sched_unpark_fn *unpark)
 	int k;
 
 	if (n == 0) return 0;
+	/* An empty bucket is skipped without its lock, which a contended
+	 * mutex's every unlock would otherwise bounce between workers.  The
+	 * caller changed the word before calling; a waiter queues before it
+	 * reads the word (lot.h); the fences order the two sides. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (!__atomic_load_n(&b->head, __ATOMIC_RELAXED)) return 0;
 	lock(b);
 	k = take(b, addr, n, &list);
 	unlock(b);

@@ -11,10 +11,15 @@
  * remover sets ->result and is then responsible for unparking it; a
  * waiter that was removed is never touched by the lot again.
  *
- * To park without losing a wakeup, the waiter's task checks the futex
- * word and enqueues with the bucket locked, and the bucket lock is
- * released only after the task's context is saved (the scheduler does it
- * after switching away).  Bucket locks are spinlocks held for a few
+ * To park without losing a wakeup, the waiter's task enqueues with the
+ * bucket locked, issues a seq_cst fence and only then checks the futex
+ * word (dequeuing itself if it changed), and the bucket lock is released
+ * only after the task's context is saved (the scheduler does it after
+ * switching away).  __sched_lot_wake reads an empty bucket without its
+ * lock, after a seq_cst fence that follows the waker's change to the
+ * word: as in the kernel's futex (hb->waiters before the value check),
+ * either the waker sees the waiter queued or the waiter sees the new
+ * word.  Bucket locks are spinlocks held for a few
  * instructions; nothing blocks or parks while holding one.
  */
 #ifndef WEFT_SCHED_LOT_H

@@ -67,20 +67,25 @@ static int park(struct task *t, volatile void *addr, int val,
 	int r;
 
 	struct __sched_bucket *b = __sched_lot_lock(addr);
+	/* Queued before the word is read: a waker may look at the bucket
+	 * without its lock (lot.h). */
+	__sched_lot_prepare(&t->w, addr);
+	__sched_lot_enqueue(b, &t->w, addr, t);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (*(volatile int *)addr != val) {
+		__sched_lot_remove_locked(b, &t->w, 0);
 		__sched_lot_unlock(b);
 		return -EAGAIN;
 	}
 	/* A signal or cancel request sent before the bucket was locked is
 	 * taken now: the sender's wakeup (lot remove) would find nothing
 	 * queued.  prepare orders this check against the sender's. */
-	__sched_lot_prepare(&t->w, addr);
 	if ((__atomic_load_n(&t->sigpending, __ATOMIC_SEQ_CST) & ~t->sigmask) ||
 	    ((flags & PAL_WAIT_CANCEL) && cancel_due(self))) {
+		__sched_lot_remove_locked(b, &t->w, 0);
 		__sched_lot_unlock(b);
 		r = -EINTR;	/* __pal_park's leave raises the signals */
 	} else {
-		__sched_lot_enqueue(b, &t->w, addr, t);
 		if (deadline) __sched_timer_arm(t, deadline);
 		__sched_park(b);
 		if (deadline) __sched_timer_disarm(t);

@@ -25,16 +25,20 @@ static void unpark(void *p)
 	syscall(SYS_futex, &t->unparked, FUTEX_WAKE_PRIVATE, 1, 0, 0, 0);
 }
 
-/* futex_wait on the lot: -EAGAIN on mismatch, else park until unparked. */
+/* futex_wait on the lot, as pal/epoll/futex.c does it (queue, fence,
+ * then read the word; lot.h): -EAGAIN on mismatch, else park until
+ * unparked. */
 static int lot_wait(volatile int *addr, int val, struct host_task *t)
 {
 	struct __sched_bucket *b = __sched_lot_lock(addr);
+	t->unparked = 0;
+	__sched_lot_enqueue(b, &t->w, addr, t);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (*addr != val) {
+		__sched_lot_remove_locked(b, &t->w, 0);
 		__sched_lot_unlock(b);
 		return -EAGAIN;
 	}
-	t->unparked = 0;
-	__sched_lot_enqueue(b, &t->w, addr, t);
 	__sched_lot_unlock(b);
 	while (!__atomic_load_n(&t->unparked, __ATOMIC_ACQUIRE))
 		syscall(SYS_futex, &t->unparked, FUTEX_WAIT_PRIVATE, 0, 0, 0, 0);
