@@ -146,6 +146,9 @@ int __np_poll(int64_t timeout_ns)
 		ts.tv_nsec = timeout_ns % 1000000000;
 		tsp = &ts;
 	}
+	/* Blocked in the kernel, a worker's g0 takes program handlers
+	 * (scheduler.h, __sched_g0_idle). */
+	if (timeout_ns) __sched_g0_idle(1);
 	n = __syscall(SYS_epoll_pwait2, epfd, ev, 128, tsp, 0, _NSIG/8);
 	if (n == -ENOSYS) {
 		/* Before Linux 5.11: millisecond timeouts, rounded up. */
@@ -153,6 +156,7 @@ int __np_poll(int64_t timeout_ns)
 			INT_MAX : (int)((timeout_ns + 999999) / 1000000);
 		n = __syscall(SYS_epoll_pwait, epfd, ev, 128, ms, 0, _NSIG/8);
 	}
+	if (timeout_ns) __sched_g0_idle(0);
 	if (n < 0) return n;
 	for (int i = 0; i < n; i++) {
 		if (ev[i].data.u64 == KICK_DATA) {

@@ -99,6 +99,8 @@ struct worker {
 	struct task *requeue;		/* to queue after the switch; g0 */
 	struct task *dead;		/* to bury after the switch; g0 */
 	struct task *parked;		/* the task that parked, with unlock */
+	volatile int g0_idle;		/* g0 is blocked in the kernel: it may
+					 * run program handlers; this worker */
 	int switching;			/* a task is switching out or in: from
 					 * its park/yield/exit until the next
 					 * context settles (resumed()); this
@@ -415,6 +417,36 @@ static uint64_t run_timers(void)
 	return next;
 }
 
+/* ---- Program handlers that reach g0 (scheduler.h) ------------------------ */
+
+/* Raise again, on w's own thread, what g0 left pending. */
+static void g0_raise(struct worker *w)
+{
+	int sig;
+	while ((sig = __sched_sig_take(&w->g0, ~0ULL)))
+		__syscall(SYS_tkill, w->ktid, sig);
+}
+
+void __sched_g0_idle(int on)
+{
+	struct task *g = __sched_self();
+	if (!g || g->id || !g->worker) return;
+	struct worker *w = g->worker;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	w->g0_idle = on;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	if (on && __atomic_load_n(&g->sigpending, __ATOMIC_RELAXED))
+		g0_raise(w);
+}
+
+int __sched_g0_defer(struct task *g, int sig)
+{
+	if (!g || g->id || !g->worker || g != &g->worker->g0 || g->worker->g0_idle)
+		return 0;
+	__sched_defer(g, sig);
+	return 1;
+}
+
 /* ---- The worker loop (g0) ----------------------------------------------- */
 
 /* The kernel's signal mask for w's thread; w's own thread only. */
@@ -571,6 +603,11 @@ static struct task *find_runnable(struct worker *w)
 	 * never empty (Go's schedtick % 61). */
 	if (!(w->tick % 61) && (t = global_get())) return t;
 	for (;;) {
+		/* A safe point: no lock held, no queue operation half-done. */
+		if (__atomic_load_n(&w->g0.sigpending, __ATOMIC_RELAXED)) {
+			__sched_g0_idle(1);	/* raises them */
+			__sched_g0_idle(0);
+		}
 		uint64_t next = run_timers();
 		/* The local queue ahead of runnext here: switch_out prefers
 		 * runnext, and every 61st and 64th pick comes here. */
@@ -617,8 +654,10 @@ static struct task *find_runnable(struct worker *w)
 			__atomic_store_n(&S.polling, 0, __ATOMIC_RELEASE);
 		} else {
 			struct timespec ts = { d / 1000000000, d % 1000000000 };
+			__sched_g0_idle(1);
 			__syscall(SYS_futex, &w->sleeping, FUTEX_WAIT|FUTEX_PRIVATE,
 				SLEEP_FUTEX, next ? &ts : 0);
+			__sched_g0_idle(0);
 		}
 		__atomic_store_n(&w->sleeping, 0, __ATOMIC_SEQ_CST);
 	}
@@ -763,6 +802,9 @@ static void resumed(struct task *t)
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&t->sigpending, __ATOMIC_RELAXED) & ~t->sigmask)
 		__sched_deliver(t);
+	/* Handlers that came while g0 ran: now, on this task. */
+	if (__atomic_load_n(&w->g0.sigpending, __ATOMIC_RELAXED))
+		g0_raise(w);
 }
 
 /* Switch the caller t (a running task that has set w->switching, its

@@ -169,6 +169,17 @@ static inline void __sched_nosig_leave(struct task *t)
 		__sched_deliver(t);
 }
 
+/* A worker's g0 runs scheduler code (queues, buckets, timers) almost all
+ * the time, and a program handler there (a sem_post, say) could find a
+ * run queue or a lock half-way: so a handler that arrives on g0 is left
+ * pending on g0 (__sched_g0_defer returns 1), except while g0 is idle,
+ * blocked in the kernel (__sched_g0_idle(1) .. (0), the calling g0's
+ * worker only).  What was left is raised again just before g0 next
+ * blocks, or as soon as the next task runs on the worker.  g: the
+ * caller's own context; 0 if it is not a g0. */
+hidden void __sched_g0_idle(int on);
+hidden int __sched_g0_defer(struct task *g, int sig);
+
 /* A program handler for sig reached the running task t while t->sigmask
  * blocks sig (a window of __pal_sigmask_internal, which leaves the
  * kernel's mask alone): keep it pending on t, to be raised when t

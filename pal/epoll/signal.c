@@ -129,6 +129,8 @@ static void sig_tramp(int sig, siginfo_t *si, void *ctx)
 		uint64_t h = m | __atomic_load_n(&handlers[sig].mask, __ATOMIC_RELAXED);
 		if (!(flags & SA_NODEFER)) h |= 1ULL << (sig - 1);
 		__sched_handler_enter(t, h);
+	} else if (!is_fault(sig, si) && __sched_g0_defer(t, sig)) {
+		return;	/* on a busy g0: later (scheduler.h) */
 	}
 	if (flags & SA_SIGINFO)
 		((void (*)(int, siginfo_t *, void *))fn)(sig, si, ctx);

@@ -515,6 +515,80 @@ static void signals_while_switching(void **state)
 	signal(SIGRTMIN + 2, SIG_DFL);
 }
 
+/* The classic async-signal-safe pattern, under load: a handler posts a
+ * semaphore that a thread waits on.  A child queues NSTORM real-time
+ * signals while two threads ping-pong, so the handlers land on running
+ * threads, in the middle of their semaphore operations, and on the
+ * workers' scheduler loops (g0) between them.  Every post must arrive:
+ * the waiter takes exactly NSTORM of them. */
+static sem_t posted;
+static volatile int pp_stop, pp_quit;
+
+static void post_handler(int sig)
+{
+	sem_post(&posted);
+}
+
+static void *pinger(void *p)
+{
+	while (!aload(&pp_stop)) {
+		sem_post(&ping);
+		sem_wait_long(&pong);
+	}
+	/* Set here, where no pong is awaited: the ponger leaves on it. */
+	astore(&pp_quit, 1);
+	sem_post(&ping);
+	return 0;
+}
+
+static void *ponger(void *p)
+{
+	for (;;) {
+		sem_wait_long(&ping);
+		if (aload(&pp_quit))
+			return 0;
+		sem_post(&pong);
+	}
+}
+
+static void handler_posts_semaphore(void **state)
+{
+	struct sigaction sa = { .sa_handler = post_handler,
+		.sa_flags = SA_RESTART };
+	pid_t parent = getpid(), child;
+	pthread_t a, b;
+	int v;
+
+	sigemptyset(&sa.sa_mask);
+	assert_int_equal(sigaction(SIGRTMIN + 3, &sa, 0), 0);
+	sem_init(&posted, 0, 0);
+	sem_init(&ping, 0, 0);
+	sem_init(&pong, 0, 0);
+	pp_stop = pp_quit = 0;
+	b = spawn(ponger, 0);
+	a = spawn(pinger, 0);
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		union sigval sv = { 0 };
+		child_init();
+		for (int i = 0; i < NSTORM; i++)
+			while (sigqueue(parent, SIGRTMIN + 3, sv))
+				if (errno != EAGAIN)
+					_exit(2);
+		_exit(0);
+	}
+	for (int i = 0; i < NSTORM; i++)
+		sem_wait_long(&posted);
+	astore(&pp_stop, 1);
+	join(a);
+	join(b);
+	assert_child_exited(reap(child), 0);
+	assert_int_equal(sem_getvalue(&posted, &v), 0);
+	assert_int_equal(v, 0);	/* and no more than NSTORM */
+	signal(SIGRTMIN + 3, SIG_DFL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -537,6 +611,7 @@ int main(void)
 		cmocka_unit_test(signal_mask_per_thread),
 		cmocka_unit_test(rt_signals_queue_and_fork),
 		cmocka_unit_test(signals_while_switching),
+		cmocka_unit_test(handler_posts_semaphore),
 	};
 
 	return cmocka_run_group_tests_name("thread", tests, 0, 0);
