@@ -120,8 +120,11 @@ int __np_register(int fd, int *flags)
 
 static void bump(volatile int *seq)
 {
+	struct task *t = __sched_self();
+	__sched_nosig_enter(t);	/* queue operations follow */
 	__atomic_fetch_add(seq, 1, __ATOMIC_SEQ_CST);
 	__sched_lot_wake(seq, -1, __sched_unpark_io);
+	__sched_nosig_leave(t);
 }
 
 void __np_forget(int fd)

@@ -166,6 +166,10 @@ static void install_overflow_report(struct worker *w0);
 
 /* ---- Small helpers ------------------------------------------------------ */
 
+/* Real-time signals queue (signal(7)): t->rtcount counts each one sent,
+ * the pending bit says "some".  Senders count, then set the bit. */
+#define IS_RT(sig) ((sig) >= 32)
+
 static void spin_lock(int *l)
 {
 	while (__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE))
@@ -294,6 +298,16 @@ static void wake_one(void)
 {
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	struct worker *me = self_worker();
+	/* A handler on this worker's sleeping g0 queued it here: the
+	 * interrupted sleep must end (it would be restarted). */
+	if (me && me->g0_idle) {
+		int s = __atomic_load_n(&me->sleeping, __ATOMIC_RELAXED);
+		if (s && __atomic_compare_exchange_n(&me->sleeping, &s, 0, 0,
+		    __ATOMIC_SEQ_CST, __ATOMIC_RELAXED)) {
+			if (s == SLEEP_POLL) __np_kick();
+			return;
+		}
+	}
 	/* Start after the caller's own worker: no shared counter to write
 	 * (every push comes here, from every worker). */
 	unsigned start = me ? me->idx + 1 : 0;
@@ -435,13 +449,14 @@ void __sched_g0_idle(int on)
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	w->g0_idle = on;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	if (on && __atomic_load_n(&g->sigpending, __ATOMIC_RELAXED))
+	if (on && !g->nosig && __atomic_load_n(&g->sigpending, __ATOMIC_RELAXED))
 		g0_raise(w);
 }
 
 int __sched_g0_defer(struct task *g, int sig)
 {
-	if (!g || g->id || !g->worker || g != &g->worker->g0 || g->worker->g0_idle)
+	if (!g || g->id || !g->worker || g != &g->worker->g0 ||
+	    (g->worker->g0_idle && !g->nosig))
 		return 0;
 	__sched_defer(g, sig);
 	return 1;
@@ -487,7 +502,8 @@ static void after_switch(struct worker *w)
 		 * on p (the trampoline defers it): end p's wait, as if it
 		 * had come just after p parked.  p's bucket is still held,
 		 * so nothing else can have woken p. */
-		int intr = (__atomic_load_n(&p->sigpending, __ATOMIC_RELAXED) & ~p->sigmask) &&
+		int intr = p->nosig <= 1 &&
+			(__atomic_load_n(&p->sigpending, __ATOMIC_RELAXED) & ~p->sigmask) &&
 			__sched_lot_remove_locked(b, &p->w, -EINTR);
 		__sched_lot_unlock(b);
 		if (intr) __sched_unpark(p);
@@ -504,6 +520,17 @@ static void after_switch(struct worker *w)
 		 * in the kernel: resync at the next switch. */
 		int resync = t->in_handler || t->tcb->cancel;
 		w->dead = 0;
+		/* Signals left pending on it by the trampoline (they came
+		 * while it switched away, or in pthread_exit's blocked
+		 * window) were the process's: another task takes them.  Not
+		 * musl's internal ones (timer, cancel, synccall). */
+		uint64_t left = __atomic_load_n(&t->sigpending, __ATOMIC_RELAXED) &
+			~(7ULL << 31);
+		for (int sig; left; left &= left - 1) {
+			sig = __builtin_ctzll(left) + 1;
+			uint32_t n = IS_RT(sig) ? t->rtcount[sig - 32] : 1;
+			while (n--) __sched_defer(&w->g0, sig);
+		}
 		bury(t);
 		if (resync) w->mask = ~0ULL;
 	}
@@ -732,9 +759,6 @@ void __sched_mask_restored(struct task *t, uint64_t m, uint64_t soft)
 		__syscall(SYS_tkill, t->worker->ktid, SIGSYNCCALL);
 }
 
-/* Real-time signals queue (signal(7)): t->rtcount counts each one sent,
- * the pending bit says "some".  Senders count, then set the bit. */
-#define IS_RT(sig) ((sig) >= 32)
 
 void __sched_defer(struct task *t, int sig)
 {
@@ -750,6 +774,12 @@ void __sched_deliver(struct task *t)
 	 * on raising the parent's signals, nor at the parent's worker
 	 * thread, whose kernel tid t->worker still names. */
 	int sig;
+	/* A g0 (the leave of a critical section a handler on it entered):
+	 * only where it may run them. */
+	if (!t->id) {
+		if (t->worker && t->worker->g0_idle && !t->nosig) g0_raise(t->worker);
+		return;
+	}
 	/* Mid-switch or in a critical section (a kick from __sched_kill):
 	 * resumed(), the park's after_switch() or __sched_nosig_leave
 	 * raises them. */
@@ -828,6 +858,11 @@ static void switch_out(struct task *t)
 		w->nswitch++;
 		__sched_switch(&t->sp, n->sp, n->tp, n);
 	} else {
+		/* The state store (PARKED) before after_switch's read of
+		 * t's pending signals, against __sched_kill's store of them
+		 * before its read of the state; the direct path has the
+		 * run queue's locked exchange between them. */
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 		__sched_switch(&t->sp, w->g0.sp, w->g0_tp, t);
 	}
 	resumed(t);
@@ -923,6 +958,9 @@ _Noreturn void __sched_exit(void *map, size_t size)
 	t->exit_map = map;
 	t->exit_map_size = size;
 	set_state(t, T_RUNNING, T_DEAD);
+	/* Cancelled in a blocking syscall: __syscall_cp left without
+	 * __sched_syscall_leave. */
+	w->sys_since = 0;
 	w->dead = t;
 	switch_out(t);
 	die("weft: scheduler: a dead task was resumed\n");

@@ -80,7 +80,11 @@ static int park(struct task *t, volatile void *addr, int val,
 	/* A signal or cancel request sent before the bucket was locked is
 	 * taken now: the sender's wakeup (lot remove) would find nothing
 	 * queued.  prepare orders this check against the sender's. */
-	if ((__atomic_load_n(&t->sigpending, __ATOMIC_SEQ_CST) & ~t->sigmask) ||
+	/* Only in the outermost critical section: a wait nested in one
+	 * (a lock taken inside spawn) waits on, since the signal is not
+	 * raised before that section ends. */
+	if ((t->nosig == 1 &&
+	     (__atomic_load_n(&t->sigpending, __ATOMIC_SEQ_CST) & ~t->sigmask)) ||
 	    ((flags & PAL_WAIT_CANCEL) && cancel_due(self))) {
 		__sched_lot_remove_locked(b, &t->w, 0);
 		__sched_lot_unlock(b);
@@ -244,6 +248,9 @@ static int lock_pi(volatile void *addr, int priv, const struct timespec *at)
 		__sched_park(b);
 		if (deadline) __sched_timer_disarm(t);
 		if (t->w.result == -ETIMEDOUT) return -ETIMEDOUT;
+		/* A signal: leave the critical section so that it runs
+		 * (the mutex code retries, as after the kernel's EINTR). */
+		if (t->w.result == -EINTR) return -EINTR;
 		woken = 1;
 	}
 }

@@ -589,6 +589,54 @@ static void handler_posts_semaphore(void **state)
 	signal(SIGRTMIN + 3, SIG_DFL);
 }
 
+/* A handler that runs while every task waits, on a worker idle in the
+ * kernel, and wakes one (sem_post): the worker must run it, not go back
+ * to sleep with it queued.  One worker, in a forked child that starts a
+ * fresh scheduler; a grandchild keeps signalling, so a lost wakeup is a
+ * hang that child_init's alarm ends. */
+static sem_t idle_sem;
+
+static void idle_post(int sig)
+{
+	sem_post(&idle_sem);
+}
+
+static void handler_wakes_idle_worker(void **state)
+{
+	pid_t child = fork();
+
+	assert_true(child >= 0);
+	if (child == 0) {
+		struct sigaction sa = { .sa_handler = idle_post,
+			.sa_flags = SA_RESTART };
+		pid_t me = getpid(), sender;
+		pthread_t t;
+
+		child_init();
+		setenv("WEFT_WORKERS", "1", 1);
+		if (pthread_create(&t, 0, twice, 0) || pthread_join(t, 0))
+			_exit(2);
+		sem_init(&idle_sem, 0, 0);
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGUSR1, &sa, 0);
+		sender = fork();
+		if (sender == 0) {
+			/* Pacing only: each signal is a chance to hit the idle
+			 * worker; the parent's alarm bounds the test. */
+			while (getppid() == me && !kill(me, SIGUSR1))
+				usleep(1000);
+			_exit(0);
+		}
+		while (sem_wait(&idle_sem))
+			if (errno != EINTR)
+				_exit(3);
+		kill(sender, SIGKILL);
+		waitpid(sender, 0, 0);
+		_exit(0);
+	}
+	assert_child_exited(reap(child), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -612,6 +660,7 @@ int main(void)
 		cmocka_unit_test(rt_signals_queue_and_fork),
 		cmocka_unit_test(signals_while_switching),
 		cmocka_unit_test(handler_posts_semaphore),
+		cmocka_unit_test(handler_wakes_idle_worker),
 	};
 
 	return cmocka_run_group_tests_name("thread", tests, 0, 0);
