@@ -460,7 +460,6 @@ static void rt_signals_queue_and_fork(void **state)
 #define NSTORM 20000
 static volatile int storm_runs;
 static sem_t ping, pong;
-static volatile int storm_stop;
 
 static void storm_handler(int sig)
 {
@@ -468,14 +467,37 @@ static void storm_handler(int sig)
 	sched_yield();
 }
 
-static void *storm_pong(void *p)
+/* The other end of a ping-pong: answers each ping, until a ping finds
+ * pp_quit set (by the pinger, where it awaits no pong). */
+static volatile int pp_quit;
+
+static void *ponger(void *p)
 {
 	for (;;) {
 		sem_wait_long(&ping);
-		if (aload(&storm_stop))
+		if (aload(&pp_quit))
 			return 0;
 		sem_post(&pong);
 	}
+}
+
+/* A child that queues n real-time signals sig at this process as fast as
+ * the queue takes them, then exits 0. */
+static pid_t queue_signals(int sig, int n)
+{
+	pid_t parent = getpid(), child = fork();
+
+	assert_true(child >= 0);
+	if (child == 0) {
+		union sigval v = { 0 };
+		child_init();
+		for (int i = 0; i < n; i++)
+			while (sigqueue(parent, sig, v))
+				if (errno != EAGAIN)
+					_exit(2);
+		_exit(0);
+	}
+	return child;
 }
 
 static void signals_while_switching(void **state)
@@ -483,31 +505,22 @@ static void signals_while_switching(void **state)
 	struct sigaction sa = { .sa_handler = storm_handler,
 		.sa_flags = SA_RESTART };
 	struct timespec until = deadline_ms(CLOCK_MONOTONIC, LONG_MS);
-	pid_t parent = getpid(), child;
+	pid_t child;
 	pthread_t t;
 
 	sigemptyset(&sa.sa_mask);
 	assert_int_equal(sigaction(SIGRTMIN + 2, &sa, 0), 0);
 	sem_init(&ping, 0, 0);
 	sem_init(&pong, 0, 0);
-	t = spawn(storm_pong, 0);
-	child = fork();
-	assert_true(child >= 0);
-	if (child == 0) {
-		union sigval v = { 0 };
-		child_init();
-		for (int i = 0; i < NSTORM; i++)
-			while (sigqueue(parent, SIGRTMIN + 2, v))
-				if (errno != EAGAIN)
-					_exit(2);
-		_exit(0);
-	}
+	pp_quit = 0;
+	t = spawn(ponger, 0);
+	child = queue_signals(SIGRTMIN + 2, NSTORM);
 	while (aload(&storm_runs) < NSTORM &&
 	    ts_ns_since(ts_now(CLOCK_MONOTONIC), until) < 0) {
 		sem_post(&ping);
 		sem_wait_long(&pong);
 	}
-	astore(&storm_stop, 1);
+	astore(&pp_quit, 1);
 	sem_post(&ping);
 	join(t);
 	assert_child_exited(reap(child), 0);
@@ -522,7 +535,7 @@ static void signals_while_switching(void **state)
  * workers' scheduler loops (g0) between them.  Every post must arrive:
  * the waiter takes exactly NSTORM of them. */
 static sem_t posted;
-static volatile int pp_stop, pp_quit;
+static volatile int pp_stop;
 
 static void post_handler(int sig)
 {
@@ -541,21 +554,11 @@ static void *pinger(void *p)
 	return 0;
 }
 
-static void *ponger(void *p)
-{
-	for (;;) {
-		sem_wait_long(&ping);
-		if (aload(&pp_quit))
-			return 0;
-		sem_post(&pong);
-	}
-}
-
 static void handler_posts_semaphore(void **state)
 {
 	struct sigaction sa = { .sa_handler = post_handler,
 		.sa_flags = SA_RESTART };
-	pid_t parent = getpid(), child;
+	pid_t child;
 	pthread_t a, b;
 	int v;
 
@@ -567,17 +570,7 @@ static void handler_posts_semaphore(void **state)
 	pp_stop = pp_quit = 0;
 	b = spawn(ponger, 0);
 	a = spawn(pinger, 0);
-	child = fork();
-	assert_true(child >= 0);
-	if (child == 0) {
-		union sigval sv = { 0 };
-		child_init();
-		for (int i = 0; i < NSTORM; i++)
-			while (sigqueue(parent, SIGRTMIN + 3, sv))
-				if (errno != EAGAIN)
-					_exit(2);
-		_exit(0);
-	}
+	child = queue_signals(SIGRTMIN + 3, NSTORM);
 	for (int i = 0; i < NSTORM; i++)
 		sem_wait_long(&posted);
 	astore(&pp_stop, 1);
