@@ -294,34 +294,34 @@ static struct task *global_get(void)
 	return t;
 }
 
+/* Wake v if it sleeps (CAS of v->sleeping to 0, then its futex or the
+ * netpoller's kick); bool: it did. */
+static int wake_worker(struct worker *v)
+{
+	int s = __atomic_load_n(&v->sleeping, __ATOMIC_RELAXED);
+	if (!s || !__atomic_compare_exchange_n(&v->sleeping, &s, 0, 0,
+	    __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
+		return 0;
+	if (s == SLEEP_POLL) __np_kick();
+	else __syscall(SYS_futex, &v->sleeping, FUTEX_WAKE|FUTEX_PRIVATE, 1);
+	return 1;
+}
+
 static void wake_one(void)
 {
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	struct worker *me = self_worker();
 	/* A handler on this worker's sleeping g0 queued it here: the
-	 * interrupted sleep must end (it would be restarted). */
-	if (me && me->g0_idle) {
-		int s = __atomic_load_n(&me->sleeping, __ATOMIC_RELAXED);
-		if (s && __atomic_compare_exchange_n(&me->sleeping, &s, 0, 0,
-		    __ATOMIC_SEQ_CST, __ATOMIC_RELAXED)) {
-			if (s == SLEEP_POLL) __np_kick();
-			return;
-		}
-	}
+	 * interrupted sleep must end (the kernel would restart it). */
+	if (me && me->g0_idle && wake_worker(me)) return;
 	/* Start after the caller's own worker: no shared counter to write
 	 * (every push comes here, from every worker). */
 	unsigned start = me ? me->idx + 1 : 0;
 	int n = __atomic_load_n(&S.n, __ATOMIC_ACQUIRE);
 	for (int i = 0; i < n; i++) {
 		struct worker *v = &S.w[(start + i) % n];
-		if (v == me) continue;	/* the netpoller's worker, waking tasks */
-		int s = __atomic_load_n(&v->sleeping, __ATOMIC_RELAXED);
-		if (s && __atomic_compare_exchange_n(&v->sleeping, &s, 0, 0,
-		    __ATOMIC_SEQ_CST, __ATOMIC_RELAXED)) {
-			if (s == SLEEP_POLL) __np_kick();
-			else __syscall(SYS_futex, &v->sleeping, FUTEX_WAKE|FUTEX_PRIVATE, 1);
-			return;
-		}
+		/* Not the caller's own (the netpoller's worker, waking tasks). */
+		if (v != me && wake_worker(v)) return;
 	}
 }
 
@@ -880,7 +880,7 @@ static struct worker *begin_switch(struct task *t)
 	return w;
 }
 
-int __sched_switching(struct task *t)
+int __sched_hold_handlers(struct task *t)
 {
 	return t->nosig || (t->worker && t->worker->switching);
 }

@@ -142,7 +142,7 @@ hidden void __sched_mask_set(struct task *t, uint64_t m, int how);
  * __sched_defer: t is in a critical section (above), or its worker is
  * switching tasks (from a park, yield or exit until the next task has
  * finished it).  t: the caller's own task. */
-hidden int __sched_switching(struct task *t);
+hidden int __sched_hold_handlers(struct task *t);
 
 /* Scheduler critical sections.  From enter to leave the calling context
  * t (a task, or a worker's g0) may hold scheduler spinlocks (lot buckets,

@@ -116,7 +116,7 @@ static void sig_tramp(int sig, siginfo_t *si, void *ctx)
 		 * switches (sched.c's begin_switch to resumed).  Never a
 		 * fault the code that was interrupted caused: it would only
 		 * recur. */
-		if ((t->sigmask & 1ULL << (sig - 1) || __sched_switching(t)) &&
+		if ((t->sigmask & 1ULL << (sig - 1) || __sched_hold_handlers(t)) &&
 		    !is_fault(sig, si)) {
 			__sched_defer(t, sig);
 			return;
