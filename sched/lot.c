@@ -60,7 +60,7 @@ static void append(struct __sched_bucket *b, struct __sched_waiter *w)
 	w->next = 0;
 	w->prev = b->tail;
 	if (b->tail) b->tail->next = w;
-	else b->head = w;
+	else __atomic_store_n(&b->head, w, __ATOMIC_RELAXED);	/* see wake */
 	b->tail = w;
 	w->queued = 1;
 }
@@ -68,7 +68,7 @@ static void append(struct __sched_bucket *b, struct __sched_waiter *w)
 static void unlink_waiter(struct __sched_bucket *b, struct __sched_waiter *w)
 {
 	if (w->prev) w->prev->next = w->next;
-	else b->head = w->next;
+	else __atomic_store_n(&b->head, w->next, __ATOMIC_RELAXED);
 	if (w->next) w->next->prev = w->prev;
 	else b->tail = w->prev;
 	w->queued = 0;
