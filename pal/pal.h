@@ -73,6 +73,17 @@ hidden int __pal_futex_wait(volatile void *addr, int val, int priv,
 hidden int __pal_futex_wake(volatile void *addr, int cnt, int priv);
 
 /*
+ * A lock's release: as __pal_futex_wake(addr, 1, priv) for a lock word
+ * whose every waiter, once woken, retries the lock before it waits again
+ * (musl's mutexes but PI; condition variables requeue onto them).  The
+ * caller has released the lock with a seq_cst RMW on the word.  An M:N
+ * backend wakes nobody while a waiter it woke for an earlier release of
+ * addr has not yet run: that waiter's retry sees this release.  Returns
+ * the number woken (0 or 1) or -errno.  Never blocks.  Native: the wake.
+ */
+hidden int __pal_futex_wake_lock(volatile void *addr, int priv);
+
+/*
  * Wake up to nwake waiters on `from`, then move up to nmove of the
  * remaining ones to wait on `to` without waking them (FUTEX_REQUEUE).
  * Returns the number woken plus moved, or -errno.  Never blocks.

@@ -20,7 +20,11 @@ struct __sched_bucket {
 	int lock;			/* 0 free, 1 held */
 	struct __sched_waiter *head;	/* FIFO of waiters; lock */
 	struct __sched_waiter *tail;
+	uint64_t woken;			/* addr << 16 | n: n waiters on addr
+					 * woken by wake_lock have not yet
+					 * landed; atomic (lot.h) */
 } __attribute__((aligned(32)));
+_Static_assert(sizeof(struct __sched_bucket) == 32, "two buckets a line");
 
 static struct __sched_bucket lot[1 << LOT_BITS] __attribute__((aligned(4096)));
 _Static_assert(sizeof lot % 4096 == 0, "the table must own its pages");
@@ -80,6 +84,7 @@ void __sched_lot_enqueue(struct __sched_bucket *b, struct __sched_waiter *w,
 	__atomic_store_n(&w->addr, addr, __ATOMIC_RELAXED);
 	w->task = task;
 	w->result = 0;
+	w->landing = 0;
 	append(b, w);
 }
 
@@ -133,6 +138,51 @@ int __sched_lot_wake(volatile void *addr, int n, __sched_unpark_fn *unpark)
 	unlock(b);
 	unpark_all(list, unpark);
 	return k;
+}
+
+#define WOKEN_N 0xffff
+
+int __sched_lot_wake_lock(volatile void *addr, __sched_unpark_fn *unpark)
+{
+	struct __sched_bucket *b = bucket(addr);
+	uint64_t a = (uintptr_t)addr, f, nf;
+	struct __sched_waiter *w;
+
+	if (a >> 48) return __sched_lot_wake(addr, 1, unpark);	/* no room */
+	/* The caller's release (a seq_cst RMW) is ordered before this
+	 * read, and a landing waiter's decrement before its retry: seeing
+	 * its count here means its retry comes after the release.  With the
+	 * release an RMW, this seq_cst load needs no fence of its own. */
+	f = __atomic_load_n(&b->woken, __ATOMIC_SEQ_CST);
+	if ((f & WOKEN_N) && f >> 16 == a) return 0;
+	if (!__atomic_load_n(&b->head, __ATOMIC_RELAXED)) return 0;
+	lock(b);
+	if (!take(b, addr, 1, &w)) {
+		unlock(b);
+		return 0;
+	}
+	/* Count it in flight, if the bucket's slot is free or addr's (else
+	 * later releases just wake as a plain futex would). */
+	f = __atomic_load_n(&b->woken, __ATOMIC_RELAXED);
+	for (;;) {
+		if (!(f & WOKEN_N)) nf = a << 16 | 1;
+		else if (f >> 16 == a && (f & WOKEN_N) != WOKEN_N) nf = f + 1;
+		else break;
+		if (__atomic_compare_exchange_n(&b->woken, &f, nf, 1,
+		    __ATOMIC_SEQ_CST, __ATOMIC_RELAXED)) {
+			w->landing = b;
+			break;
+		}
+	}
+	unlock(b);
+	unpark(w->task);
+	return 1;
+}
+
+void __sched_lot_landed(struct __sched_waiter *w)
+{
+	__atomic_fetch_sub(&w->landing->woken, 1, __ATOMIC_SEQ_CST);
+	w->landing = 0;
 }
 
 int __sched_lot_requeue(volatile void *from, int nwake, int nmove,

@@ -40,6 +40,10 @@ struct __sched_waiter {
 	void *task;			/* what the unpark callback gets; constant */
 	int queued;			/* 1 while in a queue; bucket lock */
 	int result;			/* 0 woken, or -errno; set by the remover */
+	struct __sched_bucket *landing;	/* woken by __sched_lot_wake_lock:
+					 * its count to drop on resuming
+					 * (__sched_lot_landed); else 0.  Set
+					 * by the waker before the unpark */
 };
 
 typedef void __sched_unpark_fn(void *task);
@@ -55,6 +59,22 @@ hidden void __sched_lot_enqueue(struct __sched_bucket *b,
 /* Remove up to n waiters on addr (n < 0: all), oldest first, set their
  * result to 0 and unpark each.  Returns the number woken. */
 hidden int __sched_lot_wake(volatile void *addr, int n, __sched_unpark_fn *unpark);
+
+/* A lock's release (musl's mutex unlock, whose waiters all retry the
+ * lock when woken): wake the oldest waiter on addr, unless a waiter woken
+ * by an earlier call for addr has not yet resumed (__sched_lot_landed):
+ * that one retries the lock after this release, so it will take the lock
+ * or wait again and be woken by a later release.  Without this, each
+ * release would wake another waiter while the first still sits in a run
+ * queue, and the woken tasks come back to contend and park (Go's
+ * sync.Mutex keeps the same "woken" state, in its word).  Returns the
+ * number woken, 0 or 1.  The caller released the lock (a seq_cst RMW on
+ * its word) before calling. */
+hidden int __sched_lot_wake_lock(volatile void *addr, __sched_unpark_fn *unpark);
+
+/* A waiter with w->landing set, as its task resumes and before it
+ * retries the lock: it is no longer in flight. */
+hidden void __sched_lot_landed(struct __sched_waiter *w);
 
 /* Wake up to nwake waiters on from, then move up to nmove of the rest to
  * wait on to without waking them.  Returns woken + moved. */

@@ -44,6 +44,11 @@ int __pal_futex_wake(volatile void *addr, int cnt, int priv)
 	return futex4(addr, FUTEX_WAKE | (priv ? FUTEX_PRIVATE : 0), cnt, 0, 0);
 }
 
+int __pal_futex_wake_lock(volatile void *addr, int priv)
+{
+	return __pal_futex_wake(addr, 1, priv);
+}
+
 int __pal_futex_requeue(volatile void *from, int nwake, int nmove,
 	volatile void *to, int priv)
 {

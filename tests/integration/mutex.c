@@ -191,6 +191,68 @@ static void contention(void **state)
 	pthread_mutex_destroy(&cm);
 }
 
+/* Lock, timedlock with deadlines that often pass, and condition waits
+ * (requeued onto the mutex by signals and broadcasts) on one mutex, from
+ * more threads than workers.  Every waiter retries the lock when an
+ * unlock wakes it, and under M:N an unlock wakes nobody while an earlier
+ * one's waiter has not yet run (pal.h, __pal_futex_wake_lock): a lost
+ * wakeup here hangs the test (its timeout), a broken exclusion fails the
+ * count. */
+#define NMIX 8
+#define MIX_ITERS 4000
+static pthread_cond_t mix_cv;
+static long mix_taken;
+
+static void *mix_up(void *p)
+{
+	unsigned seed = (unsigned)(uintptr_t)p * 2654435761u;
+	for (int i = 0; i < MIX_ITERS; i++) {
+		int r, how = (seed = seed * 1103515245 + 12345) >> 16 & 7;
+		struct timespec at = ts_add_ms(ts_now(CLOCK_REALTIME), how & 1);
+		if (how < 4) r = pthread_mutex_lock(&cm);
+		else r = pthread_mutex_timedlock(&cm, &at);
+		if (r == ETIMEDOUT) continue;
+		if (!CHECK_EQ(r, 0)) break;
+		CHECK_EQ(++inside, 1);
+		counter++;
+		inside--;
+		if (how == 2 || how == 6) {
+			/* A short wait, woken or timed out: either way it
+			 * returns holding the mutex. */
+			at = ts_add_ms(ts_now(CLOCK_REALTIME), 1);
+			r = pthread_cond_timedwait(&mix_cv, &cm, &at);
+			CHECK(r == 0 || r == ETIMEDOUT);
+			CHECK_EQ(++inside, 1);
+			inside--;
+		} else if (how == 3) {
+			pthread_cond_broadcast(&mix_cv);
+		} else if (how == 5) {
+			pthread_cond_signal(&mix_cv);
+		}
+		mix_taken++;
+		CHECK_EQ(pthread_mutex_unlock(&cm), 0);
+	}
+	return 0;
+}
+
+static void contention_mixed(void **state)
+{
+	pthread_t t[NMIX];
+
+	mutex_init(&cm, *(int *)*state);
+	pthread_cond_init(&mix_cv, 0);
+	counter = mix_taken = 0;
+	for (int i = 0; i < NMIX; i++)
+		t[i] = spawn(mix_up, (void *)(uintptr_t)(i + 1));
+	for (int i = 0; i < NMIX; i++)
+		join(t[i]);
+	assert_thread_checks();
+	assert_int_equal(counter, mix_taken);
+	assert_true(counter > 0);
+	pthread_cond_destroy(&mix_cv);
+	pthread_mutex_destroy(&cm);
+}
+
 /* ---- Timed lock --------------------------------------------------------- */
 
 static void timedlock_timeout(void **state)
@@ -489,6 +551,9 @@ int main(void)
 		T("contention_robust", contention, k_robust),
 		T("contention_pi", contention, k_pi),
 		T("contention_pi_robust", contention, k_pi_robust),
+		T("contention_mixed_normal", contention_mixed, k_normal),
+		T("contention_mixed_errorcheck", contention_mixed, k_errorcheck),
+		T("contention_mixed_robust", contention_mixed, k_robust),
 		T("timedlock_timeout_normal", timedlock_timeout, k_normal),
 		T("timedlock_timeout_recursive", timedlock_timeout, k_recursive),
 		T("timedlock_timeout_errorcheck", timedlock_timeout, k_errorcheck),

@@ -143,6 +143,60 @@ static void test_remove(void **state)
 	assert_int_equal(__sched_lot_wake(&word_a, -1, unpark), 0);
 }
 
+/* A lock wake wakes nobody while the waiter it woke for the same word
+ * has not landed; other words, and words that share the bucket, are
+ * woken as usual. */
+static void test_wake_lock(void **state)
+{
+	pthread_t th[3];
+	struct arg a[3] = { 0 };
+	(void)state;
+	queued = wake_seq = 0;
+	start(th, a, 3, &word_a);
+	assert_int_equal(__sched_lot_wake_lock(&word_a, unpark), 1);
+	pthread_join(th[0], 0);
+	assert_int_equal(a[0].ret, 0);
+	assert_non_null(a[0].t.w.landing);
+	/* a[0] is in flight: it will retry the lock */
+	assert_int_equal(__sched_lot_wake_lock(&word_a, unpark), 0);
+	assert_int_equal(__sched_lot_wake_lock(&word_b, unpark), 0);
+	__sched_lot_landed(&a[0].t.w);
+	assert_null(a[0].t.w.landing);
+	for (int i = 1; i < 3; i++) {
+		assert_int_equal(__sched_lot_wake_lock(&word_a, unpark), 1);
+		pthread_join(th[i], 0);
+		assert_int_equal(a[i].order, i);
+		__sched_lot_landed(&a[i].t.w);
+	}
+	assert_int_equal(__sched_lot_wake_lock(&word_a, unpark), 0);
+
+	/* Two words in one bucket: the second cannot be counted while the
+	 * first is in flight, so its releases wake every time. */
+	/* Keys only: the lot never reads a word, so any address will do. */
+	volatile int *x = &word_a, *y = 0;
+	struct __sched_bucket *bx = __sched_lot_lock(x);
+	__sched_lot_unlock(bx);
+	for (uintptr_t i = 1; i < 1u << 24 && !y; i++) {
+		volatile int *c = (volatile int *)((uintptr_t)x + 4 * i);
+		struct __sched_bucket *b = __sched_lot_lock(c);
+		__sched_lot_unlock(b);
+		if (b == bx) y = c;
+	}
+	assert_non_null(y);
+	queued = wake_seq = 0;
+	start(th, a, 1, x);
+	start(th + 1, a + 1, 2, y);
+	assert_int_equal(__sched_lot_wake_lock(x, unpark), 1);
+	pthread_join(th[0], 0);
+	assert_int_equal(__sched_lot_wake_lock(y, unpark), 1);
+	pthread_join(th[1], 0);
+	assert_null(a[1].t.w.landing);
+	assert_int_equal(__sched_lot_wake_lock(y, unpark), 1);
+	pthread_join(th[2], 0);
+	__sched_lot_landed(&a[0].t.w);
+	assert_int_equal(__sched_lot_wake_lock(x, unpark), 0);
+}
+
 /* Wakers and giving-up waiters race: every waiter ends exactly once, and
  * the wakes counted by wakers equal the waiters that ended with 0. */
 #define ROUNDS 20000
@@ -207,6 +261,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_wake_one_then_all_fifo),
 	cmocka_unit_test(test_requeue),
 	cmocka_unit_test(test_remove),
+	cmocka_unit_test(test_wake_lock),
 	cmocka_unit_test(test_wake_remove_race),
 };
 

@@ -1,4 +1,5 @@
 #include "pthread_impl.h"
+#include "pal.h"
 
 int __pthread_mutex_unlock(pthread_mutex_t *m)
 {
@@ -44,8 +45,10 @@ int __pthread_mutex_unlock(pthread_mutex_t *m)
 		self->robust_list.pending = 0;
 		__vm_unlock();
 	}
+	/* weft: a lock wake (pal.h), which under M:N does not wake a
+	 * second waiter while the first is still on its way. */
 	if (waiters || cont<0)
-		__wake(&m->_m_lock, 1, priv);
+		__pal_futex_wake_lock(&m->_m_lock, priv);
 	return 0;
 }
 
