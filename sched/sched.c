@@ -325,19 +325,27 @@ static void wake_one(void)
 	}
 }
 
-/* Queue a runnable task: on the caller's worker if it has one.  wake: a
- * sleeping worker should come for it; not when the caller's worker is
- * about to schedule anyway (a yield's requeue from g0). */
+/* The run queue is full: half of it and t go to the global queue. */
+static __attribute__((noinline)) void push_full(struct worker *w, struct task *t)
+{
+	void *half[RUNQ_SIZE / 2 + 1];
+	unsigned n = w ? __sched_runq_grab_half(&w->rq, t, half) : 0;
+	if (!n) global_put(t);
+	for (unsigned i = 0; i < n; i++) global_put(half[i]);
+}
+
+/* Queue a runnable task on w (the caller's worker, or 0: none, the
+ * global queue).  wake: a sleeping worker should come for it; not when
+ * w is about to schedule anyway (a yield's requeue). */
+static inline void push_on(struct worker *w, struct task *t, int wake)
+{
+	if (!w || __sched_runq_put(&w->rq, t)) push_full(w, t);
+	if (wake) wake_one();
+}
+
 static void push(struct task *t, int wake)
 {
-	struct worker *w = self_worker();
-	if (!w || __sched_runq_put(&w->rq, t)) {
-		void *half[RUNQ_SIZE / 2 + 1];
-		unsigned n = w ? __sched_runq_grab_half(&w->rq, t, half) : 0;
-		if (!n) global_put(t);
-		for (unsigned i = 0; i < n; i++) global_put(half[i]);
-	}
-	if (wake) wake_one();
+	push_on(self_worker(), t, wake);
 }
 
 /* ---- Timers: a binary min-heap of tasks by deadline, under S.tlock ------ */
@@ -489,12 +497,11 @@ static void bury(struct task *t)
 	__sched_lot_wake(&__thread_list_lock, 1, __sched_unpark);
 }
 
-/* What the task that last switched away on w asked for, done by
- * whatever runs next there (g0, or the task it switched to directly)
- * once that task's context is saved. */
-static void after_switch(struct worker *w)
+/* after_switch's cases: the task that switched away parked, releasing
+ * its bucket; or it died. */
+static __attribute__((noinline)) void after_park(struct worker *w)
 {
-	if (w->unlock) {
+	{
 		struct __sched_bucket *b = w->unlock;
 		struct task *p = w->parked;
 		w->unlock = 0;
@@ -508,12 +515,11 @@ static void after_switch(struct worker *w)
 		__sched_lot_unlock(b);
 		if (intr) __sched_unpark(p);
 	}
-	if (w->requeue) {
-		struct task *t = w->requeue;
-		w->requeue = 0;
-		push(t, 0);
-	}
-	if (w->dead) {
+}
+
+static __attribute__((noinline)) void after_exit(struct worker *w)
+{
+	{
 		struct task *t = w->dead;
 		/* A task that died inside a handler (musl's cancel handler,
 		 * or pthread_exit from a program's) left the handler's mask
@@ -534,6 +540,21 @@ static void after_switch(struct worker *w)
 		bury(t);
 		if (resync) w->mask = ~0ULL;
 	}
+}
+
+/* What the task that last switched away on w asked for, done by
+ * whatever runs next there (g0, or the task it switched to directly)
+ * once that task's context is saved: unlock the bucket it parked on,
+ * requeue it (a yield), or bury it. */
+static inline void after_switch(struct worker *w)
+{
+	if (w->unlock) after_park(w);
+	if (w->requeue) {
+		struct task *t = w->requeue;
+		w->requeue = 0;
+		push_on(w, t, 0);
+	}
+	if (w->dead) after_exit(w);
 }
 
 /* Work another worker could take now: queued globally or locally.
@@ -822,7 +843,7 @@ int __sched_sig_take(struct task *t, uint64_t set)
 
 /* The task side of every switch to t, first thing: finish the previous
  * task's switch, take t's mask, then the signals that waited. */
-static void resumed(struct task *t)
+static inline void resumed(struct task *t)
 {
 	struct worker *w = t->worker;
 	after_switch(w);
@@ -844,7 +865,7 @@ static void resumed(struct task *t)
  * goes through g0 (find_runnable's fairness ticks), and so does every
  * pick that the local queue cannot serve.  Returns when t is resumed,
  * maybe on another worker. */
-static void switch_out(struct task *t)
+static inline void switch_out(struct task *t)
 {
 	struct worker *w = t->worker;
 	unsigned tick = w->tick + 1;
