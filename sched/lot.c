@@ -149,10 +149,12 @@ int __sched_lot_wake_lock(volatile void *addr, __sched_unpark_fn *unpark)
 	struct __sched_waiter *w;
 
 	if (a >> 48) return __sched_lot_wake(addr, 1, unpark);	/* no room */
-	/* The caller's release (a seq_cst RMW) is ordered before this
-	 * read, and a landing waiter's decrement before its retry: seeing
-	 * its count here means its retry comes after the release.  With the
-	 * release an RMW, this seq_cst load needs no fence of its own. */
+	/* The caller's release is ordered before this read, and a landing
+	 * waiter's decrement before its retry: seeing its count here means
+	 * its retry comes after the release.  The release is musl's a_swap
+	 * (asm, not a C11 atomic), hence the fence, as in wake; on x86_64
+	 * the xchg already is one. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	f = __atomic_load_n(&b->woken, __ATOMIC_SEQ_CST);
 	if ((f & WOKEN_N) && f >> 16 == a) return 0;
 	if (!__atomic_load_n(&b->head, __ATOMIC_RELAXED)) return 0;

@@ -9,7 +9,8 @@
  * Exactly one party removes it: a waker (wake, requeue) or the waiter's
  * own side (timeout, signal, cancellation: __sched_lot_remove).  The
  * remover sets ->result and is then responsible for unparking it; a
- * waiter that was removed is never touched by the lot again.
+ * waiter that was removed is never touched by the lot again, but for
+ * its own __sched_lot_landed.
  *
  * To park without losing a wakeup, the waiter's task enqueues with the
  * bucket locked, issues a seq_cst fence and only then checks the futex
@@ -60,11 +61,15 @@ hidden void __sched_lot_enqueue(struct __sched_bucket *b,
  * result to 0 and unpark each.  Returns the number woken. */
 hidden int __sched_lot_wake(volatile void *addr, int n, __sched_unpark_fn *unpark);
 
-/* A lock's release (musl's mutex unlock, whose waiters all retry the
- * lock when woken): wake the oldest waiter on addr, unless a waiter woken
- * by an earlier call for addr has not yet resumed (__sched_lot_landed):
- * that one retries the lock after this release, so it will take the lock
- * or wait again and be woken by a later release.  Without this, each
+/* A lock's release (musl's mutex unlock): wake the oldest waiter on
+ * addr, unless a waiter woken by an earlier call for addr has not yet
+ * resumed (__sched_lot_landed).  That one retries the lock after this
+ * release, so it takes the lock, or sees an owner whose release will
+ * wake, or waits again.  The contract on the waiters: each, once woken,
+ * goes straight to that retry (timedlock's loop; condition waiters
+ * requeued onto the mutex relock it), and one that is held up first
+ * (a program handler runs on its task: the scheduler's
+ * __sched_handler_enter) wakes another waiter in its place.  Without this, each
  * release would wake another waiter while the first still sits in a run
  * queue, and the woken tasks come back to contend and park (Go's
  * sync.Mutex keeps the same "woken" state, in its word).  Returns the

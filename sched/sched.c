@@ -767,6 +767,17 @@ void __sched_handler_enter(struct task *t, uint64_t h)
 	t->in_handler++;
 	t->sigmask |= h;
 	t->kmask = t->worker->mask = h;
+	/* Woken by a lock's release and not yet past its retry: releases
+	 * meanwhile may have skipped their wake because of it, and the
+	 * handler could run for any time first.  Wake another waiter in its
+	 * place (one spurious wakeup at worst, if it had retried). */
+	volatile void *baton = t->baton;
+	if (baton) {
+		t->baton = 0;
+		__sched_nosig_enter(t);
+		__sched_lot_wake(baton, 1, __sched_unpark);
+		__sched_nosig_leave(t);
+	}
 }
 
 void __sched_mask_restored(struct task *t, uint64_t m, uint64_t soft)
@@ -910,10 +921,19 @@ void __sched_park(struct __sched_bucket *b)
 {
 	struct task *t = __sched_self();
 	struct worker *w = begin_switch(t);
+	t->baton = 0;		/* a new wait: past any retry */
 	set_state(t, T_RUNNING, T_PARKED);
 	w->unlock = b;
 	w->parked = t;
 	switch_out(t);
+	/* Woken by a lock's release (lot.h): from here on, releases wake
+	 * another waiter, and until this task has retried the lock it
+	 * holds the baton, which a handler must pass on first
+	 * (__sched_handler_enter). */
+	if (t->w.landing) {
+		t->baton = t->w.addr;
+		__sched_lot_landed(&t->w);
+	}
 }
 
 int __sched_spin_ok(void)

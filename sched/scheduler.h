@@ -49,6 +49,10 @@ struct task {
 	int klock;			/* orders in_syscall against kill */
 	int in_syscall;			/* in a blocking syscall; klock */
 	uint64_t shared_poll_ns;	/* pal/epoll/futex.c; the task */
+	volatile void *baton;		/* woken by a lock's release and not
+					 * yet past its retry (lot.h,
+					 * __sched_lot_wake_lock): the lock
+					 * word, else 0; the task */
 	int sigran;			/* SIGRAN_*: handlers run; the task */
 	void *exit_map;			/* unmap after the task's last switch */
 	size_t exit_map_size;

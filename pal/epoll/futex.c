@@ -92,9 +92,6 @@ static int park(struct task *t, volatile void *addr, int val,
 	} else {
 		if (deadline) __sched_timer_arm(t, deadline);
 		__sched_park(b);
-		/* Woken by a lock's release: from here on, releases wake
-		 * another waiter (lot.h). */
-		if (t->w.landing) __sched_lot_landed(&t->w);
 		if (deadline) __sched_timer_disarm(t);
 		r = t->w.result;
 	}
@@ -170,6 +167,7 @@ int __pal_futex_wake_lock(volatile void *addr, int priv)
 {
 	struct task *t = __sched_self();
 	if (!t || !priv) return __pal_futex_wake(addr, 1, priv);
+	t->baton = 0;	/* an unlock: any retry of ours is long done */
 	__sched_nosig_enter(t);
 	int n = __sched_lot_wake_lock(addr, __sched_unpark);
 	__sched_nosig_leave(t);
@@ -259,9 +257,6 @@ static int lock_pi(volatile void *addr, int priv, const struct timespec *at)
 		__sched_lot_enqueue(b, &t->w, addr, t);
 		if (deadline) __sched_timer_arm(t, deadline);
 		__sched_park(b);
-		/* Woken by a lock's release: from here on, releases wake
-		 * another waiter (lot.h). */
-		if (t->w.landing) __sched_lot_landed(&t->w);
 		if (deadline) __sched_timer_disarm(t);
 		if (t->w.result == -ETIMEDOUT) return -ETIMEDOUT;
 		/* A signal: leave the critical section so that it runs

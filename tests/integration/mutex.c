@@ -253,6 +253,71 @@ static void contention_mixed(void **state)
 	pthread_mutex_destroy(&cm);
 }
 
+/* A waiter woken by an unlock that runs a handler before it retries
+ * the lock: unlocks meanwhile skipped their wake because of it (under
+ * M:N, pal.h's __pal_futex_wake_lock), so it must hand the wake on.  In
+ * a forked child with one worker, where the order is fixed: W and X
+ * wait; main unlocks (W is woken but has not run), signals W, locks and
+ * unlocks again (a skipped wake under M:N); then W's handler waits for X
+ * to take the mutex.  A lost wakeup is a hang that child_init's alarm
+ * ends. */
+static pthread_mutex_t bm = PTHREAD_MUTEX_INITIALIZER;
+static sem_t b_started;
+static int b_pipe[2];
+
+static void baton_handler(int sig)
+{
+	char c;
+	while (read(b_pipe[0], &c, 1) < 0 && errno == EINTR)
+		;
+}
+
+static void *baton_w(void *p)
+{
+	sem_post(&b_started);
+	if (pthread_mutex_lock(&bm)) _exit(4);
+	pthread_mutex_unlock(&bm);
+	return 0;
+}
+
+static void *baton_x(void *p)
+{
+	sem_post(&b_started);
+	if (pthread_mutex_lock(&bm)) _exit(5);
+	if (write(b_pipe[1], "x", 1) != 1) _exit(6);
+	pthread_mutex_unlock(&bm);
+	return 0;
+}
+
+static void handler_before_retry(void **state)
+{
+	pid_t child = fork();
+
+	assert_true(child >= 0);
+	if (child == 0) {
+		struct sigaction sa = { .sa_handler = baton_handler };
+		pthread_t w, x;
+
+		child_init();
+		setenv("WEFT_WORKERS", "1", 1);
+		sigemptyset(&sa.sa_mask);
+		if (pipe(b_pipe) || sigaction(SIGUSR1, &sa, 0)) _exit(2);
+		sem_init(&b_started, 0, 0);
+		pthread_mutex_lock(&bm);
+		if (pthread_create(&w, 0, baton_w, 0)) _exit(2);
+		sem_wait(&b_started);
+		if (pthread_create(&x, 0, baton_x, 0)) _exit(2);
+		sem_wait(&b_started);
+		pthread_mutex_unlock(&bm);
+		pthread_kill(w, SIGUSR1);
+		pthread_mutex_lock(&bm);
+		pthread_mutex_unlock(&bm);
+		if (pthread_join(w, 0) || pthread_join(x, 0)) _exit(3);
+		_exit(0);
+	}
+	assert_child_exited(reap(child), 0);
+}
+
 /* ---- Timed lock --------------------------------------------------------- */
 
 static void timedlock_timeout(void **state)
@@ -396,6 +461,41 @@ static void robust_waiter_told(void **state)
 	assert_thread_checks();
 	assert_int_equal(pthread_mutex_lock(&rm), 0);
 	assert_int_equal(pthread_mutex_unlock(&rm), 0);
+	pthread_mutex_destroy(&rm);
+}
+
+/* Unlocked without pthread_mutex_consistent, a robust mutex is
+ * unrecoverable: every thread blocked on it must return ENOTRECOVERABLE
+ * (musl 1.2.3 woke one; the others waited forever). */
+#define NUNREC 3
+
+static void *lock_unrecoverable(void *p)
+{
+	sem_post(&waiting);
+	return (void *)(long)pthread_mutex_lock(&rm);
+}
+
+static void robust_unrecoverable_wakes_all(void **state)
+{
+	pthread_t a, w[NUNREC];
+
+	mutex_init(&rm, PTHREAD_MUTEX_NORMAL | ROBUST | *(int *)*state);
+	sem_init(&locked, 0, 0);
+	sem_init(&go, 0, 0);
+	sem_init(&waiting, 0, 0);
+	a = spawn(lock_wait_die, 0);
+	sem_wait_long(&locked);
+	sem_post(&go);
+	join(a);
+	assert_int_equal(pthread_mutex_lock(&rm), EOWNERDEAD);
+	for (int i = 0; i < NUNREC; i++)
+		w[i] = spawn(lock_unrecoverable, 0);
+	for (int i = 0; i < NUNREC; i++)
+		sem_wait_long(&waiting);
+	assert_int_equal(pthread_mutex_unlock(&rm), 0);
+	for (int i = 0; i < NUNREC; i++)
+		assert_int_equal((long)join(w[i]), ENOTRECOVERABLE);
+	assert_int_equal(pthread_mutex_lock(&rm), ENOTRECOVERABLE);
 	pthread_mutex_destroy(&rm);
 }
 
@@ -554,6 +654,7 @@ int main(void)
 		T("contention_mixed_normal", contention_mixed, k_normal),
 		T("contention_mixed_errorcheck", contention_mixed, k_errorcheck),
 		T("contention_mixed_robust", contention_mixed, k_robust),
+		T("handler_before_retry", handler_before_retry, plain),
 		T("timedlock_timeout_normal", timedlock_timeout, k_normal),
 		T("timedlock_timeout_recursive", timedlock_timeout, k_recursive),
 		T("timedlock_timeout_errorcheck", timedlock_timeout, k_errorcheck),
@@ -568,6 +669,7 @@ int main(void)
 		T("robust_not_recoverable", robust_not_recoverable, plain),
 		T("robust_not_recoverable_pi", robust_not_recoverable, pi),
 		T("robust_waiter_told", robust_waiter_told, plain),
+		T("robust_unrecoverable_wakes_all", robust_unrecoverable_wakes_all, plain),
 		T("robust_waiter_told_pi", robust_waiter_told, pi),
 		T("robust_owner_process_dies", robust_owner_process_dies, plain),
 		T("robust_owner_process_dies_pi", robust_owner_process_dies, pi),

@@ -144,8 +144,9 @@ static void test_remove(void **state)
 }
 
 /* A lock wake wakes nobody while the waiter it woke for the same word
- * has not landed; other words, and words that share the bucket, are
- * woken as usual. */
+ * has not landed, and the oldest waiter again once it has; a word that
+ * shares the bucket with one in flight is not counted, so each of its
+ * lock wakes wakes. */
 static void test_wake_lock(void **state)
 {
 	pthread_t th[3];

@@ -45,9 +45,14 @@ int __pthread_mutex_unlock(pthread_mutex_t *m)
 		self->robust_list.pending = 0;
 		__vm_unlock();
 	}
-	/* weft: a lock wake (pal.h), which under M:N does not wake a
-	 * second waiter while the first is still on its way. */
-	if (waiters || cont<0)
+	/* weft: a robust mutex left unrecoverable wakes every waiter, as
+	 * each will only return ENOTRECOVERABLE (musl woke one, and the
+	 * rest waited forever; PI ones are the kernel's or the backend's
+	 * unlock_pi's).  Otherwise a lock wake (pal.h), which under M:N
+	 * does not wake a second waiter while the first is on its way. */
+	if (new == 0x7fffffff && !(type&8))
+		__wake(&m->_m_lock, -1, priv);
+	else if (waiters || cont<0)
 		__pal_futex_wake_lock(&m->_m_lock, priv);
 	return 0;
 }
