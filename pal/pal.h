@@ -49,6 +49,7 @@ extern hidden const char __pal_name[];
 
 /* __pal_futex_wait flags. */
 #define PAL_WAIT_CANCEL 1	/* the wait is a cancellation point */
+#define PAL_WAIT_LOCK 2		/* a mutex waiter's wait (below) */
 
 /*
  * Block the caller while *addr == val, until woken by __pal_futex_wake or
@@ -59,6 +60,15 @@ extern hidden const char __pal_name[];
  * With PAL_WAIT_CANCEL the wait is a POSIX cancellation point: a pending
  * or arriving cancellation request acts as in musl's __syscall_cp (the
  * thread exits, or -ECANCELED if cancellation is masked to "return").
+ * With PAL_WAIT_LOCK, addr is musl's mutex lock word (owner in bits
+ * 0-29, 0x3fffffff: unrecoverable; bit 30 owner died; bit 31 waiters)
+ * and val is the word as the caller last read it, with an owner: the
+ * wait sets bit 31 and blocks while the word has an owner.  Native:
+ * musl's own, a CAS of val to val|bit 31 and a wait for that value.  M:N:
+ * the owner check and the CAS are made with the waiter queued, so an
+ * unlock and relock by the holder since the caller's read (which clears
+ * bit 31) does not send the waiter round its lock loop again (-EAGAIN
+ * only when the word has no owner).
  * Returns 0 (woken or spurious), -EAGAIN (*addr != val on entry),
  * -ETIMEDOUT, -EINTR (a signal handler ran), -ECANCELED, -EINVAL (bad
  * deadline or clock).

@@ -60,6 +60,20 @@ int __pal_park(volatile void *addr, int val, uint64_t deadline, int flags)
 	return r;
 }
 
+/* Queued, the last check before parking: the word is still val; or,
+ * for a mutex waiter (PAL_WAIT_LOCK, pal.h), the word has an owner and
+ * now the waiters bit, which the owner's unlock will see. */
+static int still_waiting(volatile void *addr, int val, int flags)
+{
+	volatile int *w = addr;
+	if (!(flags & PAL_WAIT_LOCK)) return *w == val;
+	for (;;) {
+		int v = *w, own = v & 0x3fffffff;
+		if (!own || own == 0x3fffffff) return 0;
+		if (v < 0 || a_cas(w, v, v | 0x80000000) == v) return 1;
+	}
+}
+
 static int park(struct task *t, volatile void *addr, int val,
 	uint64_t deadline, int flags)
 {
@@ -72,7 +86,7 @@ static int park(struct task *t, volatile void *addr, int val,
 	__sched_lot_prepare(&t->w, addr);
 	__sched_lot_enqueue(b, &t->w, addr, t);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (*(volatile int *)addr != val) {
+	if (!still_waiting(addr, val, flags)) {
 		__sched_lot_remove_locked(b, &t->w, 0);
 		__sched_lot_unlock(b);
 		return -EAGAIN;
@@ -110,6 +124,11 @@ int __pal_futex_wait(volatile void *addr, int val, int priv,
 	if (at && (r = __pal_reltime(clk, at, &rel))) return r;
 	if ((flags & PAL_WAIT_CANCEL) && cancel_due(self)) return __cancel();
 	if (!t || !t->id) {
+		if (flags & PAL_WAIT_LOCK) {	/* musl's mutex wait, as native */
+			int w = val | 0x80000000;
+			a_cas(addr, val, w);
+			val = w;
+		}
 		/* Before the scheduler, or in g0: the kernel's futex. */
 		if (flags & PAL_WAIT_CANCEL)
 			return __pal_syscall_cp(SYS_futex, (long)addr,

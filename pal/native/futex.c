@@ -29,6 +29,11 @@ int __pal_futex_wait(volatile void *addr, int val, int priv,
 {
 	struct timespec to, *top = 0;
 
+	if (flags & PAL_WAIT_LOCK) {	/* musl's mutex wait */
+		int t = val | 0x80000000;
+		a_cas(addr, val, t);
+		val = t;
+	}
 	if (at) {
 		int r = __pal_reltime(clk, at, &to);
 		if (r) return r;

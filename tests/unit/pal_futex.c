@@ -188,6 +188,63 @@ static void wait_timeout_monotonic(void **state)
 	timeout_on(CLOCK_MONOTONIC, 1, PAL_WAIT_CANCEL);
 }
 
+/* ---- A mutex waiter's wait (PAL_WAIT_LOCK) ------------------------------- */
+
+/* Wait on lock word *w with val (as last read) until the short deadline:
+ * the result other than a spurious 0. */
+static int lock_wait(volatile int *w, int val)
+{
+	struct timespec at = deadline_ms(CLOCK_MONOTONIC, SHORT_MS);
+	int r;
+	while ((r = __pal_futex_wait(w, val, 1, CLOCK_MONOTONIC, &at,
+	    PAL_WAIT_LOCK)) == 0)
+		;
+	return r;
+}
+
+static void *nothing(void *p)
+{
+	return p;
+}
+
+static void wait_lock_word(void **state)
+{
+	volatile int w = 0;
+	pthread_t t;
+
+	/* Under M:N the first thread starts the scheduler, and the caller
+	 * becomes a task: the wait below is then the lot's. */
+	assert_int_equal(pthread_create(&t, 0, nothing, 0), 0);
+	assert_int_equal(pthread_join(t, 0), 0);
+
+	/* No owner: back to the lock loop, the word untouched. */
+	assert_int_equal(lock_wait(&w, 16), -EAGAIN);
+	assert_int_equal(w, 0);
+	/* Owned as read: the waiters bit goes in, and it waits. */
+	w = 16;
+	assert_int_equal(lock_wait(&w, 16), -ETIMEDOUT);
+	assert_int_equal(w, (int)(16 | 0x80000000u));
+	/* Owned with the bit already: waits, the word as it was. */
+	assert_int_equal(lock_wait(&w, 16 | 0x80000000), -ETIMEDOUT);
+	assert_int_equal(w, (int)(16 | 0x80000000u));
+	/* Another owner since the read: native is musl's CAS and wait for
+	 * the value (so -EAGAIN); M:N waits on any owner. */
+	w = 32;
+	if (!strcmp(WEFT_PAL, "epoll")) {
+		assert_int_equal(lock_wait(&w, 16), -ETIMEDOUT);
+		assert_int_equal(w, (int)(32 | 0x80000000u));
+		/* Unrecoverable, or only "owner died": no owner to wait for. */
+		w = 0x7fffffff;
+		assert_int_equal(lock_wait(&w, 0x7fffffff), -EAGAIN);
+		w = 0x40000000;
+		assert_int_equal(lock_wait(&w, 16), -EAGAIN);
+		assert_int_equal(w, 0x40000000);
+	} else {
+		assert_int_equal(lock_wait(&w, 16), -EAGAIN);
+		assert_int_equal(w, 32);
+	}
+}
+
 /* ---- Wait and wake across threads --------------------------------------- */
 
 static void wake_one_at_a_time(void **state)
@@ -462,6 +519,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(wait_value_mismatch),
+		cmocka_unit_test(wait_lock_word),
 		cmocka_unit_test(wait_past_deadline_realtime),
 		cmocka_unit_test(wait_past_deadline_monotonic),
 		cmocka_unit_test(wait_bad_deadline),

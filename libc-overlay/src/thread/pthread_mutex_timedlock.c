@@ -45,7 +45,7 @@ int __pthread_mutex_timedlock(pthread_mutex_t *restrict m, const struct timespec
 		return 0;
 
 	int type = m->_m_type;
-	int r, t, priv = (type & 128) ^ 128;
+	int r, priv = (type & 128) ^ 128;
 
 	r = __pthread_mutex_trylock(m);
 	if (r != EBUSY) return r;
@@ -64,10 +64,10 @@ int __pthread_mutex_timedlock(pthread_mutex_t *restrict m, const struct timespec
 		    && own == __pthread_self()->tid)
 			return EDEADLK;
 
+		/* weft: the waiters bit and the wait in one (pal.h,
+		 * PAL_WAIT_LOCK); native: musl's CAS and wait. */
 		a_inc(&m->_m_waiters);
-		t = r | 0x80000000;
-		a_cas(&m->_m_lock, r, t);
-		r = __timedwait(&m->_m_lock, t, CLOCK_REALTIME, at, priv);
+		r = __timedwait_lock(&m->_m_lock, r, CLOCK_REALTIME, at, priv);
 		a_dec(&m->_m_waiters);
 		if (r && r != EINTR) break;
 	}
