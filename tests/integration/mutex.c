@@ -442,10 +442,11 @@ static void *lock_blocked(void *p)
 	return (void *)(long)r;
 }
 
-/* A thread waiting for the mutex when its owner dies is the one told. */
-static void robust_waiter_told(void **state)
+/* rm, robust (and state's kind), held by a thread that exits when go is
+ * posted; returns that thread. */
+static pthread_t robust_held(void **state)
 {
-	pthread_t a, b;
+	pthread_t a;
 
 	mutex_init(&rm, PTHREAD_MUTEX_NORMAL | ROBUST | *(int *)*state);
 	sem_init(&locked, 0, 0);
@@ -453,6 +454,14 @@ static void robust_waiter_told(void **state)
 	sem_init(&waiting, 0, 0);
 	a = spawn(lock_wait_die, 0);
 	sem_wait_long(&locked);
+	return a;
+}
+
+/* A thread waiting for the mutex when its owner dies is the one told. */
+static void robust_waiter_told(void **state)
+{
+	pthread_t a = robust_held(state), b;
+
 	b = spawn(lock_blocked, 0);
 	sem_wait_long(&waiting);
 	sem_post(&go);
@@ -477,14 +486,8 @@ static void *lock_unrecoverable(void *p)
 
 static void robust_unrecoverable_wakes_all(void **state)
 {
-	pthread_t a, w[NUNREC];
+	pthread_t a = robust_held(state), w[NUNREC];
 
-	mutex_init(&rm, PTHREAD_MUTEX_NORMAL | ROBUST | *(int *)*state);
-	sem_init(&locked, 0, 0);
-	sem_init(&go, 0, 0);
-	sem_init(&waiting, 0, 0);
-	a = spawn(lock_wait_die, 0);
-	sem_wait_long(&locked);
 	sem_post(&go);
 	join(a);
 	assert_int_equal(pthread_mutex_lock(&rm), EOWNERDEAD);
