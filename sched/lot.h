@@ -67,14 +67,14 @@ hidden int __sched_lot_wake(volatile void *addr, int n, __sched_unpark_fn *unpar
  * release, so it takes the lock, or sees an owner whose release will
  * wake, or waits again.  The contract on the waiters: each, once woken,
  * goes straight to that retry (timedlock's loop; condition waiters
- * requeued onto the mutex relock it), and one that is held up first
- * (a program handler runs on its task: the scheduler's
- * __sched_handler_enter) wakes another waiter in its place.  Without this, each
- * release would wake another waiter while the first still sits in a run
- * queue, and the woken tasks come back to contend and park (Go's
- * sync.Mutex keeps the same "woken" state, in its word).  Returns the
- * number woken, 0 or 1.  The caller released the lock (a seq_cst RMW on
- * its word) before calling. */
+ * requeued onto the mutex relock it), and one that is held up first (a
+ * program handler runs on its task: the scheduler's
+ * __sched_handler_enter) wakes another waiter in its place.  Without
+ * this, each release would wake another waiter while the first still
+ * sits in a run queue, and the woken tasks come back to contend and park
+ * (Go's sync.Mutex keeps the same "woken" state, in its word).  Returns
+ * the number woken, 0 or 1.  The caller released the lock (a seq_cst
+ * RMW on its word) before calling. */
 hidden int __sched_lot_wake_lock(volatile void *addr, __sched_unpark_fn *unpark);
 
 /* A waiter with w->landing set, as its task resumes and before it
