@@ -501,45 +501,41 @@ static void bury(struct task *t)
  * its bucket; or it died. */
 static __attribute__((noinline)) void after_park(struct worker *w)
 {
-	{
-		struct __sched_bucket *b = w->unlock;
-		struct task *p = w->parked;
-		w->unlock = 0;
-		/* A signal that reached p while it was switching out waits
-		 * on p (the trampoline defers it): end p's wait, as if it
-		 * had come just after p parked.  p's bucket is still held,
-		 * so nothing else can have woken p. */
-		int intr = p->nosig <= 1 &&
-			(__atomic_load_n(&p->sigpending, __ATOMIC_RELAXED) & ~p->sigmask) &&
-			__sched_lot_remove_locked(b, &p->w, -EINTR);
-		__sched_lot_unlock(b);
-		if (intr) __sched_unpark(p);
-	}
+	struct __sched_bucket *b = w->unlock;
+	struct task *p = w->parked;
+	w->unlock = 0;
+	/* A signal that reached p while it was switching out waits
+	 * on p (the trampoline defers it): end p's wait, as if it
+	 * had come just after p parked.  p's bucket is still held,
+	 * so nothing else can have woken p. */
+	int intr = p->nosig <= 1 &&
+		(__atomic_load_n(&p->sigpending, __ATOMIC_RELAXED) & ~p->sigmask) &&
+		__sched_lot_remove_locked(b, &p->w, -EINTR);
+	__sched_lot_unlock(b);
+	if (intr) __sched_unpark(p);
 }
 
 static __attribute__((noinline)) void after_exit(struct worker *w)
 {
-	{
-		struct task *t = w->dead;
-		/* A task that died inside a handler (musl's cancel handler,
-		 * or pthread_exit from a program's) left the handler's mask
-		 * in the kernel: resync at the next switch. */
-		int resync = t->in_handler || t->tcb->cancel;
-		w->dead = 0;
-		/* Signals left pending on it by the trampoline (they came
-		 * while it switched away, or in pthread_exit's blocked
-		 * window) were the process's: another task takes them.  Not
-		 * musl's internal ones (timer, cancel, synccall). */
-		uint64_t left = __atomic_load_n(&t->sigpending, __ATOMIC_RELAXED) &
-			~(7ULL << 31);
-		for (int sig; left; left &= left - 1) {
-			sig = __builtin_ctzll(left) + 1;
-			uint32_t n = IS_RT(sig) ? t->rtcount[sig - 32] : 1;
-			while (n--) __sched_defer(&w->g0, sig);
-		}
-		bury(t);
-		if (resync) w->mask = ~0ULL;
+	struct task *t = w->dead;
+	/* A task that died inside a handler (musl's cancel handler,
+	 * or pthread_exit from a program's) left the handler's mask
+	 * in the kernel: resync at the next switch. */
+	int resync = t->in_handler || t->tcb->cancel;
+	w->dead = 0;
+	/* Signals left pending on it by the trampoline (they came
+	 * while it switched away, or in pthread_exit's blocked
+	 * window) were the process's: another task takes them.  Not
+	 * musl's internal ones (timer, cancel, synccall). */
+	uint64_t left = __atomic_load_n(&t->sigpending, __ATOMIC_RELAXED) &
+		~(7ULL << 31);
+	for (int sig; left; left &= left - 1) {
+		sig = __builtin_ctzll(left) + 1;
+		uint32_t n = IS_RT(sig) ? t->rtcount[sig - 32] : 1;
+		while (n--) __sched_defer(&w->g0, sig);
 	}
+	bury(t);
+	if (resync) w->mask = ~0ULL;
 }
 
 /* What the task that last switched away on w asked for, done by
