@@ -1132,7 +1132,7 @@ int __sched_spawn(struct __pthread *td, int (*start)(void *), void *arg,
 	int id = id_alloc();
 	if (id < 0) return id;
 	struct task *t = (void *)(((uintptr_t)stack - sizeof *t) & -64);
-	memset(t, 0, sizeof *t);
+	__builtin_memset(t, 0, sizeof *t);
 	t->tcb = td;
 	t->tp = TP_ADJ(td);
 	t->id = id;

@@ -29,7 +29,7 @@ int __pal_sigpending(void *set)
 	int r = __syscall(SYS_rt_sigpending, &k, _NSIG/8);
 	if (r) return r;
 	if (task(t)) k |= __atomic_load_n(&t->sigpending, __ATOMIC_ACQUIRE);
-	memcpy(set, &k, sizeof k);
+	__builtin_memcpy(set, &k, sizeof k);
 	return 0;
 }
 
@@ -65,7 +65,7 @@ int __pal_sigtimedwait(const void *mask, siginfo_t *si,
 		deadline = __sched_now() + timeout->tv_sec * 1000000000ULL
 			+ timeout->tv_nsec;
 	}
-	memcpy(&set, mask, sizeof set);
+	__builtin_memcpy(&set, mask, sizeof set);
 	set &= ~(1ULL << (SIGKILL - 1) | 1ULL << (SIGSTOP - 1));
 	for (;;) {
 		if (self->cancel && self->canceldisable != PTHREAD_CANCEL_DISABLE)
@@ -109,7 +109,7 @@ static void sig_tramp(int sig, siginfo_t *si, void *ctx)
 	struct task *t = __sched_self();
 	uint64_t m, soft = 0;
 
-	memcpy(&m, &((ucontext_t *)ctx)->uc_sigmask, sizeof m);
+	__builtin_memcpy(&m, &((ucontext_t *)ctx)->uc_sigmask, sizeof m);
 	if (task(t)) {
 		/* Later, when the task takes it: a signal blocked only by the
 		 * task's mask (thread.c), or any that comes while the task
@@ -139,7 +139,7 @@ static void sig_tramp(int sig, siginfo_t *si, void *ctx)
 	/* The same task (the TCB is its own), maybe on another worker. */
 	if (task(t)) {
 		t->in_handler--;
-		memcpy(&m, &((ucontext_t *)ctx)->uc_sigmask, sizeof m);
+		__builtin_memcpy(&m, &((ucontext_t *)ctx)->uc_sigmask, sizeof m);
 		__sched_mask_restored(t, m, soft);
 	}
 }
@@ -147,7 +147,7 @@ static void sig_tramp(int sig, siginfo_t *si, void *ctx)
 void __pal_sig_wrap(int sig, struct sigaction *sa)
 {
 	uint64_t mask;
-	memcpy(&mask, &sa->sa_mask, sizeof mask);
+	__builtin_memcpy(&mask, &sa->sa_mask, sizeof mask);
 	__atomic_store_n(&handlers[sig].mask, mask, __ATOMIC_RELAXED);
 	__atomic_store_n(&handlers[sig].flags, sa->sa_flags, __ATOMIC_RELAXED);
 	__atomic_store_n(&handlers[sig].fn, (void *)sa->sa_handler, __ATOMIC_RELEASE);

@@ -127,7 +127,7 @@ static int sigmask(int how, const void *set, void *old, int internal)
 	}
 	m = cur;
 	if (set) {
-		memcpy(&s, set, sizeof s);
+		__builtin_memcpy(&s, set, sizeof s);
 		switch (how) {
 		case SIG_BLOCK: m = cur | s; break;
 		case SIG_UNBLOCK: m = cur & ~s; break;
@@ -135,7 +135,7 @@ static int sigmask(int how, const void *set, void *old, int internal)
 		default: return -EINVAL;
 		}
 	}
-	if (old) memcpy(old, &cur, sizeof cur);
+	if (old) __builtin_memcpy(old, &cur, sizeof cur);
 	m &= ~(1ULL << (SIGKILL - 1) | 1ULL << (SIGSTOP - 1));
 	__sched_mask_set(t, m, t->in_handler ? MASK_IN_KERNEL :
 		internal ? MASK_LAZY : MASK_KERNEL);
