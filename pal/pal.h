@@ -201,6 +201,21 @@ hidden int __pal_thread_spawn(struct __pthread *td, int (*start)(void *),
 hidden _Noreturn void __pal_thread_exit(void *map_base, size_t map_size);
 
 /*
+ * Whether thread td (0: a thread pthread_create would start now) runs on
+ * a kernel thread of its own, whose kernel tid is td->tid, so that the
+ * kernel's per-thread calls on that tid act on td alone: scheduling
+ * policy and priority (sched_setscheduler(2)), CPU affinity
+ * (sched_setaffinity(2)), the thread CPU-time clock
+ * (pthread_getcpuclockid(3)), the name (/proc/self/task/<tid>/comm,
+ * PR_SET_NAME).  Native: always 1.  M:N: 0 for a task, which shares its
+ * worker's kernel thread with other tasks and whose td->tid is a task id
+ * that may name an unrelated thread or process; the overlay then does the
+ * task's own version of the call (libc-overlay/src/thread/, sched/).
+ * Thread-safe; td must be live (its creator or joiner has not freed it).
+ */
+hidden int __pal_thread_is_kernel(struct __pthread *td);
+
+/*
  * Identity of the initial thread: called once, from __init_tp, before
  * any other PAL function, with TLS not yet usable.  Returns the initial
  * thread's id (> 0) and arranges for __thread_list_lock to be cleared and

@@ -32,6 +32,13 @@ _Noreturn void __pal_thread_exit(void *map_base, size_t map_size)
 	for (;;) __syscall(SYS_exit, 0);
 }
 
+/* A plain thread: the main thread before the scheduler starts, or a
+ * forked child's.  Every thread pthread_create makes here is a task. */
+int __pal_thread_is_kernel(struct pthread *td)
+{
+	return td && !td->pal;
+}
+
 int __pal_thread_kill(struct pthread *td, int sig)
 {
 	struct task *t = td->pal;

@@ -90,3 +90,9 @@ int __pal_sigmask_internal(int how, const void *set, void *old)
 {
 	return __syscall(SYS_rt_sigprocmask, how, set, old, _NSIG/8);
 }
+
+int __pal_thread_is_kernel(struct pthread *td)
+{
+	(void)td;
+	return 1;
+}

@@ -60,6 +60,8 @@ struct pthread {
 	char *dlerror_buf;
 	void *stdio_locks;
 	void *pal;	/* weft: the backend's per-thread data (M:N: its task) */
+	char task_name[16];	/* weft: an M:N task's name: 15 bytes, then
+				 * 1 once set (pthread_setname_np.c) */
 
 	/* Part 3 -- the positions of these fields relative to
 	 * the end of the structure is external and internal ABI. */
@@ -199,5 +201,22 @@ extern hidden unsigned __default_guardsize;
 #define DEFAULT_GUARD_MAX (1<<20)
 
 #define __ATTRP_C11_THREAD ((void*)(uintptr_t)-1)
+
+/* weft: the scheduling an M:N task can have (__pal_thread_is_kernel() is
+ * 0: it shares its worker's kernel thread): SCHED_OTHER at priority 0.
+ * For pthread_setschedparam, pthread_setschedprio and pthread_create's
+ * PTHREAD_EXPLICIT_SCHED.  Returns 0 (that), EINVAL (no such policy, or a
+ * priority outside the policy's range: sched(7)), or ENOTSUP (a valid
+ * policy and priority that a task cannot have: the kernel's real-time
+ * and SCHED_BATCH/SCHED_IDLE policies act on kernel threads). */
+static inline int __task_sched_check(int policy, int prio)
+{
+	switch (policy & ~SCHED_RESET_ON_FORK) {
+	case SCHED_OTHER: return prio ? EINVAL : 0;
+	case SCHED_BATCH: case SCHED_IDLE: return prio ? EINVAL : ENOTSUP;
+	case SCHED_FIFO: case SCHED_RR: return prio < 1 || prio > 99 ? EINVAL : ENOTSUP;
+	default: return EINVAL;
+	}
+}
 
 #endif

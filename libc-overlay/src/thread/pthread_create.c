@@ -255,6 +255,14 @@ int __pthread_create(pthread_t *restrict res, const pthread_attr_t *restrict att
 	}
 	if (attrp && !c11) attr = *attrp;
 
+	/* weft: the new thread is an M:N task, which runs SCHED_OTHER at
+	 * priority 0 and can be asked for nothing else (pthread_impl.h). */
+	if (attr._a_sched && !__pal_thread_is_kernel(0)) {
+		if ((ret = __task_sched_check(attr._a_policy, attr._a_prio)))
+			return ret;
+		attr._a_sched = 0;
+	}
+
 	__acquire_ptc();
 	if (!attrp || c11) {
 		attr._a_stacksize = __default_stacksize;
@@ -304,6 +312,7 @@ int __pthread_create(pthread_t *restrict res, const pthread_attr_t *restrict att
 	new->self = new;
 	new->tsd = (void *)tsd;
 	new->locale = &libc.global_locale;
+	__builtin_memcpy(new->task_name, self->task_name, sizeof new->task_name);
 	if (attr._a_detach) {
 		new->detach_state = DT_DETACHED;
 	} else {
