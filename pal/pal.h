@@ -182,8 +182,8 @@ hidden void __pal_fd_closed(int fd);
  * start(arg) on `stack` (16-byte aligned top) with its thread pointer
  * set to TP_ADJ(td).  On success sets td->tid to the thread's id (unique
  * among live threads, > 0, < 2^30) before the new thread can observe it,
- * and returns that id.  When the new thread finishes, the backend stores
- * 0 to __thread_list_lock and wakes it, as CLONE_CHILD_CLEARTID does.
+ * and returns that id.  The thread's end releases the thread-list lock
+ * (see __pal_thread_exit).
  * Called with the thread-list lock held and application signals blocked.
  * Returns the id, or -EAGAIN (no resources).
  */
@@ -191,14 +191,27 @@ hidden int __pal_thread_spawn(struct __pthread *td, int (*start)(void *),
 	void *arg, void *stack);
 
 /*
- * End the calling thread (never the process).  If map_base is non-null,
- * first unmap [map_base, map_base + map_size), which holds the caller's
- * own stack and its TCB (__pal_thread_map's mapping of a detached
- * thread; a backend may pool it instead, as __pal_thread_unmap, reading
- * its guard from the TCB's guard_size): the backend must not touch that
- * stack afterwards.  Called with all signals blocked when map_base is set.
+ * End the calling thread (never the process), called by pthread_exit
+ * with the thread-list lock held and the thread unlinked from the list.
+ * If map_base is non-null, first unmap [map_base, map_base + map_size),
+ * which holds the caller's own stack and its TCB (__pal_thread_map's
+ * mapping of a detached thread; a backend may pool it instead, as
+ * __pal_thread_unmap, reading its guard from the TCB's guard_size): the
+ * backend must not touch that stack afterwards.  Called with all signals
+ * blocked when map_base is set.  If exited is non-null (the TCB's
+ * detach_state), store DT_EXITED (0) there and wake its waiters (the
+ * joiner: musl's __wake(exited, 1, 1)).
+ *
+ * Release of the thread-list lock, and when join may free the stack:
+ * natively (musl) the exit store comes before SYS_exit, and the kernel
+ * clears and wakes __thread_list_lock (CLONE_CHILD_CLEARTID) once the
+ * thread is gone: join's __tl_sync waits for that.  M:N releases the
+ * lock at once (nothing but join needs the dead task off its stack) and
+ * makes the exit store after the task's last switch, from the next
+ * context on its worker: join then finds the stack free.
  */
-hidden _Noreturn void __pal_thread_exit(void *map_base, size_t map_size);
+hidden _Noreturn void __pal_thread_exit(void *map_base, size_t map_size,
+	volatile int *exited);
 
 /*
  * Whether thread td (0: a thread pthread_create would start now) runs on

@@ -488,13 +488,17 @@ static void bury(struct task *t)
 	 * may reuse it at once: read them first. */
 	struct __sched_stack st = { .map = t->exit_map,
 		.map_size = t->exit_map_size };
+	volatile int *exited = t->exited;
 	if (st.map) st.guard = t->tcb->guard_size;
 	id_free(t->id);
 	__sched_stack_put(&st);
-	/* As CLONE_CHILD_CLEARTID: the thread is gone, release the thread
-	 * list lock its pthread_exit left held, and wake whoever waits. */
-	a_store(&__thread_list_lock, 0);
-	__sched_lot_wake(&__thread_list_lock, 1, __sched_unpark);
+	/* Off its stack for good: a joiner may free it now.  The store
+	 * is the last touch of t's memory; the wake only hashes the
+	 * address. */
+	if (exited) {
+		a_store(exited, DT_EXITED);
+		__sched_lot_wake(exited, 1, __sched_unpark);
+	}
 }
 
 /* after_switch's cases: the task that switched away parked, releasing
@@ -988,12 +992,17 @@ void __sched_yield(void)
 	switch_out(t);
 }
 
-_Noreturn void __sched_exit(void *map, size_t size)
+_Noreturn void __sched_exit(void *map, size_t size, volatile int *exited)
 {
 	struct task *t = __sched_self();
+	/* pthread_exit has unlinked t from the thread list: the lock goes
+	 * now, not after the switch (pal.h).  Held across it, every create
+	 * and exit on the other workers queued behind each dying task. */
+	__tl_unlock();
 	struct worker *w = begin_switch(t);
 	t->exit_map = map;
 	t->exit_map_size = size;
+	t->exited = exited;
 	set_state(t, T_RUNNING, T_DEAD);
 	/* Cancelled in a blocking syscall: __syscall_cp left without
 	 * __sched_syscall_leave. */

@@ -56,6 +56,7 @@ struct task {
 	int sigran;			/* SIGRAN_*: handlers run; the task */
 	void *exit_map;			/* unmap after the task's last switch */
 	size_t exit_map_size;
+	volatile int *exited;		/* store 0 (DT_EXITED) after it */
 	int (*start)(void *);		/* entry, run by the first switch */
 	void *arg;
 };
@@ -101,7 +102,7 @@ hidden void __sched_timer_disarm(struct task *t);
 hidden void __sched_yield(void);
 
 /* End the calling task; unmap [map, map+size) after leaving its stack. */
-hidden _Noreturn void __sched_exit(void *map, size_t size);
+hidden _Noreturn void __sched_exit(void *map, size_t size, volatile int *exited);
 
 /* __pal_spin_ok (pal.h) under M:N: 1 if the caller is not a task, or
  * another worker is awake (not asleep in futex or netpoller) and the

@@ -174,8 +174,10 @@ int __pal_futex_wake(volatile void *addr, int cnt, int priv)
 		__sched_nosig_leave(t);
 	}
 	/* Waiters in the kernel: other processes (shared objects), or this
-	 * one before the scheduler started. */
-	if (!priv || !t) {
+	 * one before the scheduler started.  Not on the thread-list lock,
+	 * shared only for CLONE_CHILD_CLEARTID's sake: tasks wait for it in
+	 * the lot (the wait above), and no other process does. */
+	if (!t || (!priv && addr != &__thread_list_lock)) {
 		int k = __syscall(SYS_futex, addr, FUTEX_WAKE | (priv ? FUTEX_PRIVATE : 0), cnt);
 		if (k > 0) n += k;
 	}

@@ -26,9 +26,15 @@ int __pal_thread_spawn(struct pthread *td, int (*start)(void *),
 	return r;
 }
 
-_Noreturn void __pal_thread_exit(void *map_base, size_t map_size)
+_Noreturn void __pal_thread_exit(void *map_base, size_t map_size,
+	volatile int *exited)
 {
-	if (__sched_self()) __sched_exit(map_base, map_size);
+	if (__sched_self()) __sched_exit(map_base, map_size, exited);
+	/* A plain thread (none is, while the scheduler runs). */
+	if (exited) {
+		a_store(exited, DT_EXITED);
+		__wake(exited, 1, 1);
+	}
 	for (;;) __syscall(SYS_exit, 0);
 }
 

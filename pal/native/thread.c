@@ -18,8 +18,13 @@ int __pal_thread_spawn(struct pthread *td, int (*start)(void *),
 	return r < 0 ? -EAGAIN : r;
 }
 
-_Noreturn void __pal_thread_exit(void *map_base, size_t map_size)
+_Noreturn void __pal_thread_exit(void *map_base, size_t map_size,
+	volatile int *exited)
 {
+	if (exited) {
+		a_store(exited, DT_EXITED);
+		__wake(exited, 1, 1);
+	}
 	/* __unmapself unmaps the stack it runs on and exits without
 	 * touching it again. */
 	if (map_base) __unmapself(map_base, map_size);

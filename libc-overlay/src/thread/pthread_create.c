@@ -152,12 +152,8 @@ _Noreturn void __pthread_exit(void *result)
 
 		/* The following call unmaps the thread's stack mapping
 		 * and then exits without touching the stack. */
-		__pal_thread_exit(self->map_base, self->map_size);
+		__pal_thread_exit(self->map_base, self->map_size, 0);
 	}
-
-	/* Wake any joiner. */
-	a_store(&self->detach_state, DT_EXITED);
-	__wake(&self->detach_state, 1, 1);
 
 	/* After the kernel thread exits, its tid may be reused. Clear it
 	 * to prevent inadvertent use and inform functions that would use
@@ -165,7 +161,9 @@ _Noreturn void __pthread_exit(void *result)
 	self->tid = 0;
 	UNLOCK(self->killlock);
 
-	__pal_thread_exit(0, 0);
+	/* weft: the backend stores DT_EXITED and wakes any joiner, when
+	 * join may free this stack (pal.h). */
+	__pal_thread_exit(0, 0, &self->detach_state);
 }
 
 void __do_cleanup_push(struct __ptcb *cb)
@@ -195,8 +193,10 @@ static int start(void *p)
 		if (a_cas(&args->control, 1, 2)==1)
 			__wait(&args->control, 0, 2, 1);
 		if (args->control) {
+			/* weft: native only (M:N tasks take no explicit
+			 * scheduling: __pthread_create). */
 			__syscall(SYS_set_tid_address, &args->control);
-			__pal_thread_exit(0, 0);
+			__pal_thread_exit(0, 0, 0);
 		}
 	}
 	__pal_sigmask(SIG_SETMASK, &args->sig_mask, 0);
