@@ -294,6 +294,29 @@ static struct task *global_get(void)
 	return t;
 }
 
+/* The local queue is empty: one task from the global queue to run, and
+ * up to GLOBAL_BATCH more, in order, onto w's queue (Go's globrunqget):
+ * one lock for the batch, and the rest kept in FIFO order rather than
+ * taken one per switch. */
+#define GLOBAL_BATCH 64
+static struct task *global_get_batch(struct worker *w)
+{
+	struct task *t, *n;
+	if (!__atomic_load_n(&S.qhead, __ATOMIC_RELAXED)) return 0;
+	spin_lock(&S.qlock);
+	if ((t = S.qhead)) {
+		n = t->next;
+		for (int i = 0; n && i < GLOBAL_BATCH; i++) {
+			struct task *m = n->next;
+			if (__sched_runq_put(&w->rq, n)) break;
+			n = m;
+		}
+		if (!(S.qhead = n)) S.qtail = 0;
+	}
+	spin_unlock(&S.qlock);
+	return t;
+}
+
 /* Wake v if it sleeps (CAS of v->sleeping to 0, then its futex or the
  * netpoller's kick); bool: it did. */
 static int wake_worker(struct worker *v)
@@ -661,7 +684,7 @@ static struct task *find_runnable(struct worker *w)
 		 * runnext, and every 61st and 64th pick comes here. */
 		if ((t = __sched_runq_get(&w->rq))) return t;
 		if ((t = take_runnext(w))) return t;
-		if ((t = global_get())) return t;
+		if ((t = global_get_batch(w))) return t;
 		if (poll_io(w) && (t = __sched_runq_get(&w->rq))) return t;
 		if ((t = steal(w))) return t;
 		struct rn_seen seen;
