@@ -20,10 +20,8 @@ int pthread_getname_np(pthread_t thread, char *name, size_t len)
 			name[i] = i < 15 ? ((volatile char *)thread->task_name)[i] : 0;
 		return 0;
 	}
-	if (!__pal_thread_is_kernel(thread))
-		return prctl(PR_GET_NAME, (unsigned long)name, 0UL, 0UL, 0UL) ? errno : 0;
 
-	if (thread == pthread_self())
+	if (thread == pthread_self() || !__pal_thread_is_kernel(thread))
 		return prctl(PR_GET_NAME, (unsigned long)name, 0UL, 0UL, 0UL) ? errno : 0;
 
 	snprintf(f, sizeof f, "/proc/self/task/%d/comm", thread->tid);
