@@ -240,26 +240,21 @@ int __sched_stack_get(struct __sched_stack *s, size_t size, size_t guard,
 void __sched_stack_put(struct __sched_stack *s)
 {
 	size_t map_size = s->map_size, guard = s->guard;
-	int l = YOUNG, r;
+	int r;
 
 	if (!s->map)
 		return;
-	/* Racy reads, to skip a trim that the pool would not want anyway;
-	 * the decision to pool is taken again under the lock. */
+	/* A racy read, to skip the lock when the pool is full; the
+	 * decision to pool is taken again under it. */
 	if (guard >= map_size || map_size - guard < sizeof(struct pool_node) ||
 	    map_size > WEFT_STACK_POOL_MAX ||
 	    __atomic_load_n(&pool.bytes, __ATOMIC_RELAXED) > WEFT_STACK_POOL_MAX - map_size)
 		goto unmap;
-	/* Far over the budget (a burst faster than the trim passes): trim
-	 * now. */
-	if (__atomic_load_n(&pool.untrimmed, __ATOMIC_RELAXED) + map_size >
-	    2 * (size_t)WEFT_STACK_POOL_UNTRIMMED) {
-		if (trim(s->map, map_size, guard))
-			goto unmap;
-		l = TRIMMED;
-	}
+	/* Never trimmed here, however far over the budget: a trim is a
+	 * syscall even for untouched pages, and the mapping is likely to be
+	 * reused before the next pass (stack.h, Trimming). */
 	pool_lock();
-	r = pool_push(s->map, map_size, guard, l);
+	r = pool_push(s->map, map_size, guard, YOUNG);
 	pool_unlock();
 	if (r)
 		goto unmap;

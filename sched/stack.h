@@ -73,15 +73,17 @@ hidden int __sched_stack_is_guard(const struct __sched_stack *s,
  * default mappings).  A trim drops all between the guard and the top
  * WEFT_STACK_POOL_HOT bytes (16 KiB, where the TLS, TCB and a
  * short-lived thread's frames are).  Stacks that are reused within a
- * pass (a pool of threads that come and go) are never trimmed.  Only if
- * the untrimmed ones reach twice the budget between passes is a mapping
- * trimmed as it is given back.  The memory the pool keeps resident is
- * thus at most 2 x WEFT_STACK_POOL_UNTRIMMED plus WEFT_STACK_POOL_HOT
- * per trimmed mapping (~128 + 29 MiB with the defaults, whatever the
- * threads did; plus one mapping per thread racing to give one back, as
- * the budget is read without the lock), at most the budget a pass after
- * the last give-back, and usually far less: only what the threads
- * touched.  The trade-off, measured: docs/scheduler.md.  Each
+ * pass (a pool of threads that come and go) are never trimmed, and a
+ * mapping is never trimmed as it is given back, however far over the
+ * budget: a burst faster than the passes (1,000 default threads alive at
+ * once are 137 MiB of mappings) would pay a syscall per give-back for
+ * pages that were often never touched.  The memory the pool keeps
+ * resident is thus at most what its mappings' threads touched, within
+ * the cap (WEFT_STACK_POOL_MAX: pooled mappings are those of threads
+ * that were alive at once, minus those alive now), and two passes after
+ * the last give-back at most WEFT_STACK_POOL_UNTRIMMED plus
+ * WEFT_STACK_POOL_HOT per trimmed mapping (~64 + 29 MiB with the
+ * defaults).  The trade-off, measured: docs/scheduler.md.  Each
  * WEFT_STACK_POOL_* may be overridden with -D when building libc;
  * WEFT_STACK_POOL_MAX=0 disables the pool.
  *
@@ -111,15 +113,16 @@ hidden int __sched_stack_is_guard(const struct __sched_stack *s,
 hidden int __sched_stack_get(struct __sched_stack *s, size_t size,
 	size_t guard, size_t zero);
 
-/* Give s back: into the pool (trimmed if the pool is far over its
- * budget), or unmapped if the pool is full, the shape has no class, or
- * trimming fails (mlock()ed memory).  s must have come from __sched_stack_get or _alloc, and
- * nothing may touch its memory afterwards.  Zeroes s. */
+/* Give s back: into the pool as it is (never trimmed here), or unmapped
+ * if the pool is full or the shape has no class.  s must have come from
+ * __sched_stack_get or _alloc, and nothing may touch its memory
+ * afterwards.  Zeroes s. */
 hidden void __sched_stack_put(struct __sched_stack *s);
 
 /* A trim pass (see Trimming above): trim pooled mappings given back
- * before the previous pass while the untrimmed ones exceed the budget,
- * then age those given back since.  Call it periodically, from one
+ * before the previous pass while the untrimmed ones exceed the budget
+ * (one that cannot be trimmed, mlock()ed memory, is unmapped), then age
+ * those given back since.  Call it periodically, from one
  * thread at a time. */
 hidden void __sched_stack_trim(void);
 

@@ -417,8 +417,8 @@ static void pool_reuse(void **state)
  * before the previous pass: all but the top WEFT_STACK_POOL_HOT bytes
  * dropped (zero, not resident), the guard intact; taking one again zeroes
  * only what is still there.  One given back since the last pass is left
- * alone, and one given back with the untrimmed ones at twice the budget
- * is trimmed at once. */
+ * alone, however far over the budget the untrimmed ones are: a mapping
+ * is never trimmed as it is given back. */
 static void pool_trims(void **state)
 {
 	size_t size = 256 * KiB, hot = WEFT_STACK_POOL_HOT;
@@ -466,22 +466,21 @@ static void pool_trims(void **state)
 	assert_int_equal(pool.untrimmed, size + pg);
 	assert_int_equal(resident(m + pg, size), size / pg);
 
-	/* at twice the budget: trimmed as it is given back */
+	/* far over the budget: still pooled as it is, for the passes */
 	assert_int_equal(__sched_stack_get(&s, size, pg, 0), 1);
 	memset(m + s.guard, 0xa5, size);
-	pool.untrimmed = 2 * (size_t)WEFT_STACK_POOL_UNTRIMMED;
+	pool.untrimmed = 4 * (size_t)WEFT_STACK_POOL_UNTRIMMED;
 	__sched_stack_put(&s);
-	pool.untrimmed -= 2 * (size_t)WEFT_STACK_POOL_UNTRIMMED;
-	assert_int_equal(list_of(m), TRIMMED);
-	assert_int_equal(pool.untrimmed, 0);
-	assert_int_equal(resident(m + pg, size - hot), 0);
+	pool.untrimmed -= 4 * (size_t)WEFT_STACK_POOL_UNTRIMMED;
+	assert_int_equal(list_of(m), YOUNG);
+	assert_int_equal(pool.untrimmed, size + pg);
+	assert_int_equal(resident(m + pg, size), size / pg);
 	pool_drain();
 }
 
-/* A burst leaves at most WEFT_STACK_POOL_MAX bytes pooled, of which at
- * most twice WEFT_STACK_POOL_UNTRIMMED untrimmed, and two trim passes
- * later at most WEFT_STACK_POOL_UNTRIMMED; the rest of the burst is
- * unmapped.  Each stack touches its lowest and highest page: a trimmed
+/* A burst leaves at most WEFT_STACK_POOL_MAX bytes pooled, all of it
+ * untrimmed, and two trim passes later at most WEFT_STACK_POOL_UNTRIMMED
+ * untrimmed; the rest of the burst is unmapped.  Each stack touches its lowest and highest page: a trimmed
  * one keeps only the highest resident. */
 static size_t count_trimmed(size_t map_size)
 {
@@ -516,10 +515,8 @@ static void pool_cap(void **state)
 	kept = WEFT_STACK_POOL_MAX / map_size;
 	assert_int_equal(pool.bytes, kept * map_size);
 	assert_int_equal(pool.cls[0].count, kept);
-	assert_true(pool.untrimmed <= 2 * budget);
-	assert_true(pool.untrimmed + map_size > 2 * budget);
-	trimmed = count_trimmed(map_size);
-	assert_int_equal((kept - trimmed) * map_size, pool.untrimmed);
+	assert_int_equal(pool.untrimmed, kept * map_size);
+	assert_int_equal(count_trimmed(map_size), 0);
 	__sched_stack_trim();
 	__sched_stack_trim();
 	assert_true(pool.untrimmed <= budget);
@@ -544,17 +541,10 @@ static void run_locked_put(void *arg)
 		_exit(10);
 	if (__sched_stack_get(&s, 64 * KiB, pg, 0))
 		_exit(11);
-	pool.untrimmed = 2 * (size_t)WEFT_STACK_POOL_UNTRIMMED;
-	__sched_stack_put(&s);
-	if (pool.bytes || pool.cls[0].count)
-		_exit(12);
-	pool.untrimmed = 0;
-	if (__sched_stack_get(&s, 64 * KiB, pg, 0))
-		_exit(13);
-	__sched_stack_put(&s);			/* within the budget: pooled */
+	__sched_stack_put(&s);			/* pooled as it is */
 	if (pool.bytes != 64 * KiB + pg)
 		_exit(14);
-	/* a trim pass cannot trim it either: it is unmapped */
+	/* a trim pass cannot trim it: it is unmapped */
 	__sched_stack_trim();
 	pool.untrimmed += WEFT_STACK_POOL_UNTRIMMED;
 	__sched_stack_trim();
