@@ -185,10 +185,22 @@ hidden void __pal_fd_closed(int fd);
  * and returns that id.  The thread's end releases the thread-list lock
  * (see __pal_thread_exit).
  * Called with the thread-list lock held and application signals blocked.
- * Returns the id, or -EAGAIN (no resources).
+ * Returns the id, or -EAGAIN (no resources).  The thread may not run
+ * until __pal_thread_run(td).
  */
 hidden int __pal_thread_spawn(struct __pthread *td, int (*start)(void *),
 	void *arg, void *stack);
+
+/*
+ * Let the thread that __pal_thread_spawn made for td run, if it does not
+ * already: called once per successful spawn, by its caller, after td is
+ * linked into the thread list and the thread-list lock is released
+ * (application signals still blocked).  Native: nothing (clone started
+ * it).  M:N: queues the task and wakes an idle worker, which is not done
+ * under the lock: that wake can be a FUTEX_WAKE, and every exit on the
+ * other workers takes the lock.
+ */
+hidden void __pal_thread_run(struct __pthread *td);
 
 /*
  * End the calling thread (never the process), called by pthread_exit

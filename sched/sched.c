@@ -1179,8 +1179,12 @@ int __sched_spawn(struct __pthread *td, int (*start)(void *), void *arg,
 	t->state = T_RUNNABLE;
 	td->pal = t;
 	td->tid = id;
-	push(t, 1);
 	return id;
+}
+
+void __sched_run(struct task *t)
+{
+	push(t, 1);
 }
 
 static int nworkers(void)

@@ -76,10 +76,13 @@ hidden int __sched_start(void);
 /* The calling thread's task, or 0 before the scheduler started. */
 hidden struct task *__sched_self(void);
 
-/* Make a task for td running start(arg) on stack (top) and queue it.
- * Returns its id, or -EAGAIN. */
+/* Make a task for td running start(arg) on stack (top), runnable but
+ * not queued: __sched_run queues it.  Returns its id, or -EAGAIN. */
 hidden int __sched_spawn(struct __pthread *td, int (*start)(void *),
 	void *arg, void *stack);
+
+/* Queue t, made by __sched_spawn, and wake an idle worker for it; once. */
+hidden void __sched_run(struct task *t);
 
 /* Park the calling task, whose waiter is queued in b (locked); b is
  * unlocked after the task's context is saved.  Returns when unparked. */

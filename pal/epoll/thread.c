@@ -26,6 +26,14 @@ int __pal_thread_spawn(struct pthread *td, int (*start)(void *),
 	return r;
 }
 
+void __pal_thread_run(struct pthread *td)
+{
+	struct task *t = __sched_self();
+	__sched_nosig_enter(t);
+	__sched_run(td->pal);
+	__sched_nosig_leave(t);
+}
+
 _Noreturn void __pal_thread_exit(void *map_base, size_t map_size,
 	volatile int *exited)
 {

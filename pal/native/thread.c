@@ -18,6 +18,10 @@ int __pal_thread_spawn(struct pthread *td, int (*start)(void *),
 	return r < 0 ? -EAGAIN : r;
 }
 
+void __pal_thread_run(struct pthread *td)
+{
+}
+
 _Noreturn void __pal_thread_exit(void *map_base, size_t map_size,
 	volatile int *exited)
 {

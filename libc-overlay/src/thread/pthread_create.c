@@ -372,6 +372,8 @@ int __pthread_create(pthread_t *restrict res, const pthread_attr_t *restrict att
 		if (!--libc.threads_minus_1) libc.need_locks = 0;
 	}
 	__tl_unlock();
+	/* weft: an M:N task is queued only now, off the lock (pal.h). */
+	if (ret >= 0) __pal_thread_run(new);
 	__restore_sigs(&set);
 	__release_ptc();
 
