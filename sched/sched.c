@@ -85,6 +85,8 @@
 #include "scheduler.h"
 #include "netpoll.h"
 
+#define ID_CACHE 32	/* free ids a worker keeps (id_free_on) */
+
 struct worker {
 	struct __sched_runq rq;		/* local run queue; see runq.h */
 	struct task *runnext;		/* woken by this worker's task: runs
@@ -119,6 +121,8 @@ struct worker {
 	int idx;			/* index in S.w; constant */
 	uint32_t rng;			/* steal victim choice; this worker */
 	void *alt;			/* ALT_STACK bytes: sigaltstack */
+	int nids;			/* free ids cached here (id_free_on); */
+	int ids[ID_CACHE];		/* ... this worker */
 };
 
 static struct {
@@ -138,7 +142,7 @@ static struct {
 	int idlock __attribute__((aligned(64)));	/* virtual thread ids */
 	int *freeids;
 	int nfree, nextid, idcap;
-	int ntasks;			/* live tasks; idlock */
+	int firstid;			/* the first id issued; constant */
 	volatile int polling __attribute__((aligned(64)));	/* a worker is
 					 * blocked in __np_poll */
 } S;
@@ -237,34 +241,64 @@ static int grow(int *lock, void **arr, int *cap, int *used, int want, size_t elt
 	return 0;
 }
 
-static void id_free(int id)
+/*
+ * Freed ids go first to the freeing worker's cache (w->ids), and creates
+ * take from their worker's cache: a spawn's id is taken on the creator's
+ * worker and freed by bury() on whichever worker ran the task, and one
+ * global lock for both would move its line between the workers twice per
+ * spawn.  Half a cache moves to or from the free list under the lock at
+ * a time.  Every id ever issued fits in the free list (S.idcap), so
+ * flushing a cache never fails.  w: the caller's worker, or 0 (before
+ * the scheduler runs, or the monitor): the free list alone.  A worker's
+ * cache is used only by what runs on it, one context at a time, and not
+ * across a park.
+ */
+static void id_free_on(struct worker *w, int id)
 {
+	if (w && w->nids < ID_CACHE) {
+		w->ids[w->nids++] = id;
+		return;
+	}
 	spin_lock(&S.idlock);
 	S.freeids[S.nfree++] = id;
-	S.ntasks--;
+	while (w && w->nids > ID_CACHE / 2)
+		S.freeids[S.nfree++] = w->ids[--w->nids];
 	spin_unlock(&S.idlock);
+}
+
+static void id_free(int id)
+{
+	id_free_on(self_worker(), id);
 }
 
 /* A free virtual id, with room in the timer heap for every live task. */
 static int id_alloc(void)
 {
-	int id, n;
-	for (;;) {
+	struct worker *w = self_worker();
+	int id = w && w->nids ? w->ids[--w->nids] : 0;
+	while (!id) {
 		spin_lock(&S.idlock);
-		id = S.nfree ? S.freeids[--S.nfree] :
-			S.nextid < S.idcap ? S.nextid++ : 0;
-		if (id) n = ++S.ntasks;
+		if (S.nfree) {
+			id = S.freeids[--S.nfree];
+			while (w && S.nfree && w->nids < ID_CACHE / 2)
+				w->ids[w->nids++] = S.freeids[--S.nfree];
+		} else if (S.nextid < S.idcap) {
+			id = S.nextid++;
+		}
 		spin_unlock(&S.idlock);
 		if (id) break;
 		/* The free list must hold every id ever issued. */
 		if (S.nextid >= (1 << 30) || grow(&S.idlock, (void **)&S.freeids,
 		    &S.idcap, &S.nfree, S.nextid + 1, sizeof *S.freeids))
 			return -EAGAIN;
+		w = self_worker();	/* malloc may have parked the caller */
 	}
-	/* n ids are live; the main task, which has none of its own, may
-	 * also wait with a deadline. */
-	if (__atomic_load_n(&S.heapcap, __ATOMIC_RELAXED) < n + 1 &&
-	    grow(&S.tlock, (void **)&S.heap, &S.heapcap, &S.nheap, n + 1, sizeof *S.heap)) {
+	/* Live tasks have distinct ids from S.firstid up, and each one's
+	 * alloc saw room for it and every lower id: the heap has room for
+	 * all of them and the main task (which has none of its own). */
+	int need = id - S.firstid + 2;
+	if (__atomic_load_n(&S.heapcap, __ATOMIC_RELAXED) < need &&
+	    grow(&S.tlock, (void **)&S.heap, &S.heapcap, &S.nheap, need, sizeof *S.heap)) {
 		id_free(id);
 		return -EAGAIN;
 	}
@@ -1250,7 +1284,7 @@ int __sched_start(void)
 	if (S.started) return 0;
 	int n = nworkers();
 
-	S.nextid = self->tid + 1 > 1 ? self->tid + 1 : 2;
+	S.nextid = S.firstid = self->tid + 1 > 1 ? self->tid + 1 : 2;
 	S.cap = n + SPARE_MAX;
 	S.w = calloc(S.cap, sizeof *S.w);
 	if (!S.w) return -EAGAIN;
