@@ -232,7 +232,9 @@ hidden _Noreturn void __pal_thread_exit(void *map_base, size_t map_size,
  * policy and priority (sched_setscheduler(2)), CPU affinity
  * (sched_setaffinity(2)), the thread CPU-time clock
  * (pthread_getcpuclockid(3)), the name (/proc/self/task/<tid>/comm,
- * PR_SET_NAME).  Native: always 1.  M:N: 0 for a task, which shares its
+ * PR_SET_NAME); and whose end the kernel reports by clearing and waking
+ * the thread-list lock (CLONE_CHILD_CLEARTID), which join's __tl_sync
+ * waits for.  Native: always 1.  M:N: 0 for a task, which shares its
  * worker's kernel thread with other tasks and whose td->tid is a task id
  * that may name an unrelated thread or process; the overlay then does the
  * task's own version of the call (libc-overlay/src/thread/, sched/).

@@ -44,6 +44,10 @@ void __tl_unlock(void)
 
 void __tl_sync(pthread_t td)
 {
+	/* weft: an M:N task's exit store comes after its last switch
+	 * (pal.h, __pal_thread_exit): nothing to wait for, and waiting
+	 * here would wait for any other thread's create or exit. */
+	if (!__pal_thread_is_kernel(td)) return;
 	a_barrier();
 	int val = __thread_list_lock;
 	if (!val) return;
