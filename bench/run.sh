@@ -73,7 +73,7 @@ echo100   20 echo_100_conns                 -  -     echo 100
 echo1000  20 echo_1000_conns                -  -     echo 1000'
 else
 	SECS=2 WAIT=10
-	BENCHES='spawn     60 spawn_create+join_(1000_alive)  ns lower spawn 20000
+	BENCHES='spawn     60 spawn_create+join_(1000_alive)  ns lower spawn 100000
 condvar   60 condvar_ping-pong_round_trip   ns lower condvar 20000
 ring      90 ring_503_threads,_per_hop      ns lower ring 1000000
 tree5     90 tree_10^5_leaves,_total        ms lower tree 100000
