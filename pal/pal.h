@@ -243,6 +243,35 @@ hidden _Noreturn void __pal_thread_exit(void *map_base, size_t map_size,
 hidden int __pal_thread_is_kernel(struct __pthread *td);
 
 /*
+ * SIGEV_THREAD timers (timer_create(3)).  musl gives each such timer a
+ * detached notification thread, td, which waits in sigwaitinfo for
+ * SIGTIMER and calls the program's function for each one with si_code
+ * SI_TIMER; its kernel timer sends SIGTIMER with SIGEV_THREAD_ID.
+ *
+ * __pal_timer_attach: td, for itself, before its kernel timer exists,
+ *   with r in memory it keeps until __pal_timer_detach(r).  Sets *tid
+ *   and *value to the kernel timer's sigev_tid and sigev_value.  Native:
+ *   td->tid (td itself) and 0.  M:N: the scheduler's monitor thread
+ *   (td->tid is a task id, which the kernel would reject or, worse,
+ *   find in another process) and a value naming r; the monitor forwards
+ *   each SIGTIMER to td's task, whose sigwaitinfo reports it with
+ *   si_code SI_TIMER.  One that comes while td has not yet taken the
+ *   previous one is merged with it (timer_getoverrun does not count it).
+ *   Returns 0 or -errno.
+ * __pal_timer_detach: td takes no more notifications: called before it
+ *   deletes its kernel timer and exits.
+ * __pal_timer_kill: timer_delete's wake-up for td, which may be exiting
+ *   meanwhile: SIGTIMER with si_code SI_TKILL.  Native: tkill(td->tid),
+ *   as musl.  M:N: only while td is attached (r is then live).
+ * Thread-safe; attach and detach are not async-signal-safe.
+ */
+struct __pal_timer { void *priv[4]; };
+hidden int __pal_timer_attach(struct __pthread *td, struct __pal_timer *r,
+	int *tid, union sigval *value);
+hidden void __pal_timer_detach(struct __pal_timer *r);
+hidden void __pal_timer_kill(struct __pthread *td);
+
+/*
  * Identity of the initial thread: called once, from __init_tp, before
  * any other PAL function, with TLS not yet usable.  Returns the initial
  * thread's id (> 0) and arranges for __thread_list_lock to be cleared and

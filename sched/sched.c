@@ -211,11 +211,12 @@ struct task *__sched_self(void)
 	return __pthread_self()->pal;
 }
 
-/* The worker the caller runs on (task or g0). */
+/* The worker the caller runs on (task or g0); 0 on the monitor thread,
+ * whose struct worker holds its TCB but no run queue anyone takes from. */
 static struct worker *self_worker(void)
 {
 	struct task *t = __sched_self();
-	return t ? t->worker : 0;
+	return t && t->worker != &S.mon ? t->worker : 0;
 }
 
 /* ---- Ids ---------------------------------------------------------------- */
@@ -1370,6 +1371,84 @@ static uint64_t thread_cpu_ns(int tid)
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
+/* ---- SIGEV_THREAD timers (scheduler.h) ---------------------------------- */
+
+static struct {
+	int lock;
+	struct __sched_timer *head;
+	uintptr_t cookie;		/* the last one given out */
+} timers;
+
+int __sched_timer_attach(struct __sched_timer *r, struct __pthread *td,
+	union sigval *value)
+{
+	spin_lock(&timers.lock);
+	r->td = td;
+	r->t = td->pal;
+	r->cookie = ++timers.cookie;
+	r->next = timers.head;
+	timers.head = r;
+	spin_unlock(&timers.lock);
+	value->sival_ptr = (void *)r->cookie;
+	return S.mon.ktid;
+}
+
+void __sched_timer_detach(struct __sched_timer *r)
+{
+	spin_lock(&timers.lock);
+	for (struct __sched_timer **p = &timers.head; *p; p = &(*p)->next)
+		if (*p == r) {
+			*p = r->next;
+			break;
+		}
+	spin_unlock(&timers.lock);
+}
+
+void __sched_timer_kill(struct __pthread *td)
+{
+	struct task *self = __sched_self();
+	__sched_nosig_enter(self);
+	spin_lock(&timers.lock);
+	struct __sched_timer *r = timers.head;
+	while (r && r->td != td) r = r->next;
+	if (r) kill_task(r->t, SIGTIMER);
+	spin_unlock(&timers.lock);
+	__sched_nosig_leave(self);
+}
+
+/* On the monitor: a SIGTIMER from a kernel timer, for the task attached
+ * with its cookie, if that one is still attached.  Merged into one not
+ * yet taken (timer_sig set), as the kernel merges a timer's signals. */
+static void timer_forward(const siginfo_t *si)
+{
+	if (si->si_code != SI_TIMER) return;
+	uintptr_t c = (uintptr_t)si->si_value.sival_ptr;
+	spin_lock(&timers.lock);
+	struct __sched_timer *r = timers.head;
+	while (r && r->cookie != c) r = r->next;
+	if (r && !__atomic_exchange_n(&r->t->timer_sig, 1, __ATOMIC_ACQ_REL))
+		kill_task(r->t, SIGTIMER);
+	spin_unlock(&timers.lock);
+}
+
+/* The monitor's sleep of ns: in sigtimedwait for SIGTIMER (blocked on
+ * the monitor, like every signal but SIGSYNCCALL), forwarding each one
+ * that comes meanwhile. */
+static void monitor_sleep(uint64_t ns)
+{
+	static const uint64_t timer_set = 1ULL << (SIGTIMER - 1);
+	uint64_t until = __sched_now() + ns;
+	for (;;) {
+		uint64_t now = __sched_now();
+		if (now >= until) return;
+		struct timespec ts = { (until - now) / 1000000000, (until - now) % 1000000000 };
+		siginfo_t si;
+		int r = __syscall(SYS_rt_sigtimedwait, &timer_set, &si, &ts, _NSIG/8);
+		if (r == SIGTIMER) timer_forward(&si);
+		else if (r != -EINTR) return;	/* -EAGAIN: slept it all */
+	}
+}
+
 static int monitor_main(void *arg)
 {
 	uint64_t interval = MON_MIN_NS;
@@ -1377,8 +1456,7 @@ static int monitor_main(void *arg)
 	(void)arg;
 	__syscall(SYS_rt_sigprocmask, SIG_SETMASK, &keep, 0, _NSIG/8);
 	for (;;) {
-		struct timespec ts = { interval / 1000000000, interval % 1000000000 };
-		__syscall(SYS_nanosleep, &ts, 0);
+		monitor_sleep(interval);
 		__sched_stack_trim();
 		int n = __atomic_load_n(&S.n, __ATOMIC_ACQUIRE), stuck = 0, idle = 0;
 		uint64_t now = __sched_now();
@@ -1510,8 +1588,12 @@ void __sched_fork_child(void)
 	if (t) {
 		__atomic_store_n(&t->sigpending, 0, __ATOMIC_RELAXED);
 		memset(t->rtcount, 0, sizeof t->rtcount);
+		t->timer_sig = 0;
 	}
 	memset(&S, 0, sizeof S);
+	/* The parent's timer helpers are not in the child (nor are its
+	 * timers: timer_create(2)). */
+	memset(&timers, 0, sizeof timers);
 	memset(&main_task, 0, sizeof main_task);
 	__sched_lot_reset();
 	__np_fork_child();

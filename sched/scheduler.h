@@ -6,6 +6,7 @@
 #define WEFT_SCHEDULER_H
 
 #include <stddef.h>
+#include <signal.h>
 #include <stdint.h>
 #include "lot.h"
 #include "runq.h"
@@ -57,6 +58,8 @@ struct task {
 	void *exit_map;			/* unmap after the task's last switch */
 	size_t exit_map_size;
 	volatile int *exited;		/* store 0 (DT_EXITED) after it */
+	int timer_sig;			/* a pending SIGTIMER came from its
+					 * timer (SI_TIMER): __sched_timer_* */
 	int (*start)(void *);		/* entry, run by the first switch */
 	void *arg;
 };
@@ -75,6 +78,26 @@ hidden int __sched_start(void);
 
 /* The calling thread's task, or 0 before the scheduler started. */
 hidden struct task *__sched_self(void);
+
+/*
+ * SIGEV_THREAD timers (pal.h, __pal_timer_*).  A timer's notification
+ * task t registers r (memory it keeps until it detaches); its kernel
+ * timer sends SIGTIMER to the monitor thread, with sigev_value *value
+ * naming r, and the monitor sets t->timer_sig and sends t SIGTIMER, if
+ * t->timer_sig was clear.  Attach returns the monitor's kernel tid.
+ * Kill sends SIGTIMER (timer_sig untouched) to the task of TCB td if it
+ * is still attached.  All under one spinlock; not async-signal-safe.
+ */
+struct __sched_timer {
+	struct __sched_timer *next;
+	struct __pthread *td;
+	struct task *t;
+	uintptr_t cookie;
+};
+hidden int __sched_timer_attach(struct __sched_timer *r, struct __pthread *td,
+	union sigval *value);
+hidden void __sched_timer_detach(struct __sched_timer *r);
+hidden void __sched_timer_kill(struct __pthread *td);
 
 /* Make a task for td running start(arg) on stack (top), runnable but
  * not queued: __sched_run queues it.  Returns its id, or -EAGAIN. */

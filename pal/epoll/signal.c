@@ -37,13 +37,21 @@ int __pal_sigpending(void *set)
 static int take(struct task *t, uint64_t set, siginfo_t *si)
 {
 	int sig = __sched_sig_take(t, set);
+	/* A SIGTIMER its timer sent (the monitor forwarded it), not one
+	 * from timer_delete (scheduler.h, __sched_timer_*). */
+	int timer = sig == SIGTIMER &&
+		__atomic_exchange_n(&t->timer_sig, 0, __ATOMIC_ACQ_REL);
 	if (sig && si) {
-		/* What tkill(2) reports: sent by this process. */
 		memset(si, 0, sizeof *si);
 		si->si_signo = sig;
-		si->si_code = SI_TKILL;
-		si->si_pid = __syscall(SYS_getpid);
-		si->si_uid = __syscall(SYS_getuid);
+		if (timer) {
+			si->si_code = SI_TIMER;
+		} else {
+			/* What tkill(2) reports: sent by this process. */
+			si->si_code = SI_TKILL;
+			si->si_pid = __syscall(SYS_getpid);
+			si->si_uid = __syscall(SYS_getuid);
+		}
 	}
 	return sig;
 }
@@ -161,6 +169,33 @@ void __pal_sig_unwrap(int sig, struct sigaction *old)
 	old->sa_handler = (void (*)(int))__atomic_load_n(&handlers[sig].fn, __ATOMIC_ACQUIRE);
 	old->sa_flags = (old->sa_flags & ~SA_SIGINFO) |
 		(__atomic_load_n(&handlers[sig].flags, __ATOMIC_RELAXED) & SA_SIGINFO);
+}
+
+_Static_assert(sizeof(struct __pal_timer) >= sizeof(struct __sched_timer), "");
+
+int __pal_timer_attach(struct pthread *td, struct __pal_timer *r,
+	int *tid, union sigval *value)
+{
+	if (!task(td->pal)) {	/* a plain thread: no scheduler */
+		((struct __sched_timer *)r)->t = 0;
+		*tid = td->tid;
+		value->sival_ptr = 0;
+		return 0;
+	}
+	*tid = __sched_timer_attach((void *)r, td, value);
+	return 0;
+}
+
+void __pal_timer_detach(struct __pal_timer *r)
+{
+	struct __sched_timer *s = (void *)r;
+	if (task(s->t)) __sched_timer_detach(s);
+}
+
+void __pal_timer_kill(struct pthread *td)
+{
+	if (__sched_self()) __sched_timer_kill(td);
+	else __syscall(SYS_tkill, td->tid, SIGTIMER);
 }
 
 int __pal_synccall(void (*func)(void *), void *ctx)

@@ -40,6 +40,23 @@ int __pal_thread_kill(struct pthread *td, int sig)
 	return __syscall(SYS_tkill, td->tid, sig);
 }
 
+int __pal_timer_attach(struct pthread *td, struct __pal_timer *r,
+	int *tid, union sigval *value)
+{
+	*tid = td->tid;
+	value->sival_ptr = 0;
+	return 0;
+}
+
+void __pal_timer_detach(struct __pal_timer *r)
+{
+}
+
+void __pal_timer_kill(struct pthread *td)
+{
+	__syscall(SYS_tkill, td->tid, SIGTIMER);
+}
+
 /* As musl's pthread_create: PROT_NONE, then the part above the guard made
  * accessible (ENOSYS tolerated: no MMU).  errno is left as it was.  A
  * new mapping is zero-filled throughout, `zero` bytes included. */
