@@ -145,6 +145,8 @@ static struct {
 	int firstid;			/* the first id issued; constant */
 	volatile int polling __attribute__((aligned(64)));	/* a worker is
 					 * blocked in __np_poll */
+	int lazy __attribute__((aligned(64)));	/* a lock's wake left idle
+					 * workers asleep: __sched_unpark_lock */
 } S;
 
 /* w->sleeping: awake, asleep on the futex w->sleeping, or asleep in the
@@ -155,6 +157,10 @@ static struct task main_task;
 static int monitor_main(void *arg);
 static void install_sigsync(void);
 static void install_overflow_report(struct worker *w0);
+
+/* How long an idle worker sleeps at most while lock wakes leave idle
+ * workers asleep (__sched_unpark_lock). */
+#define LAZY_NS 100000ULL
 
 /* musl's internal signals (SIGTIMER, SIGCANCEL, SIGSYNCCALL: 32-34). */
 #define INTERNAL_SIGS (7ULL << 31)
@@ -616,15 +622,21 @@ static inline void after_switch(struct worker *w)
 }
 
 /* Work another worker could take now: queued globally or locally.
- * runnext: also count tasks waiting in a worker's runnext. */
+ * runnext: also count tasks waiting in a worker's runnext (RN_ALL), or
+ * those a lock's release did not wake (RN_NOT_LOCK: __sched_unpark_lock). */
+enum { RN_NONE, RN_ALL, RN_NOT_LOCK };
 static int work_visible(int runnext)
 {
 	if (__atomic_load_n(&S.qhead, __ATOMIC_RELAXED)) return 1;
 	int n = __atomic_load_n(&S.n, __ATOMIC_ACQUIRE);
-	for (int i = 0; i < n; i++)
-		if (__sched_runq_len(&S.w[i].rq) ||
-		    (runnext && __atomic_load_n(&S.w[i].runnext, __ATOMIC_RELAXED)))
+	for (int i = 0; i < n; i++) {
+		if (__sched_runq_len(&S.w[i].rq)) return 1;
+		struct task *t = runnext ?
+			__atomic_load_n(&S.w[i].runnext, __ATOMIC_RELAXED) : 0;
+		if (t && (runnext == RN_ALL ||
+		    !__atomic_load_n(&t->lockwake, __ATOMIC_RELAXED)))
 			return 1;
+	}
 	return 0;
 }
 
@@ -676,11 +688,14 @@ static void runnext_look(struct worker *w, struct rn_seen *seen)
 	}
 }
 
-static struct task *runnext_steal(struct rn_seen *seen)
+/* lazy: a lock's wake (t->lockwake) may be taken only once the lazy
+ * period is over or this worker has slept through LAZY_NS of it. */
+static struct task *runnext_steal(struct rn_seen *seen, int lazy)
 {
 	struct worker *v = seen->v;
 	struct task *t = seen->t;
 	if (!v || v->nswitch != seen->nswitch ||
+	    (lazy && __atomic_load_n(&t->lockwake, __ATOMIC_RELAXED)) ||
 	    __atomic_load_n(&v->runnext, __ATOMIC_RELAXED) != t ||
 	    !__atomic_compare_exchange_n(&v->runnext, &t, 0, 0,
 	    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
@@ -702,6 +717,7 @@ static int poll_io(struct worker *w)
 static struct task *find_runnable(struct worker *w)
 {
 	struct task *t;
+	int lazy_slept = 0;	/* slept LAZY_NS for a lock wake's task */
 	/* Now and then a busy worker polls even with work queued, so that
 	 * tasks woken by I/O are not starved by a yield-heavy load. */
 	if (!(++w->tick & 63)) poll_io(w);
@@ -726,12 +742,14 @@ static struct task *find_runnable(struct worker *w)
 		runnext_look(w, &seen);
 		for (int i = 0; i < 64; i++) {
 			__builtin_ia32_pause();
-			if (work_visible(0)) break;
+			if (work_visible(RN_NONE)) break;
 		}
-		if ((t = runnext_steal(&seen))) return t;
+		/* In a lazy period, a lock's wake only after a LAZY_NS sleep. */
+		int lazy = __atomic_load_n(&S.lazy, __ATOMIC_RELAXED) && !lazy_slept;
+		if ((t = runnext_steal(&seen, lazy))) return t;
 		/* Others' runnexts keep it spinning: they are taken by their
 		 * own workers, or here once they have waited too long. */
-		if (work_visible(1)) continue;
+		if (work_visible(lazy ? RN_NOT_LOCK : RN_ALL)) continue;
 
 		/* Sleep: one idle worker in the netpoller (its timeout is the
 		 * nearest deadline), the others on their futex. */
@@ -739,12 +757,26 @@ static struct task *find_runnable(struct worker *w)
 		if (__np_active() && !__atomic_exchange_n(&S.polling, 1, __ATOMIC_ACQUIRE))
 			how = SLEEP_POLL;
 		__atomic_store_n(&w->sleeping, how, __ATOMIC_SEQ_CST);
-		if (work_visible(1) || (next && next <= __sched_now())) {
+		lazy = __atomic_load_n(&S.lazy, __ATOMIC_RELAXED);
+		/* A lazy period (__sched_unpark_lock) ends when this worker
+		 * has slept LAZY_NS and still finds no work.  During one, the
+		 * lock's wakes left in runnexts do not keep it awake. */
+		if (lazy && lazy_slept) {
+			__atomic_store_n(&S.lazy, 0, __ATOMIC_SEQ_CST);
+			lazy = 0;
+		}
+		if (work_visible(lazy ? RN_NOT_LOCK : RN_ALL) ||
+		    (next && next <= __sched_now())) {
 			int s = how;
 			__atomic_compare_exchange_n(&w->sleeping, &s, 0, 0,
 				__ATOMIC_SEQ_CST, __ATOMIC_RELAXED);
 			if (how == SLEEP_POLL) __atomic_store_n(&S.polling, 0, __ATOMIC_RELEASE);
 			continue;
+		}
+		lazy_slept = lazy;
+		if (lazy) {
+			uint64_t until = __sched_now() + LAZY_NS;
+			if (!next || until < next) next = until;
 		}
 		/* Asleep, the worker takes signals as the main task would
 		 * (so a process-directed SIGINT still works when every task
@@ -1012,6 +1044,7 @@ void __sched_unpark(void *p)
 {
 	struct task *t = p, *self = __sched_self(), *old;
 	set_state(t, T_PARKED, T_RUNNABLE);
+	__atomic_store_n(&t->lockwake, 0, __ATOMIC_RELAXED);
 	/* Woken by a task: it runs next on the waker's worker (runnext),
 	 * and what was there goes to the back of the queue.  From g0
 	 * (timers, the netpoller's worker) in wake order. */
@@ -1022,6 +1055,38 @@ void __sched_unpark(void *p)
 	old = __atomic_exchange_n(&self->worker->runnext, t, __ATOMIC_ACQ_REL);
 	if (old) push(old, 0);
 	wake_one();
+}
+
+/*
+ * A lock's release woke t (lot.h, __sched_lot_wake_lock).  It runs next
+ * on the waker's worker, as __sched_unpark's do, but an idle worker is
+ * woken for it only at the start of a lazy period (S.lazy clear): most
+ * often the waker takes the lock again at once, and t, run by another
+ * worker, would only contend with it there and park again.  That is how
+ * 8 threads on one mutex made both workers pass the lock's line back and
+ * forth; a 1:1 libc's losers sleep in the kernel instead.  During the
+ * period idle workers sleep at most LAZY_NS at a time (find_runnable),
+ * so t waits at most about that long for a worker to steal it, if its
+ * waker's worker does not switch first.  The period ends when an idle
+ * worker sleeps LAZY_NS and finds no work.
+ */
+void __sched_unpark_lock(void *p)
+{
+	struct task *t = p, *self = __sched_self(), *old;
+	if (!self || !self->worker || self == &self->worker->g0) {
+		__sched_unpark(p);
+		return;
+	}
+	set_state(t, T_PARKED, T_RUNNABLE);
+	__atomic_store_n(&t->lockwake, 1, __ATOMIC_RELAXED);
+	old = __atomic_exchange_n(&self->worker->runnext, t, __ATOMIC_SEQ_CST);
+	if (old) push(old, 1);
+	/* Against find_runnable's end of the period: it clears S.lazy,
+	 * then looks for runnexts; this made t one, then reads S.lazy. */
+	if (!__atomic_load_n(&S.lazy, __ATOMIC_SEQ_CST)) {
+		__atomic_store_n(&S.lazy, 1, __ATOMIC_RELAXED);
+		wake_one();
+	}
 }
 
 void __sched_unpark_io(void *p)
@@ -1487,7 +1552,7 @@ static int monitor_main(void *arg)
 			continue;
 		}
 		interval = MON_MIN_NS;
-		if (!work_visible(1)) continue;
+		if (!work_visible(RN_ALL)) continue;
 		if (idle) wake_one();
 		else start_spare();
 	}

@@ -58,6 +58,9 @@ struct task {
 	void *exit_map;			/* unmap after the task's last switch */
 	size_t exit_map_size;
 	volatile int *exited;		/* store 0 (DT_EXITED) after it */
+	int lockwake;			/* woken by a lock's release without
+					 * waking an idle worker (runnext
+					 * thieves read it) */
 	int timer_sig;			/* a pending SIGTIMER came from its
 					 * timer (SI_TIMER): __sched_timer_* */
 	int (*start)(void *);		/* entry, run by the first switch */
@@ -113,6 +116,7 @@ hidden void __sched_park(struct __sched_bucket *b);
 
 /* Make a parked task runnable (the lot's unpark callback). */
 hidden void __sched_unpark(void *task);
+hidden void __sched_unpark_lock(void *task);
 
 /* The same for the netpoller: the task queues behind those already
  * runnable (the global queue), so tasks woken by I/O run in FIFO order. */

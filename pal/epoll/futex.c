@@ -190,7 +190,7 @@ int __pal_futex_wake_lock(volatile void *addr, int priv)
 	if (!t || !priv) return __pal_futex_wake(addr, 1, priv);
 	t->baton = 0;	/* an unlock: any retry of ours is long done */
 	__sched_nosig_enter(t);
-	int n = __sched_lot_wake_lock(addr, __sched_unpark);
+	int n = __sched_lot_wake_lock(addr, __sched_unpark_lock);
 	__sched_nosig_leave(t);
 	return n;
 }

@@ -640,6 +640,53 @@ static void spinlock_holder_blocks(void **state)
 	assert_int_equal(pthread_spin_destroy(&spin), 0);
 }
 
+/* An unlock that wakes a waiter, after which the unlocking thread
+ * computes without blocking or yielding: the waiter still gets the lock
+ * meanwhile.  Under M:N a lock's wake may leave idle workers asleep
+ * (sched.c, __sched_unpark_lock); the woken task must then be taken by
+ * another worker within a bounded time, not wait for its waker's worker
+ * to switch.  Rounds back to back, so that most fall in one such lazy
+ * period.  Each round: the waiter announces itself and (M:N) runs up to
+ * its park when main yields; it took the lock if `got` is set, which
+ * main waits for, without a syscall, for at most LONG_MS. */
+static pthread_mutex_t wc_m = PTHREAD_MUTEX_INITIALIZER;
+static int wc_ready, wc_got;
+
+static void *wc_waiter(void *p)
+{
+	astore(&wc_ready, 1);
+	CHECK_EQ(pthread_mutex_lock(&wc_m), 0);
+	astore(&wc_got, 1);
+	CHECK_EQ(pthread_mutex_unlock(&wc_m), 0);
+	return p;
+}
+
+static void waker_computes(void **state)
+{
+	long long worst = 0;
+	for (int round = 0; round < 20; round++) {
+		astore(&wc_ready, 0);
+		astore(&wc_got, 0);
+		assert_int_equal(pthread_mutex_lock(&wc_m), 0);
+		pthread_t t = spawn(wc_waiter, 0);
+		while (!aload(&wc_ready))
+			sched_yield();
+		for (int i = 0; i < 10; i++)
+			sched_yield();
+		assert_int_equal(pthread_mutex_unlock(&wc_m), 0);
+		struct timespec t0 = ts_now(CLOCK_MONOTONIC);
+		long long ns = 0;
+		while (!aload(&wc_got) && (ns = ts_ns_since(ts_now(CLOCK_MONOTONIC),
+		    t0)) < LONG_MS * 1000000LL)
+			;
+		assert_int_equal(aload(&wc_got), 1);
+		if (ns > worst) worst = ns;
+		join(t);
+	}
+	assert_thread_checks();
+	print_message("longest wait for the lock: %lld us\n", worst / 1000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -678,6 +725,7 @@ int main(void)
 		T("robust_owner_process_dies_pi", robust_owner_process_dies, pi),
 		cmocka_unit_test(pi_handoff),
 		cmocka_unit_test(spinlock_holder_blocks),
+		cmocka_unit_test(waker_computes),
 	};
 
 	return cmocka_run_group_tests_name("mutex", tests, 0, 0);
