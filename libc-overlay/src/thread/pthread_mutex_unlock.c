@@ -1,7 +1,22 @@
 #include "pthread_impl.h"
 #include "pal.h"
 
+static int unlock_owned(pthread_mutex_t *m);
+
+/* weft: a normal mutex (no owner to check, not robust, not PI) first,
+ * in a function small enough to need no stack frame: what the general
+ * path below does for that type, which saved six registers first. */
 int __pthread_mutex_unlock(pthread_mutex_t *m)
+{
+	if (m->_m_type & 15) return unlock_owned(m);
+	int waiters = m->_m_waiters;
+	int cont = a_swap(&m->_m_lock, 0);
+	if (waiters || cont<0)
+		__pal_futex_wake_lock(&m->_m_lock, (m->_m_type & 128) ^ 128);
+	return 0;
+}
+
+static __attribute__((noinline)) int unlock_owned(pthread_mutex_t *m)
 {
 	pthread_t self;
 	int waiters = m->_m_waiters;
