@@ -1040,21 +1040,38 @@ int __sched_spin_ok(void)
 	return 0;
 }
 
-void __sched_unpark(void *p)
+/* Woken by a task: t runs next on the waker's worker (runnext), and
+ * what was there goes to the back of the queue.  From g0 (timers, the
+ * netpoller's worker) in wake order.  lock: a lock's release woke it
+ * (__sched_unpark_lock). */
+static inline void unpark(struct task *t, int lock)
 {
-	struct task *t = p, *self = __sched_self(), *old;
+	struct task *self = __sched_self(), *old;
 	set_state(t, T_PARKED, T_RUNNABLE);
-	__atomic_store_n(&t->lockwake, 0, __ATOMIC_RELAXED);
-	/* Woken by a task: it runs next on the waker's worker (runnext),
-	 * and what was there goes to the back of the queue.  From g0
-	 * (timers, the netpoller's worker) in wake order. */
 	if (!self || !self->worker || self == &self->worker->g0) {
+		__atomic_store_n(&t->lockwake, 0, __ATOMIC_RELAXED);
 		push(t, 1);
 		return;
 	}
-	old = __atomic_exchange_n(&self->worker->runnext, t, __ATOMIC_ACQ_REL);
+	__atomic_store_n(&t->lockwake, lock, __ATOMIC_RELAXED);
+	old = __atomic_exchange_n(&self->worker->runnext, t, __ATOMIC_SEQ_CST);
 	if (old) push(old, 0);
+	/* Against find_runnable's end of a lazy period: it clears S.lazy,
+	 * then looks for runnexts; this made t one, then reads S.lazy.
+	 * The wake is still owed to old, if any. */
+	if (lock) {
+		if (__atomic_load_n(&S.lazy, __ATOMIC_SEQ_CST)) {
+			if (!old) return;
+		} else {
+			__atomic_store_n(&S.lazy, 1, __ATOMIC_RELAXED);
+		}
+	}
 	wake_one();
+}
+
+void __sched_unpark(void *p)
+{
+	unpark(p, 0);
 }
 
 /*
@@ -1072,21 +1089,7 @@ void __sched_unpark(void *p)
  */
 void __sched_unpark_lock(void *p)
 {
-	struct task *t = p, *self = __sched_self(), *old;
-	if (!self || !self->worker || self == &self->worker->g0) {
-		__sched_unpark(p);
-		return;
-	}
-	set_state(t, T_PARKED, T_RUNNABLE);
-	__atomic_store_n(&t->lockwake, 1, __ATOMIC_RELAXED);
-	old = __atomic_exchange_n(&self->worker->runnext, t, __ATOMIC_SEQ_CST);
-	if (old) push(old, 1);
-	/* Against find_runnable's end of the period: it clears S.lazy,
-	 * then looks for runnexts; this made t one, then reads S.lazy. */
-	if (!__atomic_load_n(&S.lazy, __ATOMIC_SEQ_CST)) {
-		__atomic_store_n(&S.lazy, 1, __ATOMIC_RELAXED);
-		wake_one();
-	}
+	unpark(p, 1);
 }
 
 void __sched_unpark_io(void *p)
