@@ -93,7 +93,8 @@ struct worker {
 					 * at its next switch, ahead of rq (Go's
 					 * runnext).  Set by this worker (atomic
 					 * exchange); taken by it, or by a thief
-					 * once it has sat there a while */
+					 * once it has sat there a while.  Low
+					 * bit RN_LOCK_TAG: a lock's wake */
 	struct task g0;			/* this worker's scheduler context */
 	void *g0_tp;			/* thread pointer of the worker's TCB */
 	struct task *cur;		/* running task, 0 in g0; this worker */
@@ -621,6 +622,23 @@ static inline void after_switch(struct worker *w)
 	if (w->dead) after_exit(w);
 }
 
+/* A runnext slot's value: a task, tagged in its low bit (tasks are at
+ * least 8-aligned) if a lock's release woke it (__sched_unpark_lock).
+ * The tag is read from the slot, never from the task, which another
+ * worker may have taken and ended meanwhile. */
+#define RN_LOCK_TAG 1UL
+_Static_assert(_Alignof(struct task) > RN_LOCK_TAG, "");
+
+static inline struct task *rn_task(struct task *v)
+{
+	return (struct task *)((uintptr_t)v & ~RN_LOCK_TAG);
+}
+
+static inline int rn_is_lock(struct task *v)
+{
+	return (uintptr_t)v & RN_LOCK_TAG;
+}
+
 /* Work another worker could take now: queued globally or locally.
  * runnext: also count tasks waiting in a worker's runnext (RN_ALL), or
  * those a lock's release did not wake (RN_NOT_LOCK: __sched_unpark_lock). */
@@ -633,8 +651,7 @@ static int work_visible(int runnext)
 		if (__sched_runq_len(&S.w[i].rq)) return 1;
 		struct task *t = runnext ?
 			__atomic_load_n(&S.w[i].runnext, __ATOMIC_RELAXED) : 0;
-		if (t && (runnext == RN_ALL ||
-		    !__atomic_load_n(&t->lockwake, __ATOMIC_RELAXED)))
+		if (t && (runnext == RN_ALL || !rn_is_lock(t)))
 			return 1;
 	}
 	return 0;
@@ -644,7 +661,7 @@ static int work_visible(int runnext)
 static struct task *take_runnext(struct worker *w)
 {
 	if (!__atomic_load_n(&w->runnext, __ATOMIC_RELAXED)) return 0;
-	return __atomic_exchange_n(&w->runnext, 0, __ATOMIC_ACQUIRE);
+	return rn_task(__atomic_exchange_n(&w->runnext, 0, __ATOMIC_ACQUIRE));
 }
 
 static struct task *steal(struct worker *w)
@@ -688,19 +705,18 @@ static void runnext_look(struct worker *w, struct rn_seen *seen)
 	}
 }
 
-/* lazy: a lock's wake (t->lockwake) may be taken only once the lazy
+/* lazy: a lock's wake (RN_LOCK_TAG) may be taken only once the lazy
  * period is over or this worker has slept through LAZY_NS of it. */
 static struct task *runnext_steal(struct rn_seen *seen, int lazy)
 {
 	struct worker *v = seen->v;
 	struct task *t = seen->t;
-	if (!v || v->nswitch != seen->nswitch ||
-	    (lazy && __atomic_load_n(&t->lockwake, __ATOMIC_RELAXED)) ||
+	if (!v || v->nswitch != seen->nswitch || (lazy && rn_is_lock(t)) ||
 	    __atomic_load_n(&v->runnext, __ATOMIC_RELAXED) != t ||
 	    !__atomic_compare_exchange_n(&v->runnext, &t, 0, 0,
 	    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 		return 0;
-	return t;
+	return rn_task(t);
 }
 
 /* Collect I/O readiness without blocking, if tasks wait for it and no
@@ -1049,13 +1065,12 @@ static inline void unpark(struct task *t, int lock)
 	struct task *self = __sched_self(), *old;
 	set_state(t, T_PARKED, T_RUNNABLE);
 	if (!self || !self->worker || self == &self->worker->g0) {
-		__atomic_store_n(&t->lockwake, 0, __ATOMIC_RELAXED);
 		push(t, 1);
 		return;
 	}
-	__atomic_store_n(&t->lockwake, lock, __ATOMIC_RELAXED);
-	old = __atomic_exchange_n(&self->worker->runnext, t, __ATOMIC_SEQ_CST);
-	if (old) push(old, 0);
+	old = __atomic_exchange_n(&self->worker->runnext,
+		(struct task *)((uintptr_t)t | (lock ? RN_LOCK_TAG : 0)), __ATOMIC_SEQ_CST);
+	if (old) push(rn_task(old), 0);
 	/* Against find_runnable's end of a lazy period: it clears S.lazy,
 	 * then looks for runnexts; this made t one, then reads S.lazy.
 	 * The wake is still owed to old, if any. */

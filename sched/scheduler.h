@@ -58,9 +58,6 @@ struct task {
 	void *exit_map;			/* unmap after the task's last switch */
 	size_t exit_map_size;
 	volatile int *exited;		/* store 0 (DT_EXITED) after it */
-	int lockwake;			/* woken by a lock's release without
-					 * waking an idle worker (runnext
-					 * thieves read it) */
 	int timer_sig;			/* a pending SIGTIMER came from its
 					 * timer (SI_TIMER): __sched_timer_* */
 	int (*start)(void *);		/* entry, run by the first switch */
