@@ -246,4 +246,17 @@ hidden void __sched_fork_child(void);
 /* Monotonic clock, ns. */
 hidden uint64_t __sched_now(void);
 
+/* The deadline (ns, CLOCK_MONOTONIC) sec seconds and nsec ns from now,
+ * at least 1 ns away; 0 (none: wait until woken) if it lies past 2^63
+ * ns, some 292 years, so that a "forever" timeout such as {LONG_MAX, 0}
+ * never wraps into the past.  sec, nsec >= 0. */
+static inline uint64_t __sched_deadline_after(uint64_t sec, uint64_t nsec)
+{
+	uint64_t now = __sched_now(), lim = (1ULL << 63) - now;
+	if (sec >= lim / 1000000000ULL) return 0;
+	uint64_t d = sec * 1000000000ULL + nsec;
+	if (d >= lim) return 0;
+	return now + (d ? d : 1);
+}
+
 #endif

@@ -136,10 +136,7 @@ int __pal_futex_wait(volatile void *addr, int val, int priv,
 				at ? (long)&rel : 0, 0, 0);
 		return kernel_wait(addr, val, priv, at ? &rel : 0);
 	}
-	if (at) {
-		uint64_t d = rel.tv_sec * 1000000000ULL + rel.tv_nsec;
-		deadline = __sched_now() + (d ? d : 1);
-	}
+	if (at) deadline = __sched_deadline_after(rel.tv_sec, rel.tv_nsec);
 	if (!priv && addr != &__thread_list_lock) {
 		if (!t->shared_poll_ns) t->shared_poll_ns = SHARED_POLL_MIN_NS;
 		uint64_t poll = __sched_now() + t->shared_poll_ns;
@@ -253,7 +250,7 @@ static int lock_pi(volatile void *addr, int priv, const struct timespec *at)
 	if (at) {
 		/* The deadline is absolute, CLOCK_REALTIME (futex(2)). */
 		if ((r = __pal_reltime(CLOCK_REALTIME, at, &rel))) return r;
-		deadline = __sched_now() + rel.tv_sec * 1000000000ULL + rel.tv_nsec + 1;
+		deadline = __sched_deadline_after(rel.tv_sec, rel.tv_nsec + 1);
 	}
 	tid = t->tcb->tid;
 	for (;;) {

@@ -70,8 +70,7 @@ int __pal_sigtimedwait(const void *mask, siginfo_t *si,
 	if (timeout) {
 		if (timeout->tv_sec < 0 || (unsigned long)timeout->tv_nsec >= 1000000000UL)
 			return -EINVAL;
-		deadline = __sched_now() + timeout->tv_sec * 1000000000ULL
-			+ timeout->tv_nsec;
+		deadline = __sched_deadline_after(timeout->tv_sec, timeout->tv_nsec);
 	}
 	__builtin_memcpy(&set, mask, sizeof set);
 	set &= ~(1ULL << (SIGKILL - 1) | 1ULL << (SIGSTOP - 1));
@@ -82,8 +81,8 @@ int __pal_sigtimedwait(const void *mask, siginfo_t *si,
 		r = __syscall(SYS_rt_sigtimedwait, mask, si, &zero, _NSIG/8);
 		if (r != -EAGAIN) return r;
 		uint64_t now = __sched_now(), until = now + SIGWAIT_POLL_NS;
-		if (timeout && now >= deadline) return -EAGAIN;
-		if (timeout && deadline < until) until = deadline;
+		if (deadline && now >= deadline) return -EAGAIN;
+		if (deadline && deadline < until) until = deadline;
 		r = __sched_sigwait(t, set, until);
 		if (r == -EINTR) return r;
 	}
