@@ -154,15 +154,20 @@ hidden long __pal_syscall_block(long nr, long a, long b, long c, long d,
 /* ---- File descriptors: the program's view -------------------------------- */
 
 /*
- * A backend that makes fds non-blocking behind the program's back (the
- * M:N backend's netpoller) keeps what the program set: fcntl(2), ioctl(2)
- * FIONBIO and dup(2) report to it here.  Native does nothing.  All are
+ * A backend that keeps state per fd (the M:N backend's netpoller) learns
+ * here what the program does to its fds: fcntl(2), ioctl(2) FIONBIO,
+ * dup(2) and closes report to it.  Native does nothing.  All are
  * thread-safe and async-signal-safe; fd is any int (unknown fds pass).
+ * The kernel's flags are always the program's: no backend hides any.
  *
  * __pal_fd_getfl: the F_GETFL result to show for kernel flags kflags.
  * __pal_fd_setfl: the F_SETFL argument to give the kernel for flags.
  * __pal_fd_fionbio: ioctl FIONBIO with *arg == on; returns 1 if the
  *   backend took it (the call then succeeds without the kernel), else 0.
+ * __pal_fd_replacing: newfd is about to become a copy of oldfd (dup2,
+ *   dup3): if oldfd is open, calls blocked on newfd must go on with the
+ *   open file description they had, as under 1:1 (close(2) through
+ *   __pal_syscall_cp does the same itself).
  * __pal_fd_dup: newfd became a copy of oldfd (dup, dup2, dup3, F_DUPFD);
  *   whatever newfd was before is gone.
  * __pal_fd_closed: libc closed fd by a path other than close(2)'s
@@ -171,6 +176,7 @@ hidden long __pal_syscall_block(long nr, long a, long b, long c, long d,
 hidden int __pal_fd_getfl(int fd, int kflags);
 hidden int __pal_fd_setfl(int fd, int flags);
 hidden int __pal_fd_fionbio(int fd, int on);
+hidden void __pal_fd_replacing(int oldfd, int newfd);
 hidden void __pal_fd_dup(int oldfd, int newfd);
 hidden void __pal_fd_closed(int fd);
 

@@ -7,6 +7,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <time.h>
 #include "syscall.h"
 #include "scheduler.h"
@@ -132,9 +133,138 @@ void __np_forget(int fd)
 	struct __np_fd *e = __np_lookup(fd);
 	if (!e) return;
 	__np_lock(e);
-	__np_unlock(e, 0);
+	__np_unlock(e, 0);	/* waiters stay linked: they unlink themselves */
 	bump(&e->seq);
 	if (__atomic_load_n(&__np_multi, __ATOMIC_SEQ_CST)) bump(&__np_multi_seq);
+}
+
+/* Wake the poll-family waiters linked on e (locked). */
+static void bump_multi(struct __np_fd *e)
+{
+	for (struct __np_wait *w = e->waiters; w; w = w->next)
+		if (w->word) bump(w->word);
+}
+
+static void link_wait(struct __np_fd *e, struct __np_wait *w)
+{
+	w->prev = 0;
+	w->next = e->waiters;
+	if (w->next) w->next->prev = w;
+	e->waiters = w;
+	if (w->word) e->nmulti++;
+}
+
+static void unlink_wait(struct __np_fd *e, struct __np_wait *w)
+{
+	if (w->prev) w->prev->next = w->next;
+	else e->waiters = w->next;
+	if (w->next) w->next->prev = w->prev;
+	if (w->word) e->nmulti--;
+}
+
+/* A close-on-exec copy of fd at a number the program is unlikely to
+ * expect free: at or above min(RLIMIT_NOFILE, 4096) - 64. */
+static int copy_fd(int fd)
+{
+	struct rlimit rl;
+	long base = 0;
+	if (!__syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, 0, &rl))
+		base = (rl.rlim_cur > 4096 ? 4096 : (long)rl.rlim_cur) - 64;
+	if (base < 3) base = 3;
+	int k = __syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, base);
+	if (k < 0) k = __syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 3);
+	return k;
+}
+
+/* Close a keepalive k (entry ke, locked): out of the epoll set first, in
+ * case the program still has the description open by another fd. */
+static void drop_keepalive(int k, struct __np_fd *ke)
+{
+	if (ke->flags & NP_REG)
+		__syscall(SYS_epoll_ctl, epfd, EPOLL_CTL_DEL, k, 0);
+	__syscall(SYS_close, k);
+	bump(&ke->seq);
+}
+
+void __np_closing(int fd)
+{
+	struct __np_fd *e = __np_lookup(fd), *ke = 0;
+	struct __np_wait *w, *next;
+	int single = 0, k = -1, kf = 0;
+
+	if (!e) return;
+	int f = __np_lock(e);
+	for (w = e->waiters; w; w = w->next)
+		if (!w->word) single++;
+	if (single && (k = copy_fd(fd)) >= 0) {
+		if ((ke = __np_entry(k))) {
+			__np_lock(ke);
+			kf = (f & (NP_KNOWN | NP_SOCK | NP_NOTSOCK | NP_USERNB |
+				NP_NONOWAIT | NP_INCALL)) | NP_KEEP;
+			if (__np_register(k, &kf)) {
+				__np_unlock(ke, 0);
+				ke = 0;
+			}
+		}
+		if (!ke) {
+			__syscall(SYS_close, k);
+			k = -1;
+		}
+	}
+	for (w = e->waiters; w; w = next) {
+		next = w->next;
+		if (w->word) continue;
+		unlink_wait(e, w);
+		__atomic_store_n(&w->fd, k, __ATOMIC_RELEASE);
+		if (ke) link_wait(ke, w);
+	}
+	if (ke) __np_unlock(ke, kf);
+	/* The moved calls are parked on e's counter. */
+	bump(&e->seq);
+	bump_multi(e);
+	__np_unlock(e, f);
+}
+
+int __np_wait_begin(struct __np_wait *w, int fd, volatile int *word)
+{
+	struct __np_fd *e = __np_entry(fd);
+	if (!e) return -ENOMEM;
+	w->word = word;
+	int f = __np_lock(e);
+	w->fd = fd;
+	link_wait(e, w);
+	__np_unlock(e, f);
+	return 0;
+}
+
+struct __np_fd *__np_wait_lock(struct __np_wait *w, int *flags)
+{
+	for (;;) {
+		int fd = __atomic_load_n(&w->fd, __ATOMIC_ACQUIRE);
+		if (fd < 0) return 0;	/* unlinked by __np_closing */
+		struct __np_fd *e = __np_lookup(fd);
+		*flags = __np_lock(e);
+		if (w->fd == fd) return e;
+		__np_unlock(e, *flags);	/* moved meanwhile */
+	}
+}
+
+void __np_bump(volatile int *seq)
+{
+	bump(seq);
+}
+
+void __np_wait_end(struct __np_wait *w)
+{
+	int f;
+	struct __np_fd *e = __np_wait_lock(w, &f);
+	if (!e) return;
+	unlink_wait(e, w);
+	if ((f & NP_KEEP) && !e->waiters) {
+		drop_keepalive(w->fd, e);
+		f = 0;
+	}
+	__np_unlock(e, f);
 }
 
 int __np_poll(int64_t timeout_ns)
@@ -167,7 +297,13 @@ int __np_poll(int64_t timeout_ns)
 			__syscall(SYS_read, kickfd, &v, sizeof v);
 			continue;
 		}
-		bump(&__np_entry((int)ev[i].data.u64)->seq);
+		struct __np_fd *e = __np_entry((int)ev[i].data.u64);
+		bump(&e->seq);
+		if (__atomic_load_n(&e->nmulti, __ATOMIC_RELAXED)) {
+			int f = __np_lock(e);
+			bump_multi(e);
+			__np_unlock(e, f);
+		}
 		woke++;
 	}
 	if (woke && __atomic_load_n(&__np_multi, __ATOMIC_SEQ_CST))
@@ -193,7 +329,14 @@ void __np_fork_child(void)
 	__np_multi = __np_waiters = 0;
 	for (int i = 0; i < NP_MAX_FD >> CHUNK_BITS; i++) {
 		struct __np_fd *c = top[i];
-		if (c) for (int j = 0; j < CHUNK; j++)
-			c[j].flags &= ~(NP_REG | NP_LOCK);
+		if (c) for (int j = 0; j < CHUNK; j++) {
+			if (c[j].flags & NP_KEEP) {
+				__syscall(SYS_close, i * CHUNK + j);
+				c[j].flags = 0;
+			}
+			c[j].flags &= ~(NP_REG | NP_LOCK | NP_INCALL);
+			c[j].waiters = 0;
+			c[j].nmulti = 0;
+		}
 	}
 }

@@ -11,15 +11,25 @@
  * fd) park on one process-wide counter instead, bumped on every event
  * while such waiters exist.
  *
- * The fd table also keeps what the syscall layer (pal/epoll/io.c) needs
- * to make blocking calls on non-blocking fds: whether the backend set
- * O_NONBLOCK on the open file description itself (NP_OURNB), and whether
- * the program asked for it (NP_USERNB), which is what fcntl(F_GETFL)
- * then shows.
+ * Calls blocked on an fd (struct __np_wait) are listed on its entry.
+ * When the program closes the fd, or dup2s another over it, while calls
+ * are blocked on it, the netpoller first copies the fd to a number of
+ * its own (a keepalive, close-on-exec) and moves those calls there: they
+ * go on waiting on the same open file description, as a blocked call
+ * does under 1:1 Linux (the kernel holds its file until it returns), and
+ * never retry on the reused number.  The last call to leave a keepalive
+ * closes it.  poll-family waiters on several fds park on a counter of
+ * their own, which each of their fds' events bump (only theirs).
+ *
+ * The fd table also keeps what the syscall layer (pal/epoll/io.c) needs:
+ * whether the open file description is O_NONBLOCK (NP_USERNB: the
+ * program, or a process sharing it, set it; the backend itself never
+ * does), and whether the fd is a socket.
  *
  * Thread-safety: entries are created once and never freed (their
- * addresses are wait addresses); flags change under a per-entry lock bit
- * (NP_LOCK) and are read with atomic loads; seq only grows.
+ * addresses are wait addresses); flags and waiter lists change under a
+ * per-entry lock bit (NP_LOCK), flags are read with atomic loads; seq
+ * only grows.
  */
 #ifndef WEFT_SCHED_NETPOLL_H
 #define WEFT_SCHED_NETPOLL_H
@@ -30,18 +40,41 @@
 #define hidden __attribute__((__visibility__("hidden")))
 #endif
 
+struct __np_wait;
+
 struct __np_fd {
 	volatile int seq;	/* readiness events seen for this fd */
 	volatile int flags;	/* NP_*; see above */
+	struct __np_wait *waiters;	/* calls blocked on it; NP_LOCK */
+	volatile int nmulti;	/* of which poll-family (w->word); NP_LOCK */
+};
+
+/* A call blocked on an fd, on the caller's stack while it is linked
+ * (__np_wait_begin .. __np_wait_end). */
+struct __np_wait {
+	struct __np_wait *next, *prev;	/* on its fd's entry; NP_LOCK */
+	volatile int fd;	/* the fd the call goes on with: its own, a
+				 * keepalive copy after a close, or -1 if the
+				 * fd was closed and could not be copied (the
+				 * call fails with EBADF); NP_LOCK */
+	volatile int *word;	/* poll family: its own counter, bumped on
+				 * each event of this fd; else 0 (the call
+				 * parks on the entry's seq) */
 };
 
 enum {
 	NP_KNOWN   = 1 << 0,	/* the fields below have been learned */
 	NP_REG     = 1 << 1,	/* registered in the netpoller's epoll */
 	NP_NOPOLL  = 1 << 2,	/* epoll refuses it (regular file, ...) */
-	NP_OURNB   = 1 << 3,	/* we set O_NONBLOCK on its description */
-	NP_USERNB  = 1 << 4,	/* the program wants O_NONBLOCK */
-	NP_NOTSOCK = 1 << 5,	/* not a socket (no SO_*TIMEO, SO_ERROR) */
+	NP_SOCK    = 1 << 3,	/* a socket (else: no SO_*TIMEO, SO_ERROR) */
+	NP_USERNB  = 1 << 4,	/* its description is O_NONBLOCK */
+	NP_NOTSOCK = 1 << 5,	/* not a socket */
+	NP_NONOWAIT = 1 << 6,	/* preadv2/pwritev2 refuse RWF_NOWAIT (ttys,
+				 * inotify): wait for readiness, then call */
+	NP_KEEP    = 1 << 7,	/* a keepalive copy made by the netpoller */
+	NP_INCALL  = 1 << 8,	/* a task is making a blocking call on it
+				 * that cannot be made non-blocking (accept,
+				 * NP_NONOWAIT); the others wait their turn */
 	NP_LOCK    = 1 << 30,	/* flags are being changed */
 };
 
@@ -62,13 +95,37 @@ hidden void __np_unlock(struct __np_fd *e, int flags);
  * epoll instance.  Sets NP_REG or NP_NOPOLL in *flags. */
 hidden int __np_register(int fd, int *flags);
 
-/* fd was closed or replaced (close, dup2 onto it): forget what was
- * learned about it and wake every task waiting on it, whose retried call
- * then fails as Linux says (EBADF, or acts on the new file). */
+/* fd is about to be closed or replaced (close, dup2 onto it): calls
+ * blocked on it move to a keepalive copy (above), poll-family waiters
+ * are woken (their retry sees the fd as it is then, as Linux's poll
+ * does).  Then the caller closes or replaces it, and calls
+ * __np_forget(fd). */
+hidden void __np_closing(int fd);
+
+/* fd was closed or replaced: forget what was learned about it and wake
+ * whoever waits on its counter. */
 hidden void __np_forget(int fd);
 
-/* The process-wide counter for tasks waiting on several fds; such a task
- * counts itself in __np_multi while it waits. */
+/* Link w, a call about to wait on fd, to fd's entry (created if need
+ * be); word: as struct __np_wait.  Then the caller reads w->fd again at
+ * each retry, and parks on __np_entry(w->fd)->seq (or on *word).
+ * __np_wait_end unlinks it, closing a keepalive it was the last on.
+ * Returns 0, or -ENOMEM (no entry: the caller blocks without waiting on
+ * the netpoller). */
+hidden int __np_wait_begin(struct __np_wait *w, int fd, volatile int *word);
+hidden void __np_wait_end(struct __np_wait *w);
+
+/* Lock the entry w is linked on (*flags: its flags, for __np_unlock);
+ * 0 if w was unlinked by a close that could not copy the fd. */
+hidden struct __np_fd *__np_wait_lock(struct __np_wait *w, int *flags);
+
+/* Bump a counter and wake every task parked on it. */
+hidden void __np_bump(volatile int *seq);
+
+/* The process-wide counter for poll-family waiters on more fds than
+ * they link (NP_MULTI_MAX); such a task counts itself in __np_multi
+ * while it waits. */
+#define NP_MULTI_MAX 16
 hidden extern volatile int __np_multi_seq;
 hidden extern volatile int __np_multi;
 
@@ -89,7 +146,8 @@ hidden int __np_active(void);
 
 /* In a fork child: the parent's epoll instance is shared with the child,
  * so drop it and every registration; the fd flags stay (the descriptions
- * are shared too, O_NONBLOCK included). */
+ * are shared too, O_NONBLOCK included).  The child has no blocked calls:
+ * waiter lists are emptied, and keepalives are closed. */
 hidden void __np_fork_child(void);
 
 #endif

@@ -4,42 +4,65 @@
  *
  * Pollable fds (sockets, pipes, FIFOs, ttys, eventfds, epoll fds: what
  * epoll_ctl accepts) that a task blocks on are registered with the
- * netpoller (sched/netpoll.h) and made O_NONBLOCK on their open file
- * description.  A blocking call is then: read the fd's readiness
- * counter, make the call; on EAGAIN park on the counter (unless it has
- * moved) and try again.  What the program sees is unchanged:
- *   - fcntl(F_GETFL) shows O_NONBLOCK only if the program set it (fcntl,
- *     ioctl FIONBIO, SOCK_NONBLOCK, open), and then calls on the fd
- *     return EAGAIN as before; so does MSG_DONTWAIT.
+ * netpoller (sched/netpoll.h).  The backend never changes an fd's open
+ * file description: O_NONBLOCK stays as the program (or another process
+ * sharing the description) set it, so F_GETFL, a child that inherits the
+ * fd across fork+exec, sendfile, splice and raw syscall(2) all see what
+ * they would under 1:1.  Instead each try of a blocking call is made
+ * non-blocking for that call alone:
+ *   - sockets: the send/recv family with MSG_DONTWAIT (read, readv,
+ *     write and writev become recvfrom, recvmsg, sendto and sendmsg,
+ *     which the kernel treats alike);
+ *   - other fds: preadv2/pwritev2 at the current position with
+ *     RWF_NOWAIT (pipes, FIFOs, eventfds, timerfds, signalfds);
+ *   - where the kernel refuses RWF_NOWAIT (ttys, inotify: EOPNOTSUPP)
+ *     and for accept: wait until poll says the fd is ready, then make
+ *     the blocking call on the worker, one task per fd at a time
+ *     (NP_INCALL), so that tasks of this process never take the data
+ *     from under each other; another process can, and then the call
+ *     blocks the worker (the monitor starts a spare);
+ *   - connect: O_NONBLOCK is set for the connect call alone and cleared
+ *     at once, then the task parks until the socket is writable.
+ * A try that finds nothing parks the task on the fd's readiness counter
+ * unless the counter has moved since before the try, so no edge is lost.
+ * What the program sees is unchanged:
+ *   - with O_NONBLOCK (fcntl, ioctl FIONBIO, SOCK_NONBLOCK, open) or
+ *     MSG_DONTWAIT the call is made as is and returns EAGAIN as before;
  *   - write, send and sendto on a blocking fd write everything (as a
  *     blocking stream socket or pipe does), unless a signal handler
  *     without SA_RESTART or SO_SNDTIMEO cuts it short, when the count
  *     so far is returned; writev and sendmsg likewise for up to
- *     IOV_BATCH buffers.  recv with MSG_WAITALL waits for all of it.
+ *     IOV_BATCH buffers.  After a first part is written, a socket's
+ *     tries carry MSG_NOSIGNAL: as the kernel's blocking send, an error
+ *     after a partial write returns the count and raises no SIGPIPE
+ *     (a pipe's does raise it, as pipe_write does).  recv with
+ *     MSG_WAITALL waits for all of it.
  *   - SO_RCVTIMEO and SO_SNDTIMEO end a wait with EAGAIN (EINPROGRESS
  *     for connect), as socket(7) says.
  *   - a signal handler interrupts the call with EINTR unless it has
  *     SA_RESTART (signal(7)); poll, select, epoll_wait and sleeps are
  *     always interrupted; a signal that runs no handler never is.
- *   - close wakes the tasks parked on the fd; their call then fails as
- *     it would on a closed fd (EBADF).  shutdown wakes them through the
- *     netpoller's HUP event.
- * fds 0, 1 and 2 are shared with other processes (the shell's tty):
- * they are never made non-blocking; a task waits for them to be ready,
- * then makes the call (which can block its worker, if another process
- * takes the data first).  Regular files and other fds epoll refuses are
- * read and written on the worker (the monitor's handoff is issue 4).
+ *   - close, or dup2 onto the fd, while calls are blocked on it: they
+ *     go on waiting on the same open file description, moved by the
+ *     netpoller to a keepalive copy of the fd (netpoll.h), as under 1:1
+ *     Linux, where the blocked call holds the file; they never retry on
+ *     the reused number.  shutdown wakes them through the netpoller's
+ *     HUP event.
+ * Regular files and other fds epoll refuses are read and written on the
+ * worker, marked as in a syscall (the monitor's handoff).
  *
- * Limits: O_NONBLOCK set here stays on the description, which a child
- * process that inherits the fd (fork+exec) also sees; a program that
- * makes raw syscall(2) reads on such an fd sees EAGAIN.  poll/select on
- * more than one fd wake on any netpoller event (see netpoll.h).  An
- * absolute CLOCK_REALTIME sleep ends after the time it had to go when it
- * started, not at a changed wall-clock time.
+ * Limits: NP_USERNB is learned once per fd (F_GETFL) and kept up to
+ * date by this process's fcntl and ioctl; O_NONBLOCK set on a shared
+ * description by another process, or through another fd of this one
+ * (dup), is not seen, and a task then waits where 1:1 would return
+ * EAGAIN.  An absolute CLOCK_REALTIME sleep ends after the time it had
+ * to go when it started, not at a changed wall-clock time.
  *
- * Sources: read(2), write(2), send(2), recv(2), connect(2), accept(2),
- * socket(7), poll(2), select(2), epoll_wait(2), nanosleep(2),
- * clock_nanosleep(2), signal(7); Go's runtime/netpoll.go for the design.
+ * Sources: read(2), write(2), readv(2) (preadv2, RWF_NOWAIT), send(2),
+ * recv(2), connect(2), accept(2), socket(7), poll(2), select(2),
+ * epoll_wait(2), nanosleep(2), clock_nanosleep(2), signal(7); Linux's
+ * tcp_sendmsg_locked, unix_stream_sendmsg and pipe_write for partial
+ * writes; Go's runtime/netpoll.go for the design.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -61,6 +84,11 @@
 #include "io.h"
 
 #define IOV_BATCH 64
+
+/* preadv2/pwritev2's flag (linux/fs.h, Linux 4.14); musl 1.2.3 lacks it. */
+#ifndef RWF_NOWAIT
+#define RWF_NOWAIT 0x00000008
+#endif
 
 enum { D_READ = 1, D_WRITE = 2 };
 
@@ -95,50 +123,40 @@ static struct task *self_task(void)
 
 /* ---- What is known about an fd ----------------------------------------- */
 
-/* Learn fd's flags (once) and, for a task about to wait on it, register
- * it with the netpoller; nb: also make it O_NONBLOCK if the program has
- * not.  Returns the flags, or 0 if fd is unusable (the call itself will
- * say why). */
-static int learn(int fd, struct __np_fd *e, int reg, int nb)
+/* Learn fd's flags (once) and register it with the netpoller.  Returns
+ * the flags, or 0 if fd is unusable (the call itself will say why). */
+static int learn(int fd, struct __np_fd *e)
 {
 	int f = __atomic_load_n(&e->flags, __ATOMIC_ACQUIRE);
-	if ((f & NP_KNOWN) &&
-	    (!reg || (f & (NP_REG | NP_NOPOLL))) &&
-	    (!nb || fd <= 2 || (f & (NP_OURNB | NP_USERNB | NP_NOPOLL))))
-		return f;
+	if ((f & NP_KNOWN) && (f & (NP_REG | NP_NOPOLL))) return f;
 	f = __np_lock(e);
 	if (!(f & NP_KNOWN)) {
-		int fl = __syscall(SYS_fcntl, fd, F_GETFL);
+		int type, fl = __syscall(SYS_fcntl, fd, F_GETFL);
+		socklen_t len = sizeof type;
 		if (fl < 0) {
 			__np_unlock(e, f);
 			return 0;
 		}
 		f |= NP_KNOWN | (fl & O_NONBLOCK ? NP_USERNB : 0);
+		f |= __syscall(SYS_getsockopt, fd, SOL_SOCKET, SO_TYPE, &type, &len) ?
+			NP_NOTSOCK : NP_SOCK;
 	}
-	if (reg && !(f & (NP_REG | NP_NOPOLL))) __np_register(fd, &f);
-	if (nb && fd > 2 && (f & NP_REG) && !(f & (NP_USERNB | NP_OURNB))) {
-		int fl = __syscall(SYS_fcntl, fd, F_GETFL);
-		if (fl >= 0 && !__syscall(SYS_fcntl, fd, F_SETFL, fl | O_NONBLOCK))
-			f |= NP_OURNB;
-	}
+	if (!(f & (NP_REG | NP_NOPOLL))) __np_register(fd, &f);
 	__np_unlock(e, f);
 	return f;
 }
 
 /* The socket timeout (SO_RCVTIMEO / SO_SNDTIMEO) as a deadline, 0: none. */
-static uint64_t sock_deadline(int fd, struct __np_fd *e, int dir)
+static uint64_t sock_deadline(int fd, int f, int dir)
 {
 	struct timeval tv;
 	socklen_t len = sizeof tv;
-	if (e->flags & NP_NOTSOCK) return 0;
-	int r = __syscall(SYS_getsockopt, fd, SOL_SOCKET,
-		dir == D_READ ? SO_RCVTIMEO : SO_SNDTIMEO, &tv, &len);
-	if (r == -ENOTSOCK) {
-		__atomic_fetch_or(&e->flags, NP_NOTSOCK, __ATOMIC_RELAXED);
+	if (!(f & NP_SOCK)) return 0;
+	if (__syscall(SYS_getsockopt, fd, SOL_SOCKET,
+	    dir == D_READ ? SO_RCVTIMEO : SO_SNDTIMEO, &tv, &len))
 		return 0;
-	}
-	if (r || (!tv.tv_sec && !tv.tv_usec)) return 0;
-	return __sched_now() + tv.tv_sec * 1000000000ULL + tv.tv_usec * 1000ULL;
+	if (!tv.tv_sec && !tv.tv_usec) return 0;
+	return __sched_deadline_after(tv.tv_sec, tv.tv_usec * 1000ULL);
 }
 
 /* Park task t on a netpoller counter while it reads s, counted in
@@ -154,50 +172,20 @@ static int park_io(struct task *t, volatile int *word, int s,
 	return r;
 }
 
-/* Wait for fd to become ready for dir, after a try that saw counter
- * value s.  A task parks; without one (before the scheduler, in a fork
- * child) the kernel's poll blocks.  Returns 0 (try again), -ETIMEDOUT,
- * or -EINTR (a handler ran that ends the call: see restart). */
-static int wait_fd(struct task *t, int fd, struct __np_fd *e, int s,
-	int dir, uint64_t deadline, int cp)
-{
-	int r;
-	if (!t) {
-		struct pollfd p = { fd, dir == D_READ ? POLLIN : POLLOUT, 0 };
-		int ms = -1;
-		if (deadline) {
-			uint64_t now = __sched_now();
-			if (now >= deadline) return -ETIMEDOUT;
-			ms = (deadline - now + 999999) / 1000000;
-		}
-		struct call c = { SYS_poll, { (long)&p, 1, ms }, cp };
-		r = sys(&c);
-		if (!r) return -ETIMEDOUT;
-		return r == -EINTR ? -EINTR : 0;
-	}
-	r = park_io(t, &e->seq, s, deadline, cp);
-	return r == -EAGAIN ? 0 : r;
-}
-
 /* After -EINTR from a wait: bool, the call goes on (no handler ran, or
  * every one that did has SA_RESTART). */
 static int restart(struct task *t)
 {
-	return !t || !(t->sigran & SIGRAN_NORESTART);
+	return !(t->sigran & SIGRAN_NORESTART);
 }
 
-/* fds 0-2 (never made non-blocking): wait until poll says the fd is
- * ready for dir, then make the call on the worker. */
-static long ready_then_call(struct task *t, int fd, struct __np_fd *e,
-	int dir, const struct call *c)
+/* The end of a wait, as the call's result: 1 try again; else the -errno
+ * to return (-EAGAIN after SO_*TIMEO's deadline, -EINTR). */
+static int waited(struct task *t, int w)
 {
-	for (;;) {
-		int s = __atomic_load_n(&e->seq, __ATOMIC_ACQUIRE);
-		struct pollfd p = { fd, dir == D_READ ? POLLIN : POLLOUT, 0 };
-		if (__syscall(SYS_poll, &p, 1, 0)) return on_worker(t, c);
-		int r = wait_fd(t, fd, e, s, dir, 0, c->cp);
-		if (r == -EINTR && !restart(t)) return -EINTR;
-	}
+	if (w == -ETIMEDOUT) return -EAGAIN;
+	if (w == -EINTR && !restart(t)) return -EINTR;
+	return 1;
 }
 
 /* ---- Reads, writes, accept, connect ------------------------------------ */
@@ -210,6 +198,68 @@ static int msg_flags(const struct call *c)
 	case SYS_recvmmsg: case SYS_sendmmsg: return c->a[3];
 	}
 	return 0;
+}
+
+/* Make c once without blocking, on fd (flags f); cont: a first part of
+ * a write is already written (no SIGPIPE from a socket now).  See the
+ * top of the file. */
+static long try_nowait(const struct call *c, int fd, int f, int cont)
+{
+	struct call k = *c;
+	struct iovec v;
+	struct msghdr m;
+	int rd = 0, nosig = cont ? MSG_NOSIGNAL : 0;
+
+	k.a[0] = fd;
+	switch (c->nr) {
+	case SYS_read:
+		rd = 1;
+		/* fallthrough */
+	case SYS_write:
+		if (f & NP_SOCK) {
+			k.nr = rd ? SYS_recvfrom : SYS_sendto;
+			k.a[3] = MSG_DONTWAIT | (rd ? 0 : nosig);
+			k.a[4] = k.a[5] = 0;
+			break;
+		}
+		v.iov_base = (void *)c->a[1];
+		v.iov_len = c->a[2];
+		k.a[1] = (long)&v;
+		k.a[2] = 1;
+		goto rw2;
+	case SYS_readv:
+		rd = 1;
+		/* fallthrough */
+	case SYS_writev:
+		if (f & NP_SOCK) {
+			__builtin_memset(&m, 0, sizeof m);
+			m.msg_iov = (void *)c->a[1];
+			m.msg_iovlen = c->a[2];
+			k.nr = rd ? SYS_recvmsg : SYS_sendmsg;
+			k.a[1] = (long)&m;
+			k.a[2] = MSG_DONTWAIT | (rd ? 0 : nosig);
+			break;
+		}
+	rw2:
+		k.nr = rd ? SYS_preadv2 : SYS_pwritev2;
+		k.a[3] = -1;	/* the current position (pos_l; pos_h 0) */
+		k.a[4] = 0;
+		k.a[5] = RWF_NOWAIT;
+		break;
+	case SYS_recvfrom: case SYS_recvmmsg:
+		k.a[3] |= MSG_DONTWAIT;
+		break;
+	case SYS_sendto: case SYS_sendmmsg:
+		k.a[3] |= MSG_DONTWAIT | nosig;
+		break;
+	case SYS_recvmsg:
+		k.a[2] |= MSG_DONTWAIT;
+		break;
+	case SYS_sendmsg:
+		k.a[2] |= MSG_DONTWAIT | nosig;
+		break;
+	}
+	return sys(&k);
 }
 
 /* Skip done bytes of the n buffers in iov into out (IOV_BATCH room);
@@ -273,53 +323,92 @@ static int write_rest(struct call *c, const struct call *orig, size_t done,
 	return 0;
 }
 
+/* Take (bool) or give back the fd's turn for a call that cannot be made
+ * non-blocking (NP_INCALL).  Giving it back wakes the tasks waiting. */
+static int take_turn(struct __np_wait *w)
+{
+	int f, ok = 0;
+	struct __np_fd *e = __np_wait_lock(w, &f);
+	if (!e) return 1;
+	if (!(f & NP_INCALL)) {
+		f |= NP_INCALL;
+		ok = 1;
+	}
+	__np_unlock(e, f);
+	return ok;
+}
+
+static void give_turn(struct __np_wait *w)
+{
+	int f;
+	struct __np_fd *e = __np_wait_lock(w, &f);
+	if (!e) return;
+	__np_unlock(e, f & ~NP_INCALL);
+	__np_bump(&e->seq);
+}
+
+/* A call that cannot be made non-blocking (accept, a tty's read): wait
+ * until poll says the fd is ready for dir and it is this task's turn,
+ * then make the call on the worker. */
+static long ready_then_call(struct task *t, const struct call *c, int dir,
+	uint64_t deadline)
+{
+	struct __np_wait w;
+	struct call k = *c;
+	long r;
+
+	if (__np_wait_begin(&w, c->a[0], 0)) return on_worker(t, c);
+	for (;;) {
+		int fd = __atomic_load_n(&w.fd, __ATOMIC_ACQUIRE);
+		if (fd < 0) {
+			r = -EBADF;
+			break;
+		}
+		struct __np_fd *e = __np_entry(fd);
+		int s = __atomic_load_n(&e->seq, __ATOMIC_ACQUIRE);
+		struct pollfd p = { fd, dir == D_READ ? POLLIN : POLLOUT, 0 };
+		if (__syscall(SYS_poll, &p, 1, 0) && take_turn(&w)) {
+			k.a[0] = fd;
+			r = on_worker(t, &k);
+			give_turn(&w);
+			break;
+		}
+		r = waited(t, park_io(t, &e->seq, s, deadline, c->cp));
+		if (r <= 0) break;
+	}
+	__np_wait_end(&w);
+	return r;
+}
+
 static long fd_call(struct task *t, struct call *c, int dir)
 {
-	int fd = c->a[0];
-	struct __np_fd *e = t ? __np_entry(fd) : __np_lookup(fd);
+	struct __np_wait w;
+	struct __np_fd *e;
 	struct call cur = *c;
 	struct iovec iov[IOV_BATCH];
 	struct msghdr msg;
 	uint64_t deadline = 0;
-	int have_deadline = 0;
+	int fd = c->a[0], linked = 0, have_deadline = 0;
 	size_t done = 0;
 	long r;
 
-	if (!e) return on_worker(t, c);
-	int f = t ? learn(fd, e, 1, 1) : __atomic_load_n(&e->flags, __ATOMIC_ACQUIRE);
+	if (!t || !(e = __np_entry(fd))) return on_worker(t, c);
+	int f = learn(fd, e);
 	if ((f & NP_USERNB) || (msg_flags(c) & MSG_DONTWAIT)) return sys(c);
-	if (!(f & NP_OURNB)) {
-		if (t && (f & NP_REG)) return ready_then_call(t, fd, e, dir, c);
-		return on_worker(t, c);
-	}
-	/* accept: the new fd is non-blocking from the start, and known. */
-	if (c->nr == SYS_accept) {
-		cur.nr = SYS_accept4;
-		cur.a[3] = 0;
-	}
-	int accept_nb = 0;
-	if (cur.nr == SYS_accept4 && !(cur.a[3] & SOCK_NONBLOCK)) {
-		cur.a[3] |= SOCK_NONBLOCK;
-		accept_nb = 1;
-	}
+	if (!(f & NP_REG)) return on_worker(t, c);
+	if (c->nr == SYS_accept || c->nr == SYS_accept4 || (f & NP_NONOWAIT))
+		return ready_then_call(t, c, dir, sock_deadline(fd, f, dir));
 	int waitall = c->nr == SYS_recvfrom && (c->a[3] & MSG_WAITALL);
 
 	for (;;) {
 		int s = __atomic_load_n(&e->seq, __ATOMIC_ACQUIRE);
-		r = sys(&cur);
+		r = try_nowait(&cur, fd, f, done > 0);
 		if (r >= 0) {
-			if (accept_nb) {
-				struct __np_fd *n = __np_entry(r);
-				if (n) {
-					__np_lock(n);
-					__np_unlock(n, NP_KNOWN | NP_OURNB);
-				}
-				return r;
-			}
 			if (dir == D_WRITE) {
 				done += r;
 				if (write_rest(&cur, c, done, iov, &msg)) continue;
-				return done;
+				r = done;
+				break;
 			}
 			if (waitall && r > 0 && done + r < (size_t)c->a[2]) {
 				done += r;
@@ -327,37 +416,70 @@ static long fd_call(struct task *t, struct call *c, int dir)
 				cur.a[2] = c->a[2] - done;
 				continue;
 			}
-			return done + r;
+			r += done;
+			break;
+		}
+		if ((r == -EOPNOTSUPP || r == -ENOSYS) && !(f & NP_SOCK) && !done) {
+			/* No RWF_NOWAIT for this kind of file (ttys). */
+			__atomic_fetch_or(&e->flags, NP_NONOWAIT, __ATOMIC_RELAXED);
+			if (linked) __np_wait_end(&w);
+			return ready_then_call(t, c, dir, 0);
 		}
 		if (r != -EAGAIN) break;
 		if (!have_deadline) {
-			deadline = sock_deadline(fd, e, dir);
+			deadline = sock_deadline(fd, f, dir);
 			have_deadline = 1;
 		}
-		int w = wait_fd(t, fd, e, s, dir, deadline, c->cp);
-		if (w == -ETIMEDOUT) {
-			r = -EAGAIN;
+		/* Waiting: be found by a close of fd (netpoll.h). */
+		if (!linked) {
+			if (__np_wait_begin(&w, fd, 0)) {
+				r = on_worker(t, &cur);
+				break;
+			}
+			linked = 1;
+		}
+		r = waited(t, park_io(t, &e->seq, s, deadline, c->cp));
+		if (r <= 0) break;
+		if ((fd = __atomic_load_n(&w.fd, __ATOMIC_ACQUIRE)) < 0) {
+			r = -EBADF;
 			break;
 		}
-		if (w == -EINTR && !restart(t)) {
-			r = -EINTR;
-			break;
+		e = __np_entry(fd);
+		f = __atomic_load_n(&e->flags, __ATOMIC_ACQUIRE);
+		/* Part of a write is out and the socket has a pending error
+		 * (a reset): end with the count, leaving the error for the
+		 * next call, as the kernel's blocking send does; a try would
+		 * take it (sock_error). */
+		if (done && (f & NP_SOCK)) {
+			struct pollfd p = { fd, POLLOUT, 0 };
+			if (__syscall(SYS_poll, &p, 1, 0) > 0 && (p.revents & POLLERR)) {
+				r = done;
+				break;
+			}
 		}
 	}
-	return done ? (long)done : r;
+	if (linked) __np_wait_end(&w);
+	/* An error after a first part: the count so far, as the kernel. */
+	return r < 0 && done ? (long)done : r;
 }
 
 static long connect_call(struct task *t, struct call *c)
 {
+	struct __np_fd *e;
 	int fd = c->a[0];
-	struct __np_fd *e = t ? __np_entry(fd) : __np_lookup(fd);
-	if (!e) return on_worker(t, c);
-	int f = t ? learn(fd, e, 1, 1) : __atomic_load_n(&e->flags, __ATOMIC_ACQUIRE);
+	if (!t || !(e = __np_entry(fd))) return on_worker(t, c);
+	int f = learn(fd, e);
 	if (f & NP_USERNB) return sys(c);
-	if (!(f & NP_OURNB)) return on_worker(t, c);
+	if (!(f & NP_REG)) return on_worker(t, c);
+	/* O_NONBLOCK for the connect call alone (see the top). */
+	int fl = __syscall(SYS_fcntl, fd, F_GETFL);
+	if (fl < 0 || (fl & O_NONBLOCK) ||
+	    __syscall(SYS_fcntl, fd, F_SETFL, fl | O_NONBLOCK))
+		return on_worker(t, c);
 	long r = sys(c);
+	__syscall(SYS_fcntl, fd, F_SETFL, fl);
 	if (r != -EINPROGRESS) return r;
-	uint64_t deadline = sock_deadline(fd, e, D_WRITE);
+	uint64_t deadline = sock_deadline(fd, f, D_WRITE);
 	for (;;) {
 		int s = __atomic_load_n(&e->seq, __ATOMIC_ACQUIRE);
 		struct pollfd p = { fd, POLLOUT, 0 };
@@ -367,21 +489,24 @@ static long connect_call(struct task *t, struct call *c)
 			r = __syscall(SYS_getsockopt, fd, SOL_SOCKET, SO_ERROR, &err, &len);
 			return r ? r : -err;
 		}
-		int w = wait_fd(t, fd, e, s, D_WRITE, deadline, c->cp);
 		/* Interrupted or timed out, the connection goes on in the
 		 * background, as Linux's does (connect(2)). */
-		if (w == -ETIMEDOUT) return -EINPROGRESS;
-		if (w == -EINTR && !restart(t)) return -EINTR;
+		int w = waited(t, park_io(t, &e->seq, s, deadline, c->cp));
+		if (w == -EAGAIN) return -EINPROGRESS;
+		if (w < 0) return w;
 	}
 }
 
 /* ---- poll, select, epoll_wait -------------------------------------------- */
 
 /* Common to the poll family: register the fds; then, until try() finds
- * something or the deadline passes, park on the one fd's counter or on
- * the shared one.  try: the call with a zero timeout. */
+ * something or the deadline passes, park on a counter of the caller's
+ * own, linked to each fd (netpoll.h), so that only these fds' events
+ * wake it; past NP_MULTI_MAX distinct fds, on the shared counter.  try:
+ * the call with a zero timeout. */
 struct waitset {
-	int n, one;		/* fds registered; the fd if n == 1 */
+	int n, many;		/* distinct fds in fd[]; more than fit */
+	int fd[NP_MULTI_MAX];
 };
 
 static int add_fd(struct waitset *ws, int fd)
@@ -389,19 +514,27 @@ static int add_fd(struct waitset *ws, int fd)
 	struct __np_fd *e;
 	if (fd < 0) return 0;
 	if (!(e = __np_entry(fd))) return -1;
-	int f = learn(fd, e, 1, 0);
+	int f = learn(fd, e);
 	if (!(f & NP_REG)) return (f & NP_KNOWN) ? -1 : 0;
-	ws->one = fd;
-	ws->n++;
+	if (ws->many) return 0;
+	for (int i = 0; i < ws->n; i++)
+		if (ws->fd[i] == fd) return 0;
+	if (ws->n == NP_MULTI_MAX) ws->many = 1;
+	else ws->fd[ws->n++] = fd;
 	return 0;
 }
 
 static long wait_any(struct task *t, struct waitset *ws, uint64_t deadline,
 	int cp, long (*try)(void *), void *ctx)
 {
-	volatile int *word = ws->n == 1 ? &__np_entry(ws->one)->seq : &__np_multi_seq;
+	struct __np_wait w[NP_MULTI_MAX];
+	volatile int own = 0, *word = ws->many ? &__np_multi_seq : &own;
+	int linked = 0;
 	long r;
-	if (ws->n != 1) __atomic_fetch_add(&__np_multi, 1, __ATOMIC_SEQ_CST);
+	if (ws->many) __atomic_fetch_add(&__np_multi, 1, __ATOMIC_SEQ_CST);
+	else
+		while (linked < ws->n && !__np_wait_begin(&w[linked], ws->fd[linked], &own))
+			linked++;
 	for (;;) {
 		int s = __atomic_load_n(word, __ATOMIC_SEQ_CST);
 		if ((r = try(ctx))) break;
@@ -416,19 +549,20 @@ static long wait_any(struct task *t, struct waitset *ws, uint64_t deadline,
 			break;
 		}
 	}
-	if (ws->n != 1) __atomic_fetch_sub(&__np_multi, 1, __ATOMIC_RELAXED);
+	if (ws->many) __atomic_fetch_sub(&__np_multi, 1, __ATOMIC_RELAXED);
+	while (linked) __np_wait_end(&w[--linked]);
 	return r;
 }
 
 static uint64_t ms_deadline(long ms)
 {
-	return ms < 0 ? 0 : __sched_now() + ms * 1000000ULL + !ms;
+	return ms < 0 ? 0 : __sched_deadline_after(ms / 1000, ms % 1000 * 1000000ULL);
 }
 
 static uint64_t ts_deadline(const struct timespec *ts)
 {
 	if (!ts) return 0;
-	return __sched_now() + ts->tv_sec * 1000000000ULL + ts->tv_nsec + 1;
+	return __sched_deadline_after(ts->tv_sec, ts->tv_nsec + 1);
 }
 
 struct pollctx { struct pollfd *fds; long n; };
@@ -506,7 +640,7 @@ static long select_call(struct task *t, struct call *c)
 	} else if ((tv = (void *)c->a[4])) {
 		if (tv->tv_sec < 0 || (unsigned long)tv->tv_usec >= 1000000) return -EINVAL;
 		if (!tv->tv_sec && !tv->tv_usec) return sys(c);
-		deadline = __sched_now() + tv->tv_sec * 1000000000ULL + tv->tv_usec * 1000ULL + 1;
+		deadline = __sched_deadline_after(tv->tv_sec, tv->tv_usec * 1000ULL + 1);
 	}
 	if ((r = try_select(&ctx))) return r;
 	for (int fd = 0; fd < ctx.n; fd++)
@@ -520,7 +654,7 @@ static long select_call(struct task *t, struct call *c)
 				break;
 			}
 	r = wait_any(t, &ws, deadline, c->cp, try_select, &ctx);
-	if (tv) {
+	if (tv && deadline) {
 		/* Linux's select leaves the time not slept in *tv. */
 		now = __sched_now();
 		uint64_t left = deadline > now ? deadline - now : 0;
@@ -560,7 +694,7 @@ static long sleep_call(struct task *t, struct call *c)
 	int flags = 0;
 	const struct timespec *req;
 	struct timespec *rem;
-	uint64_t d, deadline;
+	uint64_t deadline;
 
 	if (c->nr == SYS_nanosleep) {
 		req = (void *)c->a[0];
@@ -576,21 +710,27 @@ static long sleep_call(struct task *t, struct call *c)
 		return on_worker(t, c);	/* CPU-time clocks: the kernel's answer */
 	if (!req || req->tv_sec < 0 || (unsigned long)req->tv_nsec >= 1000000000)
 		return req ? -EINVAL : -EFAULT;
+	uint64_t sec = req->tv_sec, nsec = req->tv_nsec;
 	if (flags & TIMER_ABSTIME) {
 		struct timespec now;
 		__clock_gettime(clk, &now);
 		if (req->tv_sec < now.tv_sec ||
 		    (req->tv_sec == now.tv_sec && req->tv_nsec <= now.tv_nsec))
 			return 0;
-		d = (req->tv_sec - now.tv_sec) * 1000000000ULL + req->tv_nsec - now.tv_nsec;
-	} else {
-		d = req->tv_sec * 1000000000ULL + req->tv_nsec;
+		sec = req->tv_sec - now.tv_sec;
+		if (req->tv_nsec >= now.tv_nsec) {
+			nsec = req->tv_nsec - now.tv_nsec;
+		} else {
+			sec--;
+			nsec = req->tv_nsec + 1000000000 - now.tv_nsec;
+		}
 	}
-	if (!d) {
+	if (!sec && !nsec) {
 		__sched_yield();
 		return 0;
 	}
-	deadline = __sched_now() + d;
+	/* 0: too far to wrap (a "forever" sleep): until interrupted. */
+	deadline = __sched_deadline_after(sec, nsec);
 	for (;;) {
 		volatile int word = 0;
 		t->sigran = 0;
@@ -599,12 +739,16 @@ static long sleep_call(struct task *t, struct call *c)
 		if (r == -EINTR && (t->sigran & SIGRAN_HANDLER)) {
 			if (rem && !(flags & TIMER_ABSTIME)) {
 				uint64_t now = __sched_now(), left = deadline > now ? deadline - now : 0;
-				rem->tv_sec = left / 1000000000;
-				rem->tv_nsec = left % 1000000000;
+				if (!deadline) {
+					*rem = *req;	/* about all of it */
+				} else {
+					rem->tv_sec = left / 1000000000;
+					rem->tv_nsec = left % 1000000000;
+				}
 			}
 			return -EINTR;
 		}
-		if (__sched_now() >= deadline) return 0;
+		if (deadline && __sched_now() >= deadline) return 0;
 	}
 }
 
@@ -628,6 +772,7 @@ long __pal_io(long nr, long a, long b, long c, long d, long e, long f,
 	case SYS_connect:
 		return connect_call(t, &k);
 	case SYS_close:
+		__np_closing(a);
 		r = sys(&k);
 		__np_forget(a);
 		return r;
@@ -650,13 +795,13 @@ long __pal_io(long nr, long a, long b, long c, long d, long e, long f,
 	return 0;
 }
 
-/* ---- The program's view of O_NONBLOCK (fcntl, ioctl, dup) ---------------- */
+/* ---- What the program changes: O_NONBLOCK, dup (pal.h) ---------------- */
 
+/* The kernel's flags are the program's (nothing is hidden): F_GETFL's
+ * answer refreshes what was learned. */
 int __pal_fd_getfl(int fd, int kflags)
 {
-	struct __np_fd *e = __np_lookup(fd);
-	int f = e ? __atomic_load_n(&e->flags, __ATOMIC_ACQUIRE) : 0;
-	if ((f & NP_OURNB) && !(f & NP_USERNB)) kflags &= ~O_NONBLOCK;
+	__pal_fd_setfl(fd, kflags);
 	return kflags;
 }
 
@@ -665,25 +810,24 @@ int __pal_fd_setfl(int fd, int flags)
 	struct __np_fd *e = __np_lookup(fd);
 	if (!e) return flags;
 	int f = __np_lock(e);
-	if (f & NP_KNOWN) {
-		f = (f & ~NP_USERNB) | (flags & O_NONBLOCK ? NP_USERNB : 0);
-		if (f & NP_OURNB) flags |= O_NONBLOCK;
-	}
+	if (f & NP_KNOWN) f = (f & ~NP_USERNB) | (flags & O_NONBLOCK ? NP_USERNB : 0);
 	__np_unlock(e, f);
 	return flags;
 }
 
 int __pal_fd_fionbio(int fd, int on)
 {
-	struct __np_fd *e = __np_lookup(fd);
-	if (!e) return 0;
-	int f = __np_lock(e), handled = 0;
-	if (f & NP_KNOWN) {
-		f = (f & ~NP_USERNB) | (on ? NP_USERNB : 0);
-		handled = !!(f & NP_OURNB);
-	}
-	__np_unlock(e, f);
-	return handled;
+	__pal_fd_setfl(fd, on ? O_NONBLOCK : 0);
+	return 0;	/* the kernel does it */
+}
+
+void __pal_fd_replacing(int oldfd, int newfd)
+{
+	struct __np_fd *e = __np_lookup(newfd);
+	/* A dup2 that fails (oldfd not open) leaves newfd's calls alone. */
+	if (e && __atomic_load_n(&e->waiters, __ATOMIC_ACQUIRE) &&
+	    __syscall(SYS_fcntl, oldfd, F_GETFD) >= 0)
+		__np_closing(newfd);
 }
 
 void __pal_fd_dup(int oldfd, int newfd)
@@ -694,7 +838,7 @@ void __pal_fd_dup(int oldfd, int newfd)
 	__np_forget(newfd);
 	if (!(f & NP_KNOWN) || !(n = __np_entry(newfd))) return;
 	__np_lock(n);
-	__np_unlock(n, f & (NP_KNOWN | NP_OURNB | NP_USERNB | NP_NOTSOCK));
+	__np_unlock(n, f & (NP_KNOWN | NP_USERNB | NP_SOCK | NP_NOTSOCK | NP_NONOWAIT));
 }
 
 void __pal_fd_closed(int fd)

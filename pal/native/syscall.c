@@ -19,5 +19,6 @@ long __pal_syscall_block(long nr, long a, long b, long c, long d, long e, long f
 int __pal_fd_getfl(int fd, int kflags) { return kflags; }
 int __pal_fd_setfl(int fd, int flags) { return flags; }
 int __pal_fd_fionbio(int fd, int on) { return 0; }
+void __pal_fd_replacing(int oldfd, int newfd) { }
 void __pal_fd_dup(int oldfd, int newfd) { }
 void __pal_fd_closed(int fd) { }

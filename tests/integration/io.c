@@ -304,29 +304,61 @@ static void shutdown_wakes(void **state)
 
 static volatile int closer_fd;
 
-static void *close_later(void *arg)
+static void *read_char(void *arg)
 {
+	int fd = (int)(long)arg;
+	char c;
+	ssize_t n = read(fd, &c, 1);
+	return (void *)(long)(n < 0 ? -errno : n == 1 ? c : 0);
+}
+
+static void *close_reuse_later(void *arg)
+{
+	int *peer = arg, p[2];
 	/* Let the reader park first (the reader's read can also just see
-	 * EBADF if this wins; both are the closed-fd answer). */
+	 * EBADF if this wins: the closed-fd answer). */
 	for (int i = 0; i < 100; i++) sched_yield();
 	close(closer_fd);
+	/* The number is reused at once, and the new file has data. */
+	CHECK_EQ(pipe(p), 0);
+	CHECK_EQ(write(p[1], "n", 1), 1);
+	/* The old file's peer writes: a reader still blocked gets this. */
+	CHECK_EQ(write(*peer, "k", 1), 1);
+	close(p[0]);
+	close(p[1]);
 	return 0;
 }
 
-/* Under M:N, close wakes a reader parked on the fd: its read fails with
- * EBADF.  (A kernel thread blocked in read is not woken by close on
- * Linux, so this is the M:N backend's promise only.) */
-static void close_wakes(void **state)
+/* close (and dup2 onto the fd) while a thread is blocked reading it:
+ * as under Linux 1:1, the blocked read keeps the open file description
+ * and goes on waiting; it never reads the file that reuses the number. */
+static void close_keeps_file(void **state)
 {
-	int sv[2];
-	if (!MN) skip();
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-	closer_fd = sv[0];
-	pthread_t c = spawn(close_later, 0);
-	long r = (long)read_result((void *)(long)sv[0]);
-	join(c);
-	assert_int_equal(r, -EBADF);
-	close(sv[1]);
+	for (int dup = 0; dup < 2; dup++) {
+		int sv[2], q[2];
+		assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+		pthread_t r = spawn(read_char, (void *)(long)sv[0]);
+		if (dup) {
+			/* dup2 a pipe's read end over the fd instead. */
+			assert_int_equal(pipe(q), 0);
+			for (int i = 0; i < 100; i++) sched_yield();
+			assert_int_equal(write(q[1], "d", 1), 1);
+			assert_int_equal(dup2(q[0], sv[0]), sv[0]);
+			assert_int_equal(write(sv[1], "k", 1), 1);
+			long c = (long)join(r);
+			assert_true(c == 'k' || c == 'd');	/* 'd': dup2 won */
+			close(q[0]);
+			close(q[1]);
+			close(sv[0]);
+		} else {
+			closer_fd = sv[0];
+			pthread_t c = spawn(close_reuse_later, &sv[1]);
+			long got = (long)join(r);
+			join(c);
+			assert_true(got == 'k' || got == -EBADF);
+		}
+		close(sv[1]);
+	}
 }
 
 /* ---- poll, select, epoll_wait -------------------------------------------- */
@@ -607,7 +639,7 @@ int main(void)
 		cmocka_unit_test(accept_emfile),
 		cmocka_unit_test(peer_reset),
 		cmocka_unit_test(shutdown_wakes),
-		cmocka_unit_test(close_wakes),
+		cmocka_unit_test(close_keeps_file),
 		cmocka_unit_test(poll_family),
 		cmocka_unit_test(sleepers),
 		cmocka_unit_test(eintr),

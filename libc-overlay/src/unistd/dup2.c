@@ -1,4 +1,4 @@
-/* weft overlay of musl 1.2.3 src/unistd/dup2.c: the PAL learns of the copy (pal.h: __pal_fd_dup) */
+/* weft overlay of musl 1.2.3 src/unistd/dup2.c: the PAL learns of the copy (pal.h: __pal_fd_replacing, __pal_fd_dup) */
 #include <unistd.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -8,6 +8,7 @@
 int dup2(int old, int new)
 {
 	int r;
+	if (old != new) __pal_fd_replacing(old, new);
 #ifdef SYS_dup2
 	while ((r=__syscall(SYS_dup2, old, new))==-EBUSY);
 #else

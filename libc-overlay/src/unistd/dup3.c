@@ -1,4 +1,4 @@
-/* weft overlay of musl 1.2.3 src/unistd/dup3.c: the PAL learns of the copy (pal.h: __pal_fd_dup) */
+/* weft overlay of musl 1.2.3 src/unistd/dup3.c: the PAL learns of the copy (pal.h: __pal_fd_replacing, __pal_fd_dup) */
 #define _GNU_SOURCE
 #include <unistd.h>
 #include <errno.h>
@@ -11,6 +11,7 @@ int __dup3(int old, int new, int flags)
 	int r;
 #ifdef SYS_dup2
 	if (old==new) return __syscall_ret(-EINVAL);
+	__pal_fd_replacing(old, new);
 	if (flags & O_CLOEXEC) {
 		while ((r=__syscall(SYS_dup3, old, new, flags))==-EBUSY);
 		if (r!=-ENOSYS) {
