@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -309,6 +310,12 @@ int __np_poll(int64_t timeout_ns)
 	if (woke && __atomic_load_n(&__np_multi, __ATOMIC_SEQ_CST))
 		bump(&__np_multi_seq);
 	return woke;
+}
+
+int __np_ready(void)
+{
+	struct pollfd p = { epfd, POLLIN, 0 };
+	return __np_active() && __syscall(SYS_poll, &p, 1, 0) > 0;
 }
 
 void __np_kick(void)

@@ -138,6 +138,10 @@ hidden extern volatile int __np_waiters;
  * Called by workers (g0) only; at most one of them blocks at a time. */
 hidden int __np_poll(int64_t timeout_ns);
 
+/* Bool: events wait in the netpoller, not yet collected by __np_poll
+ * (a poll(2) of its epoll fd: nothing is taken).  For the monitor. */
+hidden int __np_ready(void);
+
 /* Make a blocked __np_poll return (the scheduler has work for it). */
 hidden void __np_kick(void);
 

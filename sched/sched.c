@@ -76,6 +76,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <time.h>
 #include "pthread_impl.h"
@@ -502,6 +503,18 @@ static uint64_t run_timers(void)
 		}
 	} while (n == 32);
 	return next;
+}
+
+/* Bool: a wait's deadline has passed and no worker has timed it out
+ * yet (the monitor's test: such a task is work, as a queued one is). */
+static int timer_due(uint64_t now)
+{
+	int due;
+	if (!__atomic_load_n(&S.nheap, __ATOMIC_RELAXED)) return 0;
+	spin_lock(&S.tlock);
+	due = S.nheap && S.heap[0]->deadline <= now;
+	spin_unlock(&S.tlock);
+	return due;
 }
 
 /* ---- Program handlers that reach g0 (scheduler.h) ------------------------ */
@@ -1420,9 +1433,12 @@ int __sched_start(void)
  * flock, ...) for SYSCALL_NS, seen at two looks in a row, or has run
  * without switching for SLICE_NS while its thread used at least half of
  * that in CPU time (a thread the kernel did not run, on an overloaded
- * machine, is not stuck: another worker would not help).
- * If some worker is stuck, none sleeps and tasks are queued, the monitor
- * starts a spare worker to run them: the stuck worker's queue is then
+ * machine, is not stuck: another worker would not help) or is asleep in
+ * the kernel then (a raw blocking syscall the backend never saw).
+ * If some worker is stuck, none sleeps and there is work (tasks queued,
+ * a wait past its deadline, or events waiting in the netpoller: tasks
+ * that only a worker's poll would wake), the monitor starts a spare
+ * worker to run them: the stuck worker's queue is then
  * stolen as any other's.  At most SPARE_MAX spares are ever started;
  * once started, a spare is a worker like the others (it sleeps when
  * there is nothing to do).  A task that hogs its worker is not
@@ -1452,6 +1468,30 @@ static uint64_t thread_cpu_ns(int tid)
 	struct timespec ts;
 	if (__clock_gettime(((clockid_t)~tid << 3) | 6, &ts)) return 0;
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* Bool: kernel thread tid of this process is asleep in the kernel
+ * (state S or D in /proc/self/task/TID/stat, proc(5)).  A worker that
+ * runs one task without a switch and sleeps there is in a blocking
+ * syscall the backend never saw (syscall(2), sendfile, splice). */
+static int thread_asleep(int tid)
+{
+	char path[48], buf[256], *p = path + sizeof path - 6;
+	__builtin_memcpy(p, "/stat", 6);
+	do *--p = '0' + tid % 10; while (tid /= 10);
+	p -= 16;
+	__builtin_memcpy(p, "/proc/self/task/", 16);
+	int fd = __syscall(SYS_open, p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) return 0;
+	long n = __syscall(SYS_read, fd, buf, sizeof buf - 1);
+	__syscall(SYS_close, fd);
+	if (n <= 0) return 0;
+	buf[n] = 0;
+	/* "pid (comm) S ...": the state follows the last ')'. */
+	char *s = 0;
+	for (char *c = buf; *c; c++)
+		if (*c == ')') s = c;
+	return s && s[1] == ' ' && (s[2] == 'S' || s[2] == 'D');
 }
 
 /* ---- SIGEV_THREAD timers (scheduler.h) ---------------------------------- */
@@ -1561,7 +1601,8 @@ static int monitor_main(void *arg)
 				w->mon_since = now;
 				w->mon_cpu = thread_cpu_ns(w->ktid);
 			} else if (now - w->mon_since >= SLICE_NS &&
-			    thread_cpu_ns(w->ktid) - w->mon_cpu >= (now - w->mon_since) / 2) {
+			    (thread_cpu_ns(w->ktid) - w->mon_cpu >= (now - w->mon_since) / 2 ||
+			     thread_asleep(w->ktid))) {
 				stuck++;
 			}
 		}
@@ -1570,7 +1611,8 @@ static int monitor_main(void *arg)
 			continue;
 		}
 		interval = MON_MIN_NS;
-		if (!work_visible(RN_ALL)) continue;
+		if (!work_visible(RN_ALL) && !timer_due(now) && !__np_ready())
+			continue;
 		if (idle) wake_one();
 		else start_spare();
 	}
