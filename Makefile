@@ -282,9 +282,22 @@ check-pal-%: obj/pal/%/config.mak check-symbols check-suite
 # musl's libc-test (fetched by you; see docs/libc-test.md):
 #   make libc-test LIBC_TEST=/path/to/libc-test
 
+#   make libc-test-repeat LIBC_TEST=... [REPEAT=20] [WORKERS="1 2 4"] [LOAD=1]
+#     the same, then every test again REPEAT times at each WEFT_WORKERS
+#     value, with LOAD=1 a CPU-bound process running; prints a per-test
+#     failure summary (tests/libc-test/run.sh, "Repeat mode").
+
 libc-test: all
 	@[ -n "$(LIBC_TEST)" ] || { echo "usage: make libc-test LIBC_TEST=/path/to/libc-test (see docs/libc-test.md)" >&2; exit 2; }
 	sh $(srcdir)/tests/libc-test/run.sh "$(LIBC_TEST)" $(B)/bin/weft-gcc $(B)/obj/libc-test
+
+REPEAT = 20
+WORKERS = 1 2 4
+LOAD = 1
+libc-test-repeat: all
+	@[ -n "$(LIBC_TEST)" ] || { echo "usage: make libc-test-repeat LIBC_TEST=/path/to/libc-test [REPEAT=20] [WORKERS=\"1 2 4\"] [LOAD=1]" >&2; exit 2; }
+	REPEAT=$(REPEAT) WORKERS="$(WORKERS)" LOAD=$(LOAD) sh $(srcdir)/tests/libc-test/run.sh \
+		"$(LIBC_TEST)" $(B)/bin/weft-gcc $(B)/obj/libc-test
 
 # The main job: examples/echo_server.c, an unmodified thread-per-connection
 # server, built with the M:N (epoll) backend's weft-gcc and with the system
@@ -311,4 +324,5 @@ distclean: clean
 	rm -rf config.mak dl
 
 .PHONY: all demo install clean distclean check check-symbols stock-musl libc-test \
+	libc-test-repeat \
 	check-suite

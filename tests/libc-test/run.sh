@@ -4,6 +4,15 @@
 # usage: run.sh LIBCTEST_DIR CC [OUTDIR]
 # env:   JOBS (make -j, default 2), LIBCTEST_TIMEOUT (seconds, default 3600),
 #        EXPECTED (expected-failures list, default ../libc-test-expected-failures.txt)
+# Repeat mode (to find tests that fail only sometimes): after the build
+# and first run, run every test again REPEAT times (default 1: no
+# repeat) at each WEFT_WORKERS value in WORKERS (default: as the
+# environment has it), with LOAD=1 a CPU-bound process running
+# meanwhile, then print one line per test that failed in any run:
+#   "repeat: DIR/NAME failed K of N runs at WEFT_WORKERS=W (expected|UNEXPECTED)"
+# (expected failures that fail in every run are only counted) and
+# "repeat: R runs, U with an unexpected failure".  Exit status 1 if
+# any run had one.
 set -eu
 
 usage() { echo "usage: $0 LIBCTEST_DIR CC [OUTDIR]" >&2; exit 2; }
@@ -48,4 +57,59 @@ echo "libc-test: make finished in $(($(date +%s) - start))s (exit $rc)"
 [ -f src/REPORT ] || die "no src/REPORT produced (make exit $rc), see $out/make.log"
 
 echo "libc-test: report: $out/src/REPORT"
-exec "$here/compare.sh" src/REPORT "$expected"
+[ "${REPEAT:-1}" -gt 1 ] || exec "$here/compare.sh" src/REPORT "$expected"
+
+# ---- Repeat mode ----
+rc=0
+"$here/compare.sh" src/REPORT "$expected" || rc=1
+load=
+if [ "${LOAD:-0}" = 1 ]; then
+	sh -c 'while :; do :; done' &
+	load=$!
+	trap 'kill $load 2>/dev/null' EXIT
+	echo "repeat: a CPU-bound process (pid $load) runs meanwhile"
+fi
+: >repeat.tally
+runs=0 bad=0
+for w in ${WORKERS:-default}; do
+	i=0
+	while [ "$i" -lt "$REPEAT" ]; do
+		i=$((i + 1))
+		# Only the tests run again: their .err files and the reports go.
+		for f in src/*/*.err; do
+			case $f in *.o.err|*.lo.err|*.ld.err|*.so.err) continue ;; esac
+			[ -e "${f%.err}.exe" ] && rm -f "$f"
+		done
+		rm -f src/REPORT src/*/REPORT
+		if [ "$w" = default ]; then
+			timeout "${LIBCTEST_TIMEOUT:-3600}" make -j"${JOBS:-2}" >run.log 2>&1 || true
+		else
+			WEFT_WORKERS=$w timeout "${LIBCTEST_TIMEOUT:-3600}" \
+				make -j"${JOBS:-2}" >run.log 2>&1 || true
+		fi
+		runs=$((runs + 1))
+		if [ ! -f src/REPORT ]; then
+			echo "repeat: run $i at WEFT_WORKERS=$w produced no report (see $out/run.log)"
+			bad=$((bad + 1))
+			continue
+		fi
+		"$here/compare.sh" src/REPORT "$expected" >compare.out 2>&1 || bad=$((bad + 1))
+		sed -n 's|^FAIL .*/\([^/]*/[^/]*\)\.exe \[.*\]$|\1|p' src/REPORT | sort -u |
+			sed "s|^|$w |" >>repeat.tally
+		echo "repeat: WEFT_WORKERS=$w run $i: $(sed -n 1p compare.out)$(grep -c '^UNEXPECTED FAIL' compare.out | sed 's/^0$//; s/..*/, & unexpected/')"
+	done
+done
+exp=$(sed 's/#.*//; s/^[[:space:]]*//; s/[[:space:]]*$//; /^$/d' "$expected")
+# Expected failures that failed in every run are counted, not listed.
+sort repeat.tally | uniq -c | while read -r k w t; do
+	case " $(echo $exp) " in *" $t "*) kind=expected ;; *) kind=UNEXPECTED ;; esac
+	if [ "$kind" = expected ] && [ "$k" -eq "$REPEAT" ]; then
+		echo "$t" >>repeat.always
+		continue
+	fi
+	echo "repeat: $t failed $k of $REPEAT runs at WEFT_WORKERS=$w ($kind)"
+done
+[ -f repeat.always ] && echo "repeat: $(sort -u repeat.always | wc -l) expected failures failed in every run"
+rm -f repeat.always
+echo "repeat: $runs runs, $bad with an unexpected failure"
+[ "$bad" -eq 0 ] && [ "$rc" -eq 0 ]
