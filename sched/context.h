@@ -70,10 +70,28 @@ _Static_assert(SCHED_FRAME_SIZE % 16 == 0, "saved sp must stay 16-aligned");
  * Written once by __sched_cpu_init before any switch, then read-only. */
 extern hidden int __sched_fsgsbase;
 
+/* Bytes XSAVE writes for the state the kernel enabled (XCR0), or 0 if
+ * XSAVE is not enabled (FXSAVE's 512 are used); for preemption.
+ * Written once by __sched_cpu_init, then read-only. */
+extern hidden int __sched_xsave_size;
+
 /* Choose how to set the thread pointer from the aux vector's AT_HWCAP2
- * (the kernel sets HWCAP2_FSGSBASE only if it enabled the instructions).
- * Called once, before the first switch. */
+ * (the kernel sets HWCAP2_FSGSBASE only if it enabled the instructions),
+ * and learn the XSAVE size.  Called once, before the first switch. */
 hidden void __sched_cpu_init(unsigned long hwcap2);
+
+/*
+ * Asynchronous preemption's landing pad (preempt_x86_64.S): a signal
+ * handler makes the interrupted context "call" it by storing the
+ * interrupted rip 136 bytes below the interrupted rsp (past the red
+ * zone) and setting rsp to that slot and rip to this function.  It
+ * saves every caller-saved register, the flags and the FPU/vector
+ * state, calls __sched_preempt_yield(), restores them and returns to
+ * the interrupted rip with the original rsp.  Never called directly.
+ */
+hidden void __sched_async_preempt(void);
+hidden void __sched_preempt_yield(void);
+#define SCHED_PREEMPT_SKIP	136	/* red zone + the return address */
 
 /*
  * Suspend the caller: save its callee-saved registers and FP control

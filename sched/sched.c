@@ -79,6 +79,7 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <time.h>
+#include <ucontext.h>
 #include "pthread_impl.h"
 #include "libc.h"
 #include "syscall.h"
@@ -101,6 +102,8 @@ struct worker {
 	struct task *cur;		/* running task, 0 in g0; this worker */
 	struct __sched_bucket *unlock;	/* to unlock after the switch; g0 */
 	struct task *requeue;		/* to queue after the switch; g0 */
+	int preempted;			/* requeue was preempted: queue it on
+					 * the global queue; this worker */
 	struct task *dead;		/* to bury after the switch; g0 */
 	struct task *parked;		/* the task that parked, with unlock */
 	volatile int g0_idle;		/* g0 is blocked in the kernel: it may
@@ -118,6 +121,11 @@ struct worker {
 	uint64_t mon_since;		/* when the monitor saw it change */
 	uint64_t mon_cpu;		/* the thread's CPU time (ns) then */
 	uint64_t mon_sys;		/* sys_since at the last look */
+	volatile unsigned preempt;	/* the monitor asks the task that runs
+					 * at nswitch == preempt - 1 to yield
+					 * (0: no request); monitor, handler */
+	int mon_asleep;			/* looks in a row that saw its thread
+					 * asleep in the kernel; monitor */
 	uint64_t mask;			/* the kernel's mask for this thread */
 	int ktid;			/* kernel thread id; constant */
 	int idx;			/* index in S.w; constant */
@@ -630,7 +638,12 @@ static inline void after_switch(struct worker *w)
 	if (w->requeue) {
 		struct task *t = w->requeue;
 		w->requeue = 0;
-		push_on(w, t, 0);
+		if (w->preempted) {
+			w->preempted = 0;
+			push_on(0, t, 1);
+		} else {
+			push_on(w, t, 0);
+		}
 	}
 	if (w->dead) after_exit(w);
 }
@@ -1430,23 +1443,26 @@ int __sched_start(void)
  * that looks at the workers every MON_MIN_NS, backing off to MON_MAX_NS
  * while nothing is stuck.  A worker is stuck when its task has been in a
  * blocking syscall (one the netpoller cannot take: regular files, wait4,
- * flock, ...) for SYSCALL_NS, seen at two looks in a row, or has run
- * without switching for SLICE_NS while its thread used at least half of
- * that in CPU time (a thread the kernel did not run, on an overloaded
- * machine, is not stuck: another worker would not help) or is asleep in
- * the kernel then (a raw blocking syscall the backend never saw).
+ * flock, ...) for SYSCALL_NS, seen at two looks in a row; or has run one
+ * task for SLICE_NS while its thread sleeps in the kernel at three looks
+ * in a row (a raw blocking syscall the backend never saw); or has kept
+ * one task for PREEMPT_GIVEUP_NS despite preemption requests while its
+ * thread used at least half of that in CPU time (a thread the kernel did
+ * not run, on an overloaded machine, is not stuck: another worker would
+ * not help).  A task that has run SLICE_NS without a switch while work
+ * waits is preempted instead (preempt(), at each look until it yields).
  * If some worker is stuck, none sleeps and there is work (tasks queued,
  * a wait past its deadline, or events waiting in the netpoller: tasks
  * that only a worker's poll would wake), the monitor starts a spare
- * worker to run them: the stuck worker's queue is then
- * stolen as any other's.  At most SPARE_MAX spares are ever started;
- * once started, a spare is a worker like the others (it sleeps when
- * there is nothing to do).  A task that hogs its worker is not
- * preempted: it keeps that worker, the others go on without it. */
+ * worker to run them: the stuck worker's queue is then stolen as any
+ * other's.  At most SPARE_MAX spares are ever started; once started, a
+ * spare is a worker like the others (it sleeps when there is nothing to
+ * do). */
 #define MON_MIN_NS 1000000ULL
 #define MON_MAX_NS 20000000ULL
 #define SYSCALL_NS 1000000ULL
 #define SLICE_NS 10000000ULL
+#define PREEMPT_GIVEUP_NS 50000000ULL
 
 static int start_spare(void)
 {
@@ -1470,10 +1486,12 @@ static uint64_t thread_cpu_ns(int tid)
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-/* Bool: kernel thread tid of this process is asleep in the kernel
- * (state S or D in /proc/self/task/TID/stat, proc(5)).  A worker that
- * runs one task without a switch and sleeps there is in a blocking
- * syscall the backend never saw (syscall(2), sendfile, splice). */
+/* Bool: kernel thread tid of this process is asleep in the kernel,
+ * interruptibly (state S in /proc/self/task/TID/stat, proc(5)).  A
+ * worker that runs one task without a switch and sleeps there is in a
+ * blocking syscall the backend never saw (syscall(2), sendfile, splice).
+ * Not D: a page fault or mmap_lock contention (thread creation) sleeps
+ * uninterruptibly for moments, and a spare would not help. */
 static int thread_asleep(int tid)
 {
 	char path[48], buf[256], *p = path + sizeof path - 6;
@@ -1491,7 +1509,7 @@ static int thread_asleep(int tid)
 	char *s = 0;
 	for (char *c = buf; *c; c++)
 		if (*c == ')') s = c;
-	return s && s[1] == ' ' && (s[2] == 'S' || s[2] == 'D');
+	return s && s[1] == ' ' && s[2] == 'S';
 }
 
 /* ---- SIGEV_THREAD timers (scheduler.h) ---------------------------------- */
@@ -1582,6 +1600,7 @@ static int monitor_main(void *arg)
 		monitor_sleep(interval);
 		__sched_stack_trim();
 		int n = __atomic_load_n(&S.n, __ATOMIC_ACQUIRE), stuck = 0, idle = 0;
+		int preempting = 0;
 		uint64_t now = __sched_now();
 		for (int i = 0; i < n; i++) {
 			struct worker *w = &S.w[i];
@@ -1600,14 +1619,37 @@ static int monitor_main(void *arg)
 				w->mon_sw = sw;
 				w->mon_since = now;
 				w->mon_cpu = thread_cpu_ns(w->ktid);
-			} else if (now - w->mon_since >= SLICE_NS &&
-			    (thread_cpu_ns(w->ktid) - w->mon_cpu >= (now - w->mon_since) / 2 ||
-			     thread_asleep(w->ktid))) {
-				stuck++;
+				w->mon_asleep = 0;
+			} else if (now - w->mon_since >= SLICE_NS) {
+				/* Asleep at three looks in a row: in a raw
+				 * syscall. */
+				w->mon_asleep = thread_asleep(w->ktid) ? w->mon_asleep + 1 : 0;
+				if (w->mon_asleep >= 3) {
+					stuck++;
+				} else if (w->mon_asleep) {
+					continue;
+				} else if (now - w->mon_since < PREEMPT_GIVEUP_NS ||
+				    thread_cpu_ns(w->ktid) - w->mon_cpu < (now - w->mon_since) / 2) {
+					/* Computing: preempt it if others wait,
+					 * asking at each look, since a request
+					 * that comes in a critical section (most
+					 * of pthread_create) is dropped. */
+					if (work_visible(RN_ALL) || timer_due(now) || __np_ready()) {
+						__atomic_store_n(&w->preempt, sw + 1, __ATOMIC_RELEASE);
+						__syscall(SYS_tkill, w->ktid, SIGSYNCCALL);
+					}
+					preempting++;
+				} else {
+					/* Asked for PREEMPT_GIVEUP_NS, still on
+					 * it and with the CPU: a spare runs the
+					 * rest. */
+					stuck++;
+				}
 			}
 		}
 		if (!stuck) {
-			if (interval < MON_MAX_NS) interval *= 2;
+			if (preempting) interval = MON_MIN_NS;
+			else if (interval < MON_MAX_NS) interval *= 2;
 			continue;
 		}
 		interval = MON_MIN_NS;
@@ -1645,14 +1687,58 @@ static void kbump(volatile int *p)
 	__syscall(SYS_futex, p, FUTEX_WAKE|FUTEX_PRIVATE, INT_MAX);
 }
 
+/* Preemption: the monitor saw t run SLICE_NS without a switch while
+ * other work waits, and asked (w->preempt, then SIGSYNCCALL).  The
+ * handler does not switch tasks itself: it makes t "call"
+ * __sched_async_preempt (context.h) where it was interrupted, and
+ * returns, so the kernel's signal bookkeeping (mask, frame) ends as for
+ * any handler; the landing pad saves t's registers and yields from an
+ * ordinary call.  Go's asynchronous preemption (runtime/preempt.go,
+ * signal_unix.go's doSigPreempt), with the trampoline's safe points
+ * (pal/epoll/signal.c) standing for Go's: not in a scheduler critical
+ * section or a switch, not in a blocking syscall (the handler would
+ * end it), not in a program handler, and not while t's own mask blocks
+ * SIGSYNCCALL (musl's __block_all_sigs windows).  A request refused here
+ * is dropped; the monitor asks again at its next look. */
+static void preempt(struct task *t, ucontext_t *uc)
+{
+	struct worker *w = t->worker;
+	unsigned p = __atomic_exchange_n(&w->preempt, 0, __ATOMIC_ACQUIRE);
+	if (!p || p - 1 != w->nswitch || w->cur != t || __sched_hold_handlers(t) ||
+	    t->in_syscall || t->in_handler || (t->sigmask & 1ULL << (SIGSYNCCALL - 1)))
+		return;
+	greg_t *g = uc->uc_mcontext.gregs;
+	uint64_t sp = g[REG_RSP] - SCHED_PREEMPT_SKIP;
+	*(uint64_t *)sp = g[REG_RIP];
+	g[REG_RSP] = sp;
+	g[REG_RIP] = (uintptr_t)__sched_async_preempt;
+}
+
+void __sched_preempt_yield(void)
+{
+	struct task *t = __sched_self();
+	if (!t || !t->id || !t->worker || __sched_hold_handlers(t)) return;
+	struct worker *w = t->worker;
+	/* Through g0, which collects expired timers, ready fds and the
+	 * global queue, where what the monitor saw waiting may be; and t
+	 * behind everything runnable, on the global queue, as Go puts a
+	 * preempted goroutine. */
+	w->tick |= 63;
+	w->preempted = 1;
+	__sched_yield();
+}
+
 /* SIGSYNCCALL is the scheduler's under M:N (musl's __synccall protocol
- * is replaced): a __synccall, or a kick from __sched_kill. */
-static void sigsync_handler(int sig)
+ * is replaced): a __synccall, a kick from __sched_kill, or the monitor's
+ * preemption request. */
+static void sigsync_handler(int sig, siginfo_t *si, void *ctx)
 {
 	int old_errno = errno;
 	struct task *t = __sched_self();
 	if (t && t->id && (__atomic_load_n(&t->sigpending, __ATOMIC_RELAXED) & ~t->sigmask))
 		__sched_deliver(t);
+	else if (t && t->id && t->worker && __atomic_load_n(&t->worker->preempt, __ATOMIC_RELAXED))
+		preempt(t, ctx);
 	if (!__atomic_load_n(&SC.active, __ATOMIC_ACQUIRE)) {
 		errno = old_errno;
 		return;
@@ -1700,7 +1786,8 @@ void __sched_synccall(void (*func)(void *), void *ctx)
 static void install_sigsync(void)
 {
 	/* Nothing may interrupt the handler (as musl's synccall's). */
-	struct sigaction sa = { .sa_handler = sigsync_handler, .sa_flags = SA_RESTART };
+	struct sigaction sa = { .sa_sigaction = sigsync_handler,
+		.sa_flags = SA_RESTART | SA_SIGINFO };
 	memset(&sa.sa_mask, -1, sizeof sa.sa_mask);
 	__libc_sigaction(SIGSYNCCALL, &sa, 0);
 }

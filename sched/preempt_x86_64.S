@@ -1,0 +1,91 @@
+/*
+ * preempt_x86_64.S - asynchronous preemption's landing pad, x86_64 SysV
+ * ELF (Go's asyncPreempt, runtime/preempt_amd64.s, for C code).
+ *
+ * The monitor's preemption signal (sched.c: preempt) does not switch
+ * tasks inside the handler: it makes the interrupted context return
+ * here, as if the code had called __sched_async_preempt at the point it
+ * was interrupted, and returns from the signal normally.  The handler
+ * has stored the interrupted rip 136 bytes below the interrupted rsp,
+ * leaving the 128-byte red zone that C code may use below rsp intact,
+ * and made that slot the new rsp:
+ *
+ *	interrupted rsp - 128 .. rsp	red zone, untouched
+ *	interrupted rsp - 136		interrupted rip (our return address)
+ *
+ * This saves everything the interrupted code may have live (every
+ * general register but the callee-saved ones, which the C call below
+ * preserves; the flags; the whole x87/SSE/AVX state with XSAVE, of
+ * __sched_xsave_size bytes, or FXSAVE's 512 where there is no XSAVE),
+ * calls __sched_preempt_yield, restores it all, and returns to the
+ * interrupted rip with `ret $128`, which also gives back the red zone.
+ */
+	.hidden	__sched_xsave_size			/* cpu_x86_64.c */
+	.hidden	__sched_preempt_yield			/* sched.c */
+
+	.text
+	.globl	__sched_async_preempt
+	.hidden	__sched_async_preempt
+	.type	__sched_async_preempt,@function
+	.align	16
+__sched_async_preempt:
+	pushfq
+	pushq	%rax
+	pushq	%rcx
+	pushq	%rdx
+	pushq	%rsi
+	pushq	%rdi
+	pushq	%r8
+	pushq	%r9
+	pushq	%r10
+	pushq	%r11
+	pushq	%rbp
+	movq	%rsp, %rbp
+	cld					/* the ABI's direction flag */
+	movl	__sched_xsave_size(%rip), %eax
+	testl	%eax, %eax
+	jz	.Lfxsave
+	subq	%rax, %rsp
+	andq	$-64, %rsp
+	/* XRSTOR faults on nonzero reserved bytes in the XSAVE header
+	 * (bytes 512-575), which XSAVE does not all write: clear them. */
+	xorl	%ecx, %ecx
+	movq	%rcx, 512(%rsp)
+	movq	%rcx, 520(%rsp)
+	movq	%rcx, 528(%rsp)
+	movq	%rcx, 536(%rsp)
+	movq	%rcx, 544(%rsp)
+	movq	%rcx, 552(%rsp)
+	movq	%rcx, 560(%rsp)
+	movq	%rcx, 568(%rsp)
+	movl	$-1, %eax
+	movl	$-1, %edx
+	xsave	(%rsp)
+	call	__sched_preempt_yield
+	movl	$-1, %eax
+	movl	$-1, %edx
+	xrstor	(%rsp)
+	jmp	.Lrestore
+.Lfxsave:
+	subq	$512, %rsp
+	andq	$-16, %rsp
+	fxsave	(%rsp)
+	call	__sched_preempt_yield
+	fxrstor	(%rsp)
+.Lrestore:
+	movq	%rbp, %rsp
+	popq	%rbp
+	popq	%r11
+	popq	%r10
+	popq	%r9
+	popq	%r8
+	popq	%rdi
+	popq	%rsi
+	popq	%rdx
+	popq	%rcx
+	popq	%rax
+	popfq
+	ret	$128
+	.size	__sched_async_preempt, .-__sched_async_preempt
+
+	.section .note.GNU-stack,"",@progbits
