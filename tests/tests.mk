@@ -150,3 +150,5 @@ $(TO)/sched/%-tsan: $(srcdir)/tests/sched/%.c \
 		| $(TO)/sched/have-cmocka
 	$(CC) $(SCHED_HOST_CFLAGS) -O1 -fsanitize=thread -Wno-tsan -o $@ $< \
 		$(addprefix $(srcdir)/sched/,$(sched_srcs_$*)) -lcmocka -lm
+
+-include $(srcdir)/tests/conformance/conformance.mk

@@ -1,0 +1,197 @@
+/*
+ * fdreuse: a read blocked on an fd keeps its open file description when
+ * the fd is closed (or dup2'd over) by another thread, as under Linux
+ * 1:1 (issue 15 item 4).  The fd number is then reused by a new socket
+ * or pipe holding "NEWDATA"/"PIPEDATA"; the blocked reader must not see
+ * those, but the "OLDDATA" written later into its old peer, or EOF when
+ * the old peer is closed.  Each case in its own child process, with a
+ * deadline.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static const char *en(int e)
+{
+	static char b[32];
+	switch (e) {
+	case 0: return "0";
+	case EINTR: return "EINTR";
+	case EAGAIN: return "EAGAIN";
+	case EPIPE: return "EPIPE";
+	case EBADF: return "EBADF";
+	case EINVAL: return "EINVAL";
+	case ECONNRESET: return "ECONNRESET";
+	case ETIMEDOUT: return "ETIMEDOUT";
+	case ECHILD: return "ECHILD";
+	case ENOENT: return "ENOENT";
+	case ENOTCONN: return "ENOTCONN";
+	case EINPROGRESS: return "EINPROGRESS";
+	case EWOULDBLOCK == EAGAIN ? -1 : EWOULDBLOCK: return "EWOULDBLOCK";
+	}
+	snprintf(b, sizeof b, "errno %d", e);
+	return b;
+}
+
+static const char *sn(int s)
+{
+	static char b[32];
+	switch (s) {
+	case SIGKILL: return "SIGKILL";
+	case SIGTERM: return "SIGTERM";
+	case SIGPIPE: return "SIGPIPE";
+	case SIGALRM: return "SIGALRM";
+	case SIGCHLD: return "SIGCHLD";
+	case SIGSEGV: return "SIGSEGV";
+	case SIGABRT: return "SIGABRT";
+	case SIGUSR1: return "SIGUSR1";
+	case SIGUSR2: return "SIGUSR2";
+	case SIGINT: return "SIGINT";
+	case SIGBUS: return "SIGBUS";
+	}
+	snprintf(b, sizeof b, "signal %d", s);
+	return b;
+}
+
+/* Run every case in its own child process, all at once, with stdout to
+ * a temporary file; wait at most deadline_s seconds for all of them,
+ * then print each case's output in order, and "NAME: hang" for one that
+ * did not finish (killed), "NAME: killed by SIG" for one a signal ended. */
+struct kase { const char *name; void (*fn)(void); };
+static void run_cases(const struct kase *k, int n, int deadline_s)
+{
+	pid_t pid[64];
+	FILE *out[64];
+	int st[64], done[64], left = n;
+	for (int i = 0; i < n; i++) {
+		out[i] = tmpfile();
+		done[i] = 0;
+		fflush(stdout);
+		pid[i] = fork();
+		if (pid[i] == 0) {
+			dup2(fileno(out[i]), 1);
+			k[i].fn();
+			fflush(stdout);
+			_exit(0);
+		}
+	}
+	for (int t = 0; left && t < deadline_s * 100; t++) {
+		for (int i = 0; i < n; i++)
+			if (!done[i] && waitpid(pid[i], &st[i], WNOHANG) == pid[i])
+				done[i] = 1, left--;
+		if (left) usleep(10000);
+	}
+	for (int i = 0; i < n; i++) {
+		char buf[4096];
+		size_t m;
+		if (!done[i]) {
+			kill(pid[i], SIGKILL);
+			waitpid(pid[i], &st[i], 0);
+		}
+		rewind(out[i]);
+		while ((m = fread(buf, 1, sizeof buf, out[i])) > 0)
+			fwrite(buf, 1, m, stdout);
+		fclose(out[i]);
+		if (!done[i]) printf("%s: hang\n", k[i].name);
+		else if (WIFSIGNALED(st[i])) printf("%s: killed by %s\n", k[i].name, sn(WTERMSIG(st[i])));
+		else if (WEXITSTATUS(st[i])) printf("%s: exit %d\n", k[i].name, WEXITSTATUS(st[i]));
+	}
+}
+
+static int rfd;
+static sem_t started;
+static char got[64];
+
+static void *reader(void *arg)
+{
+	char buf[32];
+	sem_post(&started);
+	ssize_t n = read(rfd, buf, sizeof buf - 1);
+	if (n > 0) buf[n] = 0, snprintf(got, sizeof got, "%s", buf);
+	else if (n == 0) snprintf(got, sizeof got, "EOF");
+	else snprintf(got, sizeof got, "-1 %s", en(errno));
+	return 0;
+}
+
+/* old: 0 socketpair, 1 pipe; how: 0 close + new socketpair,
+ * 1 close + new pipe, 2 dup2 of a pipe over it; end: 0 OLDDATA into
+ * the old peer, 1 close the old peer. */
+static void reuse(const char *name, int old, int how, int end)
+{
+	int o[2], n[2];
+	pthread_t t;
+	char buf[32];
+	printf("== %s\n", name);
+	if (old == 0) socketpair(AF_UNIX, SOCK_STREAM, 0, o);
+	else pipe(o);
+	rfd = o[0];
+	sem_init(&started, 0, 0);
+	pthread_create(&t, 0, reader, 0);
+	sem_wait(&started);
+	usleep(100000);	/* the reader is blocked in read() by now */
+	const char *data = "NEWDATA";
+	if (how == 2) {
+		pipe(n);
+		dup2(n[0], o[0]);
+		close(n[0]);
+		n[0] = o[0];
+		data = "PIPEDATA";
+		printf("dup2'd a pipe over the fd\n");
+	} else {
+		close(o[0]);
+		if (how == 0) socketpair(AF_UNIX, SOCK_STREAM, 0, n);
+		else pipe(n);
+		printf("closed; new %s reuses the number: %s\n", how ? "pipe" : "socketpair",
+			n[0] == o[0] ? "yes" : "no");
+	}
+	write(n[1], data, strlen(data));
+	usleep(50000);	/* a reader that (wrongly) went to the new fd gets there */
+	if (end == 0) {
+		write(o[1], "OLDDATA", 7);
+		printf("wrote OLDDATA into the old peer\n");
+	} else {
+		close(o[1]);
+		printf("closed the old peer\n");
+	}
+	pthread_join(t, 0);
+	printf("blocked reader got: %s\n", got);
+	fcntl(n[0], F_SETFL, O_NONBLOCK);
+	ssize_t m = read(n[0], buf, sizeof buf - 1);
+	if (m > 0) buf[m] = 0;
+	printf("the new fd still holds: %s\n", m > 0 ? buf : m == 0 ? "EOF" : en(errno));
+}
+
+static void c1(void) { reuse("socketpair, close, new socketpair, OLDDATA", 0, 0, 0); }
+static void c2(void) { reuse("socketpair, close, new socketpair, peer closed", 0, 0, 1); }
+static void c3(void) { reuse("socketpair, close, new pipe, OLDDATA", 0, 1, 0); }
+static void c4(void) { reuse("socketpair, dup2 pipe over it, OLDDATA", 0, 2, 0); }
+static void c5(void) { reuse("socketpair, dup2 pipe over it, peer closed", 0, 2, 1); }
+static void c6(void) { reuse("pipe, close, new pipe, OLDDATA", 1, 1, 0); }
+static void c7(void) { reuse("pipe, close, new socketpair, writer closed", 1, 0, 1); }
+static void c8(void) { reuse("pipe, dup2 pipe over it, OLDDATA", 1, 2, 0); }
+
+int main(void)
+{
+	static const struct kase k[] = {
+		{ "socketpair, close, new socketpair, OLDDATA", c1 },
+		{ "socketpair, close, new socketpair, peer closed", c2 },
+		{ "socketpair, close, new pipe, OLDDATA", c3 },
+		{ "socketpair, dup2 pipe over it, OLDDATA", c4 },
+		{ "socketpair, dup2 pipe over it, peer closed", c5 },
+		{ "pipe, close, new pipe, OLDDATA", c6 },
+		{ "pipe, close, new socketpair, writer closed", c7 },
+		{ "pipe, dup2 pipe over it, OLDDATA", c8 },
+	};
+	setvbuf(stdout, 0, _IONBF, 0);
+	signal(SIGPIPE, SIG_IGN);	/* a wrongly closed old reader shows as EPIPE */
+	run_cases(k, sizeof k / sizeof *k, 5);
+	return 0;
+}

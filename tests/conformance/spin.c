@@ -1,0 +1,185 @@
+/*
+ * spin: threads that compute without ever blocking or yielding must not
+ * starve the others (1:1 threads are preempted by the kernel).  With 1,
+ * 2, 4 and 8 such spinners running, a thread blocked in read, one in
+ * nanosleep and one in pthread_cond_wait are each woken and finish, and
+ * then stop the spinners.  Each case in its own child process, with a
+ * deadline.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *en(int e)
+{
+	static char b[32];
+	switch (e) {
+	case 0: return "0";
+	case EINTR: return "EINTR";
+	case EAGAIN: return "EAGAIN";
+	case EPIPE: return "EPIPE";
+	case EBADF: return "EBADF";
+	case EINVAL: return "EINVAL";
+	case ECONNRESET: return "ECONNRESET";
+	case ETIMEDOUT: return "ETIMEDOUT";
+	case ECHILD: return "ECHILD";
+	case ENOENT: return "ENOENT";
+	case ENOTCONN: return "ENOTCONN";
+	case EINPROGRESS: return "EINPROGRESS";
+	case EWOULDBLOCK == EAGAIN ? -1 : EWOULDBLOCK: return "EWOULDBLOCK";
+	}
+	snprintf(b, sizeof b, "errno %d", e);
+	return b;
+}
+
+static const char *sn(int s)
+{
+	static char b[32];
+	switch (s) {
+	case SIGKILL: return "SIGKILL";
+	case SIGTERM: return "SIGTERM";
+	case SIGPIPE: return "SIGPIPE";
+	case SIGALRM: return "SIGALRM";
+	case SIGCHLD: return "SIGCHLD";
+	case SIGSEGV: return "SIGSEGV";
+	case SIGABRT: return "SIGABRT";
+	case SIGUSR1: return "SIGUSR1";
+	case SIGUSR2: return "SIGUSR2";
+	case SIGINT: return "SIGINT";
+	case SIGBUS: return "SIGBUS";
+	}
+	snprintf(b, sizeof b, "signal %d", s);
+	return b;
+}
+
+/* Run every case in its own child process, all at once, with stdout to
+ * a temporary file; wait at most deadline_s seconds for all of them,
+ * then print each case's output in order (after a line "== NAME" if
+ * case_headers is set), and "NAME: hang" for one that did not finish
+ * (killed), "NAME: killed by SIG" for one a signal ended. */
+static int case_headers;
+struct kase { const char *name; void (*fn)(void); };
+static void run_cases(const struct kase *k, int n, int deadline_s)
+{
+	pid_t pid[64];
+	FILE *out[64];
+	int st[64], done[64], left = n;
+	for (int i = 0; i < n; i++) {
+		out[i] = tmpfile();
+		done[i] = 0;
+		fflush(stdout);
+		pid[i] = fork();
+		if (pid[i] == 0) {
+			dup2(fileno(out[i]), 1);
+			k[i].fn();
+			fflush(stdout);
+			_exit(0);
+		}
+	}
+	for (int t = 0; left && t < deadline_s * 100; t++) {
+		for (int i = 0; i < n; i++)
+			if (!done[i] && waitpid(pid[i], &st[i], WNOHANG) == pid[i])
+				done[i] = 1, left--;
+		if (left) usleep(10000);
+	}
+	for (int i = 0; i < n; i++) {
+		char buf[4096];
+		size_t m;
+		if (!done[i]) {
+			kill(pid[i], SIGKILL);
+			waitpid(pid[i], &st[i], 0);
+		}
+		rewind(out[i]);
+		if (case_headers) printf("== %s\n", k[i].name);
+		while ((m = fread(buf, 1, sizeof buf, out[i])) > 0)
+			fwrite(buf, 1, m, stdout);
+		fclose(out[i]);
+		if (!done[i]) printf("%s: hang\n", k[i].name);
+		else if (WIFSIGNALED(st[i])) printf("%s: killed by %s\n", k[i].name, sn(WTERMSIG(st[i])));
+		else if (WEXITSTATUS(st[i])) printf("%s: exit %d\n", k[i].name, WEXITSTATUS(st[i]));
+	}
+}
+
+static volatile int stop;
+static void *spinner(void *arg)
+{
+	volatile unsigned long n = 0;
+	while (!stop) n++;
+	return 0;
+}
+
+static int p[2];
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+static int signalled;
+
+static void *reader(void *arg)
+{
+	char c;
+	read(p[0], &c, 1);
+	return 0;
+}
+
+static void *sleeper(void *arg)
+{
+	struct timespec ts = { 0, 10000000 };
+	nanosleep(&ts, 0);
+	return 0;
+}
+
+static void *waiter(void *arg)
+{
+	pthread_mutex_lock(&mu);
+	while (!signalled) pthread_cond_wait(&cv, &mu);
+	pthread_mutex_unlock(&mu);
+	return 0;
+}
+
+static void spinners(int n)
+{
+	pthread_t s[8], r, sl, w;
+	pipe(p);
+	for (int i = 0; i < n; i++) pthread_create(&s[i], 0, spinner, 0);
+	pthread_create(&r, 0, reader, 0);
+	pthread_create(&sl, 0, sleeper, 0);
+	pthread_create(&w, 0, waiter, 0);
+	usleep(20000);	/* likelier that they block first; they finish either way */
+	write(p[1], "x", 1);
+	pthread_mutex_lock(&mu);
+	signalled = 1;
+	pthread_cond_signal(&cv);
+	pthread_mutex_unlock(&mu);
+	pthread_join(r, 0);
+	printf("%d spinners: reader woken\n", n);
+	pthread_join(sl, 0);
+	printf("%d spinners: sleeper woken\n", n);
+	pthread_join(w, 0);
+	printf("%d spinners: cond waiter woken\n", n);
+	stop = 1;
+	for (int i = 0; i < n; i++) pthread_join(s[i], 0);
+	printf("%d spinners: all joined\n", n);
+}
+
+static void c1(void) { spinners(1); }
+static void c2(void) { spinners(2); }
+static void c4(void) { spinners(4); }
+static void c8(void) { spinners(8); }
+
+int main(void)
+{
+	static const struct kase k[] = {
+		{ "1 spinners", c1 },
+		{ "2 spinners", c2 },
+		{ "4 spinners", c4 },
+		{ "8 spinners", c8 },
+	};
+	setvbuf(stdout, 0, _IONBF, 0);
+	run_cases(k, sizeof k / sizeof *k, 4);
+	return 0;
+}
