@@ -180,6 +180,16 @@ hidden void __pal_fd_replacing(int oldfd, int newfd);
 hidden void __pal_fd_dup(int oldfd, int newfd);
 hidden void __pal_fd_closed(int fd);
 
+/*
+ * vfork(2) and posix_spawn's CLONE_VM child run on the caller's memory,
+ * stack region and thread pointer until they exec or exit.  Returns 1
+ * if that is safe (native: always), 0 if vfork must be a fork (under
+ * M:N once the scheduler runs: the child would act on the caller's task
+ * and worker, whose masks, queues and locks other workers share).  For
+ * the vfork overlay; async-signal-safe.
+ */
+hidden int __pal_vfork_shares(void);
+
 /* ---- Threads: create, exit, identity, signals --------------------------- */
 
 /*

@@ -38,3 +38,10 @@ long __pal_syscall_block(long nr, long a, long b, long c, long d, long e, long f
 	if (handled) return r;
 	AROUND(__syscall(nr, a, b, c, d, e, f));
 }
+
+/* Once the scheduler runs, a vfork child on the caller's thread pointer
+ * would act on its task and worker: vfork is then _Fork (pal.h). */
+int __pal_vfork_shares(void)
+{
+	return !__sched_self();
+}
