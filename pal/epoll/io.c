@@ -380,13 +380,17 @@ static long ready_then_call(struct task *t, const struct call *c, int dir,
 	return r;
 }
 
-static long fd_call(struct task *t, struct call *c, int dir)
+/* The loop of a blocking read or write (see the top); iov and msg:
+ * room for the rest of a writev or sendmsg (IOV_BATCH buffers), else 0.
+ * Kept apart from that room and from the poll family's frames: a task
+ * parked here holds this stack depth while it waits, and with 10,000
+ * connections a deeper one costs a page per task. */
+static __attribute__((noinline)) long fd_loop(struct task *t, struct call *c,
+	int dir, struct iovec *iov, struct msghdr *msg)
 {
 	struct __np_wait w;
 	struct __np_fd *e;
 	struct call cur = *c;
-	struct iovec iov[IOV_BATCH];
-	struct msghdr msg;
 	uint64_t deadline = 0;
 	int fd = c->a[0], linked = 0, have_deadline = 0;
 	size_t done = 0;
@@ -406,7 +410,7 @@ static long fd_call(struct task *t, struct call *c, int dir)
 		if (r >= 0) {
 			if (dir == D_WRITE) {
 				done += r;
-				if (write_rest(&cur, c, done, iov, &msg)) continue;
+				if (write_rest(&cur, c, done, iov, msg)) continue;
 				r = done;
 				break;
 			}
@@ -463,7 +467,21 @@ static long fd_call(struct task *t, struct call *c, int dir)
 	return r < 0 && done ? (long)done : r;
 }
 
-static long connect_call(struct task *t, struct call *c)
+static __attribute__((noinline)) long fd_call_vec(struct task *t,
+	struct call *c)
+{
+	struct iovec iov[IOV_BATCH];
+	struct msghdr msg;
+	return fd_loop(t, c, D_WRITE, iov, &msg);
+}
+
+static long fd_call(struct task *t, struct call *c, int dir)
+{
+	if (c->nr == SYS_writev || c->nr == SYS_sendmsg) return fd_call_vec(t, c);
+	return fd_loop(t, c, dir, 0, 0);
+}
+
+static __attribute__((noinline)) long connect_call(struct task *t, struct call *c)
 {
 	struct __np_fd *e;
 	int fd = c->a[0];
@@ -573,7 +591,7 @@ static long try_poll(void *p)
 	return __syscall(SYS_poll, c->fds, c->n, 0);
 }
 
-static long poll_call(struct task *t, struct call *c)
+static __attribute__((noinline)) long poll_call(struct task *t, struct call *c)
 {
 	struct pollctx ctx = { (void *)c->a[0], c->a[1] };
 	struct waitset ws = { 0 };
@@ -612,7 +630,7 @@ static long try_select(void *p)
 	return __syscall(SYS_select, c->n, c->set[0], c->set[1], c->set[2], &zero);
 }
 
-static long select_call(struct task *t, struct call *c)
+static __attribute__((noinline)) long select_call(struct task *t, struct call *c)
 {
 	struct selctx ctx;
 	struct waitset ws = { 0 };
@@ -672,7 +690,7 @@ static long try_epoll(void *p)
 	return __syscall(SYS_epoll_pwait, c->epfd, c->ev, c->cnt, 0, 0, _NSIG/8);
 }
 
-static long epoll_call(struct task *t, struct call *c)
+static __attribute__((noinline)) long epoll_call(struct task *t, struct call *c)
 {
 	struct epctx ctx = { c->a[0], c->a[1], c->a[2] };
 	struct waitset ws = { 0 };
@@ -688,7 +706,7 @@ static long epoll_call(struct task *t, struct call *c)
 
 /* ---- Sleeps -------------------------------------------------------------- */
 
-static long sleep_call(struct task *t, struct call *c)
+static __attribute__((noinline)) long sleep_call(struct task *t, struct call *c)
 {
 	clockid_t clk = CLOCK_REALTIME;
 	int flags = 0;
