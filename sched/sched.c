@@ -86,6 +86,12 @@
 #include "netpoll.h"
 
 #define ID_CACHE 32	/* free ids a worker keeps (id_free_on) */
+/* Task ids start above every kernel tid (PID_MAX_LIMIT on 64-bit Linux,
+ * 2^22: pid_max cannot be set higher), so that a task id, which the
+ * program sees (gettid), never names a real thread or process: tkill and
+ * tgkill by id (pal/epoll/thread.c) are unambiguous.  The main task's id
+ * is the process id; mutexes keep owner ids in 30 bits. */
+#define SCHED_ID_BASE (1 << 22)
 
 struct worker {
 	struct __sched_runq rq;		/* local run queue; see runq.h */
@@ -143,7 +149,8 @@ static struct {
 	int idlock __attribute__((aligned(64)));	/* virtual thread ids */
 	int *freeids;
 	int nfree, nextid, idcap;
-	int firstid;			/* the first id issued; constant */
+	int firstid;			/* the first id issued (SCHED_ID_BASE);
+					 * constant */
 	volatile int polling __attribute__((aligned(64)));	/* a worker is
 					 * blocked in __np_poll */
 	int lazy __attribute__((aligned(64)));	/* a lock's wake left idle
@@ -218,6 +225,11 @@ struct task *__sched_self(void)
 	return __pthread_self()->pal;
 }
 
+struct __pthread *__sched_main_tcb(void)
+{
+	return main_task.tcb;
+}
+
 /* The worker the caller runs on (task or g0); 0 on the monitor thread,
  * whose struct worker holds its TCB but no run queue anyone takes from. */
 static struct worker *self_worker(void)
@@ -290,14 +302,14 @@ static int id_alloc(void)
 			id = S.freeids[--S.nfree];
 			while (w && S.nfree && w->nids < ID_CACHE / 2)
 				w->ids[w->nids++] = S.freeids[--S.nfree];
-		} else if (S.nextid < S.idcap) {
+		} else if (S.nextid - S.firstid < S.idcap) {
 			id = S.nextid++;
 		}
 		spin_unlock(&S.idlock);
 		if (id) break;
 		/* The free list must hold every id ever issued. */
 		if (S.nextid >= (1 << 30) || grow(&S.idlock, (void **)&S.freeids,
-		    &S.idcap, &S.nfree, S.nextid + 1, sizeof *S.freeids))
+		    &S.idcap, &S.nfree, S.nextid - S.firstid + 1, sizeof *S.freeids))
 			return -EAGAIN;
 		w = self_worker();	/* malloc may have parked the caller */
 	}
@@ -1368,7 +1380,7 @@ int __sched_start(void)
 	if (S.started) return 0;
 	int n = nworkers();
 
-	S.nextid = S.firstid = self->tid + 1 > 1 ? self->tid + 1 : 2;
+	S.nextid = S.firstid = SCHED_ID_BASE;
 	S.cap = n + SPARE_MAX;
 	S.w = calloc(S.cap, sizeof *S.w);
 	if (!S.w) return -EAGAIN;

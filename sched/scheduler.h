@@ -33,7 +33,10 @@ struct task {
 	struct __pthread *tcb;		/* musl's TCB; constant */
 	struct worker *worker;		/* set by the worker that runs it */
 	int state;			/* see above */
-	int id;				/* virtual thread id, < 2^30; constant */
+	int id;				/* task id (gettid), < 2^30: the main
+					 * task's is the pid, others' are from
+					 * SCHED_ID_BASE (sched.c); g0: 0;
+					 * constant */
 	struct task *next;		/* global run queue link; its lock */
 	struct __sched_waiter w;	/* lot waiter while parked */
 	uint64_t deadline;		/* ns, CLOCK_MONOTONIC; timer lock */
@@ -78,6 +81,11 @@ hidden int __sched_start(void);
 
 /* The calling thread's task, or 0 before the scheduler started. */
 hidden struct task *__sched_self(void);
+
+/* The main task's TCB (musl's initial thread), 0 before the scheduler
+ * started.  It stays in musl's thread list until the main thread exits
+ * (pthread_exit), which then sets its tid to 0. */
+hidden struct __pthread *__sched_main_tcb(void);
 
 /*
  * SIGEV_THREAD timers (pal.h, __pal_timer_*).  A timer's notification
