@@ -374,6 +374,19 @@ hidden void __pal_sig_wrap(int sig, struct sigaction *sa);
 hidden void __pal_sig_unwrap(int sig, struct sigaction *old);
 
 /*
+ * sigaltstack(2) for the calling thread: set its alternate signal stack
+ * from ss (may be NULL) and report the previous one in *old (may be
+ * NULL), with the kernel's checks and results (ss_flags SS_DISABLE,
+ * SS_ONSTACK while running on it, SS_AUTODISARM kept; -EPERM to change
+ * it while on it, -EINVAL bad flags, -ENOMEM too small).  A new thread
+ * has none.  A handler with SA_ONSTACK runs on the receiving thread's
+ * own, or on its normal stack if it has none.  Native: the syscall.
+ * M:N: each task has its own (t->alt), which is the kernel's for its
+ * worker while it runs (sched.c, "Alternate signal stacks").
+ */
+hidden int __pal_sigaltstack(const stack_t *ss, stack_t *old);
+
+/*
  * The same, for musl's short internal windows only (__block_all_sigs,
  * __block_app_sigs, __restore_sigs): while the window is open no signal
  * handler of the program may run on this thread, which is what keeps

@@ -63,6 +63,10 @@ struct task {
 	volatile int *exited;		/* store 0 (DT_EXITED) after it */
 	int timer_sig;			/* a pending SIGTIMER came from its
 					 * timer (SI_TIMER): __sched_timer_* */
+	stack_t alt;			/* its sigaltstack as sigaltstack(2)
+					 * stores it (ss_size 0: none); in the
+					 * kernel while it runs (sched.c,
+					 * "Alternate signal stacks"); the task */
 	int (*start)(void *);		/* entry, run by the first switch */
 	void *arg;
 };
@@ -250,6 +254,21 @@ hidden void __sched_synccall(void (*func)(void *), void *ctx);
  * kernel thread); the caller stops being a task.  A later
  * pthread_create starts a fresh scheduler. */
 hidden void __sched_fork_child(void);
+
+/* sigaltstack(2) for the calling task t (pal.h: __pal_sigaltstack):
+ * set (ss) and get (old) t's own alternate signal stack, which is the
+ * kernel's for t's worker whenever t runs.  0 or -errno. */
+hidden int __sched_sigaltstack(struct task *t, const stack_t *ss, stack_t *old);
+
+/* From the trampoline, as a program handler returns on task t: *uc is
+ * the ucontext's uc_stack, which sigreturn gives back to the kernel;
+ * it becomes what t's current worker has (a handler may have moved). */
+hidden void __sched_alt_restored(struct task *t, stack_t *uc);
+
+/* A program handler with SA_ONSTACK was installed (pal/epoll/signal.c):
+ * from now on tasks without an alternate stack of their own run with
+ * none at all, not their worker's (sched.c). */
+hidden void __sched_alt_onstack_used(void);
 
 /* Monotonic clock, ns. */
 hidden uint64_t __sched_now(void);

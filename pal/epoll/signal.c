@@ -149,6 +149,7 @@ static void sig_tramp(int sig, siginfo_t *si, void *ctx)
 		t->in_handler--;
 		__builtin_memcpy(&m, &((ucontext_t *)ctx)->uc_sigmask, sizeof m);
 		__sched_mask_restored(t, m, soft);
+		__sched_alt_restored(t, &((ucontext_t *)ctx)->uc_stack);
 	}
 }
 
@@ -161,6 +162,7 @@ void __pal_sig_wrap(int sig, struct sigaction *sa)
 	__atomic_store_n(&handlers[sig].fn, (void *)sa->sa_handler, __ATOMIC_RELEASE);
 	sa->sa_sigaction = sig_tramp;
 	sa->sa_flags |= SA_SIGINFO;
+	if (sa->sa_flags & SA_ONSTACK) __sched_alt_onstack_used();
 }
 
 void __pal_sig_unwrap(int sig, struct sigaction *old)

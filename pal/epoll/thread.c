@@ -259,3 +259,12 @@ int __pal_sigmask_internal(int how, const void *set, void *old)
 {
 	return sigmask(how, set, old, 1);
 }
+
+/* Each task's own alternate signal stack (sched.c, "Alternate signal
+ * stacks"); before the scheduler, and in a fork child, the kernel's. */
+int __pal_sigaltstack(const stack_t *ss, stack_t *old)
+{
+	struct task *t = __sched_self();
+	if (!t) return __syscall(SYS_sigaltstack, ss, old);
+	return __sched_sigaltstack(t, ss, old);
+}

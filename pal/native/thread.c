@@ -137,3 +137,8 @@ int __pal_tgkill(int tgid, int tid, int sig)
 {
 	return __syscall(SYS_tgkill, tgid, tid, sig);
 }
+
+int __pal_sigaltstack(const stack_t *ss, stack_t *old)
+{
+	return __syscall(SYS_sigaltstack, ss, old);
+}
