@@ -697,10 +697,40 @@ int __sched_sigaltstack(struct task *t, const stack_t *ss, stack_t *old)
 	return r;
 }
 
+void __sched_alt_enter(struct task *t, stack_t *uc)
+{
+	struct worker *w = t->worker;
+	/* What the kernel saved: the worker's (t's own, or the default). */
+	if (!t->alt.ss_size) {
+		*uc = (stack_t){ .ss_flags = SS_DISABLE |
+			(t->alt.ss_flags & SS_AUTODISARM) };
+		return;
+	}
+	*uc = t->alt;
+	/* SS_AUTODISARM: the kernel disarmed it for the handler. */
+	if (t->alt.ss_flags & SS_AUTODISARM) {
+		t->alt = w->kalt = (stack_t){ .ss_flags = SS_DISABLE };
+		w->kalt_mode = ALT_OFF;
+	}
+}
+
 void __sched_alt_restored(struct task *t, stack_t *uc)
 {
 	struct worker *w = t->worker;
-	if (w->kalt_mode == ALT_UNKNOWN) alt_switch(w, t);
+	/* sigreturn's restore_altstack(), for t: *uc is what it had when
+	 * the signal came (__sched_alt_enter), unless the handler changed
+	 * the ucontext; not while on the current one, and only if valid
+	 * (the kernel's checks, its errors ignored as there). */
+	stack_t n = *uc;
+	int mode = n.ss_flags & ~SS_AUTODISARM;
+	if (!alt_on(t)) {
+		if (mode == SS_DISABLE)
+			t->alt = (stack_t){ .ss_flags = n.ss_flags };
+		else if ((mode == 0 || mode == SS_ONSTACK) && n.ss_size >= MINSIGSTKSZ)
+			t->alt = n;
+	}
+	alt_switch(w, t);
+	/* The kernel's restore then changes nothing. */
 	*uc = w->kalt;
 }
 

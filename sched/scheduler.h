@@ -260,9 +260,14 @@ hidden void __sched_fork_child(void);
  * kernel's for t's worker whenever t runs.  0 or -errno. */
 hidden int __sched_sigaltstack(struct task *t, const stack_t *ss, stack_t *old);
 
-/* From the trampoline, as a program handler returns on task t: *uc is
- * the ucontext's uc_stack, which sigreturn gives back to the kernel;
- * it becomes what t's current worker has (a handler may have moved). */
+/* From the trampoline, as a program handler starts on task t (enter)
+ * and returns (restored): *uc is the ucontext's uc_stack.  The kernel
+ * saved its worker's there and sigreturn restores it: enter makes it
+ * t's own (as a thread's handler sees it); restored gives t, as
+ * sigreturn does a thread, what it holds then (undoing a change made
+ * in the handler) and puts back what t's current worker has, since
+ * the handler may have moved to another worker. */
+hidden void __sched_alt_enter(struct task *t, stack_t *uc);
 hidden void __sched_alt_restored(struct task *t, stack_t *uc);
 
 /* A program handler with SA_ONSTACK was installed (pal/epoll/signal.c):

@@ -137,6 +137,7 @@ static void sig_tramp(int sig, siginfo_t *si, void *ctx)
 		uint64_t h = m | __atomic_load_n(&handlers[sig].mask, __ATOMIC_RELAXED);
 		if (!(flags & SA_NODEFER)) h |= 1ULL << (sig - 1);
 		__sched_handler_enter(t, h);
+		__sched_alt_enter(t, &((ucontext_t *)ctx)->uc_stack);
 	} else if (!is_fault(sig, si) && __sched_g0_defer(t, sig)) {
 		return;	/* on a busy g0: later (scheduler.h) */
 	}
