@@ -584,8 +584,10 @@ static void set_mask(struct worker *w, uint64_t m)
  * kernel's but the stack pointer is no longer on it, and a signal would
  * be put at the top of it, over the handler's frames.  And a handler's
  * sigreturn gives the kernel the ucontext's uc_stack, the worker's at
- * delivery: the trampoline rewrites it to the current worker's
- * (__sched_alt_restored). */
+ * delivery: the trampoline makes it the task's as the handler starts
+ * (__sched_alt_enter), gives the task what it holds as the handler
+ * returns, as sigreturn does a thread, and then puts the current
+ * worker's there (__sched_alt_restored). */
 enum { ALT_OWN, ALT_OFF, ALT_TASK, ALT_UNKNOWN };
 
 /* Set once (sticky), by the first SA_ONSTACK handler of the program.  Not
