@@ -290,10 +290,39 @@ hidden void __pal_timer_kill(struct __pthread *td);
 /*
  * Identity of the initial thread: called once, from __init_tp, before
  * any other PAL function, with TLS not yet usable.  Returns the initial
- * thread's id (> 0) and arranges for __thread_list_lock to be cleared and
- * woken when that thread exits, as set_tid_address(2).
+ * thread's id, the process id (getpid(2)), as gettid(2) gives it, and
+ * arranges for __thread_list_lock to be cleared and woken when that
+ * thread exits, as set_tid_address(2) (M:N: the scheduler releases it
+ * itself, see __pal_thread_exit).
  */
 hidden int __pal_thread_init_main(struct __pthread *td);
+
+/*
+ * Thread ids as the program sees them (gettid(2), tkill(2), tgkill(2)):
+ * a thread's id is td->tid, unique among the process's live threads,
+ * > 0, constant for the thread's life, and the initial thread's is the
+ * process id.  musl's gettid() returns td->tid; its syscall(3) sends
+ * SYS_gettid, SYS_tkill and SYS_tgkill here (libc-overlay/src/misc/
+ * syscall.c), so that raw calls agree with it.
+ * __pal_gettid: the caller's id.  Cannot fail.
+ * __pal_tkill, __pal_tgkill: send sig (0: only check) to the thread
+ *   whose id is tid, as tkill(2) and tgkill(2): if tid names a live
+ *   thread of this process (and tgid, for tgkill, is this process's
+ *   id), as __pal_thread_kill (the handler runs on that thread);
+ *   otherwise the kernel's call, which may reach another process's
+ *   thread.  Returns 0 or -errno: -EINVAL (bad signal, tid or tgid
+ *   <= 0), -ESRCH (no such thread), -EPERM, -EAGAIN (real-time queue
+ *   full).
+ * Native: the plain syscalls (td->tid is the kernel tid).  M:N: a task's
+ * id is a task id, not a kernel tid, from 2^22 (PID_MAX_LIMIT, above
+ * every kernel tid on 64-bit Linux) up, so it never names a real thread
+ * or process, and these look it up among the live tasks first (musl's
+ * thread list, under the thread-list lock); the main task's id is the
+ * process id.  There is no /proc/self/task/<id> for a task.
+ */
+hidden int __pal_gettid(void);
+hidden int __pal_tkill(int tid, int sig);
+hidden int __pal_tgkill(int tgid, int tid, int sig);
 
 /*
  * Deliver signal sig to thread td (tkill(2) semantics: the handler runs
@@ -359,6 +388,19 @@ hidden int __pal_sigmask(int how, const void *set, void *old);
  */
 hidden void __pal_sig_wrap(int sig, struct sigaction *sa);
 hidden void __pal_sig_unwrap(int sig, struct sigaction *old);
+
+/*
+ * sigaltstack(2) for the calling thread: set its alternate signal stack
+ * from ss (may be NULL) and report the previous one in *old (may be
+ * NULL), with the kernel's checks and results (ss_flags SS_DISABLE,
+ * SS_ONSTACK while running on it, SS_AUTODISARM kept; -EPERM to change
+ * it while on it, -EINVAL bad flags, -ENOMEM too small).  A new thread
+ * has none.  A handler with SA_ONSTACK runs on the receiving thread's
+ * own, or on its normal stack if it has none.  Native: the syscall.
+ * M:N: each task has its own (t->alt), which is the kernel's for its
+ * worker while it runs (sched.c, "Alternate signal stacks").
+ */
+hidden int __pal_sigaltstack(const stack_t *ss, stack_t *old);
 
 /*
  * The same, for musl's short internal windows only (__block_all_sigs,

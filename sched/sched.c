@@ -88,6 +88,12 @@
 #include "netpoll.h"
 
 #define ID_CACHE 32	/* free ids a worker keeps (id_free_on) */
+/* Task ids start above every kernel tid (PID_MAX_LIMIT on 64-bit Linux,
+ * 2^22: pid_max cannot be set higher), so that a task id, which the
+ * program sees (gettid), never names a real thread or process: tkill and
+ * tgkill by id (pal/epoll/thread.c) are unambiguous.  The main task's id
+ * is the process id; mutexes keep owner ids in 30 bits. */
+#define SCHED_ID_BASE (1 << 22)
 
 struct worker {
 	struct __sched_runq rq;		/* local run queue; see runq.h */
@@ -127,6 +133,9 @@ struct worker {
 	int mon_asleep;			/* looks in a row that saw its thread
 					 * asleep in the kernel; monitor */
 	uint64_t mask;			/* the kernel's mask for this thread */
+	int kalt_mode;			/* ALT_*: the kernel's sigaltstack for
+					 * this thread; this worker */
+	stack_t kalt;			/* with ALT_TASK: which one */
 	int ktid;			/* kernel thread id; constant */
 	int idx;			/* index in S.w; constant */
 	uint32_t rng;			/* steal victim choice; this worker */
@@ -152,7 +161,8 @@ static struct {
 	int idlock __attribute__((aligned(64)));	/* virtual thread ids */
 	int *freeids;
 	int nfree, nextid, idcap;
-	int firstid;			/* the first id issued; constant */
+	int firstid;			/* the first id issued (SCHED_ID_BASE);
+					 * constant */
 	volatile int polling __attribute__((aligned(64)));	/* a worker is
 					 * blocked in __np_poll */
 	int lazy __attribute__((aligned(64)));	/* a lock's wake left idle
@@ -227,6 +237,11 @@ struct task *__sched_self(void)
 	return __pthread_self()->pal;
 }
 
+struct __pthread *__sched_main_tcb(void)
+{
+	return main_task.tcb;
+}
+
 /* The worker the caller runs on (task or g0); 0 on the monitor thread,
  * whose struct worker holds its TCB but no run queue anyone takes from. */
 static struct worker *self_worker(void)
@@ -299,14 +314,14 @@ static int id_alloc(void)
 			id = S.freeids[--S.nfree];
 			while (w && S.nfree && w->nids < ID_CACHE / 2)
 				w->ids[w->nids++] = S.freeids[--S.nfree];
-		} else if (S.nextid < S.idcap) {
+		} else if (S.nextid - S.firstid < S.idcap) {
 			id = S.nextid++;
 		}
 		spin_unlock(&S.idlock);
 		if (id) break;
 		/* The free list must hold every id ever issued. */
 		if (S.nextid >= (1 << 30) || grow(&S.idlock, (void **)&S.freeids,
-		    &S.idcap, &S.nfree, S.nextid + 1, sizeof *S.freeids))
+		    &S.idcap, &S.nfree, S.nextid - S.firstid + 1, sizeof *S.freeids))
 			return -EAGAIN;
 		w = self_worker();	/* malloc may have parked the caller */
 	}
@@ -566,6 +581,181 @@ static void set_mask(struct worker *w, uint64_t m)
 	__syscall(SYS_rt_sigprocmask, SIG_SETMASK, &m, 0, _NSIG/8);
 }
 
+
+/* ---- Alternate signal stacks ---------------------------------------------
+ *
+ * sigaltstack(2) is per thread, and so per task here: t->alt.  The kernel
+ * has one per worker thread, which must be the running task's own, since
+ * the kernel puts an SA_ONSTACK handler's frame there.  A task without
+ * one gets the worker's default: the worker's own small stack (w->alt),
+ * where the stack-overflow report runs (install_overflow_report), or,
+ * once the program has installed any SA_ONSTACK handler of its own, none
+ * at all, so that such a handler runs on the task's stack as on a thread
+ * without one.  (On the worker's stack it would be shared: a handler
+ * that parked there would have its frames overwritten by the next
+ * signal on that worker.)  Cached per worker (kalt_mode, kalt) like the
+ * masks, so switches between tasks without one cost a compare.
+ *
+ * Order: the next context on a worker installs its stack (alt_sync)
+ * before it releases the task that left (after_switch): once that one
+ * runs elsewhere, and may free its stack, no other thread has it.
+ * A task that switches away from a handler running on its own stack
+ * (it parks or yields there) blocks every signal in the kernel until
+ * the next context's mask is set: in between, its stack is still the
+ * kernel's but the stack pointer is no longer on it, and a signal would
+ * be put at the top of it, over the handler's frames.  And a handler's
+ * sigreturn gives the kernel the ucontext's uc_stack, the worker's at
+ * delivery: the trampoline makes it the task's as the handler starts
+ * (__sched_alt_enter), gives the task what it holds as the handler
+ * returns, as sigreturn does a thread, and then puts the current
+ * worker's there (__sched_alt_restored). */
+enum { ALT_OWN, ALT_OFF, ALT_TASK, ALT_UNKNOWN };
+
+/* Set once (sticky), by the first SA_ONSTACK handler of the program.  Not
+ * in S: it outlives a fork, as the handlers do. */
+static int alt_onstack;
+
+void __sched_alt_onstack_used(void)
+{
+	if (!__atomic_load_n(&alt_onstack, __ATOMIC_RELAXED))
+		__atomic_store_n(&alt_onstack, 1, __ATOMIC_RELAXED);
+}
+
+static int alt_default(void)
+{
+	return __atomic_load_n(&alt_onstack, __ATOMIC_RELAXED) ? ALT_OFF : ALT_OWN;
+}
+
+static int alt_same(const stack_t *a, const stack_t *b)
+{
+	return a->ss_sp == b->ss_sp && a->ss_size == b->ss_size &&
+		a->ss_flags == b->ss_flags;
+}
+
+/* Give w's thread t's stack (t: 0 or without one: the default). */
+static __attribute__((noinline)) void alt_switch(struct worker *w, struct task *t)
+{
+	stack_t ss;
+	int mode;
+	if (t && t->alt.ss_size) {
+		if (w->kalt_mode == ALT_TASK && alt_same(&w->kalt, &t->alt)) return;
+		ss = t->alt;
+		mode = ALT_TASK;
+	} else {
+		mode = alt_default();
+		if (w->kalt_mode == mode) return;
+		ss = mode == ALT_OWN ? (stack_t){ .ss_sp = w->alt, .ss_size = ALT_STACK }
+			: (stack_t){ .ss_flags = SS_DISABLE };
+	}
+	/* Fails (EPERM) only on the stack being replaced, which no task
+	 * that is switched in can be on: then try again next time. */
+	if (__syscall(SYS_sigaltstack, &ss, 0)) mode = ALT_UNKNOWN;
+	w->kalt = ss;
+	w->kalt_mode = mode;
+}
+
+static inline void alt_sync(struct worker *w, struct task *t)
+{
+	if (__builtin_expect((t && t->alt.ss_size) || w->kalt_mode != alt_default(), 0))
+		alt_switch(w, t);
+}
+
+/* The calling task t's stack pointer is on its own alternate stack, as
+ * the kernel's on_sig_stack() sees it. */
+static int alt_on(struct task *t)
+{
+	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+	uintptr_t base = (uintptr_t)t->alt.ss_sp;
+	return t->alt.ss_size && !(t->alt.ss_flags & SS_AUTODISARM) &&
+		sp > base && sp - base <= t->alt.ss_size;
+}
+
+/* switch_out's guard for a task on its own alternate stack (above). */
+static __attribute__((noinline)) void alt_block(struct worker *w, struct task *t)
+{
+	if (!alt_on(t)) return;
+	uint64_t all = ~0ULL;
+	__syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, 0, _NSIG/8);
+	w->mask = all;
+}
+
+int __sched_sigaltstack(struct task *t, const stack_t *ss, stack_t *old)
+{
+	stack_t o;
+	int r = 0;
+	if (!t->id) {	/* a handler on g0: the worker's own, resynced later */
+		r = __syscall(SYS_sigaltstack, ss, old);
+		if (ss && !r) t->worker->kalt_mode = ALT_UNKNOWN;
+		return r;
+	}
+	/* No handler may switch t away meanwhile. */
+	__sched_nosig_enter(t);
+	struct worker *w = t->worker;
+	int on = alt_on(t);
+	o = t->alt;
+	o.ss_flags = (!o.ss_size ? SS_DISABLE : on ? SS_ONSTACK : 0) |
+		(o.ss_flags & SS_AUTODISARM);
+	if (ss) {
+		int mode = ss->ss_flags & ~SS_AUTODISARM;
+		if (on) {
+			r = -EPERM;
+		} else if (mode != 0 && mode != SS_ONSTACK && mode != SS_DISABLE) {
+			r = -EINVAL;
+		} else if (mode == SS_DISABLE) {
+			t->alt = (stack_t){ .ss_flags = ss->ss_flags };
+			alt_switch(w, t);
+		} else {
+			/* The kernel checks the size, as for a thread. */
+			stack_t n = { .ss_sp = ss->ss_sp, .ss_size = ss->ss_size,
+				.ss_flags = ss->ss_flags };
+			if (!(r = __syscall(SYS_sigaltstack, &n, 0))) {
+				t->alt = n;
+				w->kalt = n;
+				w->kalt_mode = ALT_TASK;
+			}
+		}
+	}
+	__sched_nosig_leave(t);
+	if (!r && old) *old = o;
+	return r;
+}
+
+void __sched_alt_enter(struct task *t, stack_t *uc)
+{
+	struct worker *w = t->worker;
+	/* What the kernel saved: the worker's (t's own, or the default). */
+	if (!t->alt.ss_size) {
+		*uc = (stack_t){ .ss_flags = SS_DISABLE |
+			(t->alt.ss_flags & SS_AUTODISARM) };
+		return;
+	}
+	*uc = t->alt;
+	/* SS_AUTODISARM: the kernel disarmed it for the handler. */
+	if (t->alt.ss_flags & SS_AUTODISARM) {
+		t->alt = w->kalt = (stack_t){ .ss_flags = SS_DISABLE };
+		w->kalt_mode = ALT_OFF;
+	}
+}
+
+void __sched_alt_restored(struct task *t, stack_t *uc)
+{
+	struct worker *w = t->worker;
+	/* sigreturn's restore_altstack(), for t: *uc is what it had when
+	 * the signal came (__sched_alt_enter), unless the handler changed
+	 * the ucontext; not while on the current one, and only if valid
+	 * (the kernel's checks, its errors ignored as there). */
+	stack_t n = *uc;
+	int mode = n.ss_flags & ~SS_AUTODISARM;
+	if (!alt_on(t)) {
+		if (mode == SS_DISABLE)
+			t->alt = (stack_t){ .ss_flags = n.ss_flags };
+		else if ((mode == 0 || mode == SS_ONSTACK) && n.ss_size >= MINSIGSTKSZ)
+			t->alt = n;
+	}
+	alt_switch(w, t);
+	/* The kernel's restore then changes nothing. */
+	*uc = w->kalt;
+}
 
 static void bury(struct task *t)
 {
@@ -846,6 +1036,7 @@ static struct task *find_runnable(struct worker *w)
 static _Noreturn void worker_loop(struct worker *w)
 {
 	for (;;) {
+		alt_sync(w, 0);		/* before the task that left is released */
 		after_switch(w);
 		struct task *t = find_runnable(w);
 		set_state(t, T_RUNNABLE, T_RUNNING);
@@ -989,6 +1180,7 @@ int __sched_sig_take(struct task *t, uint64_t set)
 static inline void resumed(struct task *t)
 {
 	struct worker *w = t->worker;
+	alt_sync(w, t);		/* before the task that left is released */
 	after_switch(w);
 	set_mask(w, t->kmask);
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
@@ -1013,6 +1205,7 @@ static inline void switch_out(struct task *t)
 	struct worker *w = t->worker;
 	unsigned tick = w->tick + 1;
 	struct task *n;
+	if (__builtin_expect(t->in_handler && t->alt.ss_size, 0)) alt_block(w, t);
 	if ((tick & 63) && (tick % 61) &&
 	    ((n = take_runnext(w)) || (n = __sched_runq_get(&w->rq)))) {
 		w->tick = tick;
@@ -1394,7 +1587,7 @@ int __sched_start(void)
 	if (S.started) return 0;
 	int n = nworkers();
 
-	S.nextid = S.firstid = self->tid + 1 > 1 ? self->tid + 1 : 2;
+	S.nextid = S.firstid = SCHED_ID_BASE;
 	S.cap = n + SPARE_MAX;
 	S.w = calloc(S.cap, sizeof *S.w);
 	if (!S.w) return -EAGAIN;
@@ -1422,6 +1615,17 @@ int __sched_start(void)
 	w0->ktid = __syscall(SYS_gettid);
 	__syscall(SYS_rt_sigprocmask, SIG_BLOCK, 0, &main_task.sigmask, _NSIG/8);
 	w0->mask = main_task.kmask = main_task.sigmask;
+	/* An alternate stack the program set up before is the main task's. */
+	if (!__syscall(SYS_sigaltstack, 0, &main_task.alt) &&
+	    main_task.alt.ss_size && !(main_task.alt.ss_flags & SS_DISABLE)) {
+		main_task.alt.ss_flags &= SS_AUTODISARM;
+		w0->kalt = main_task.alt;
+		w0->kalt_mode = ALT_TASK;
+	} else {
+		main_task.alt = (stack_t){ 0 };
+		w0->kalt_mode = ALT_UNKNOWN;
+		alt_switch(w0, &main_task);
+	}
 	w0->g0.sp = __sched_make(w0->g0.sp, g0_entry);
 	self->pal = &main_task;
 	a_store(&S.started, 1);
@@ -1802,6 +2006,12 @@ void __sched_fork_child(void)
 		memset(t->rtcount, 0, sizeof t->rtcount);
 		t->timer_sig = 0;
 	}
+	/* The child's thread has the forking worker's alternate stack: the
+	 * task's own, or the worker's, which is no stack of the child's. */
+	if (t && t->id && !t->alt.ss_size) {
+		stack_t off = { .ss_flags = SS_DISABLE };
+		__syscall(SYS_sigaltstack, &off, 0);
+	}
 	memset(&S, 0, sizeof S);
 	/* The parent's timer helpers are not in the child (nor are its
 	 * timers: timer_create(2)). */
@@ -1849,13 +2059,8 @@ static void overflow_handler(int sig, siginfo_t *si, void *ctx)
 static void install_overflow_report(struct worker *w0)
 {
 	struct sigaction sa, old;
-	stack_t ss;
-	/* Worker 0 is the main thread: keep an alternate stack the program
-	 * set up itself. */
-	if (!__syscall(SYS_sigaltstack, 0, &ss) && (ss.ss_flags & SS_DISABLE)) {
-		ss = (stack_t){ .ss_sp = w0->alt, .ss_size = ALT_STACK };
-		__syscall(SYS_sigaltstack, &ss, 0);
-	}
+	/* Worker 0's own signal stack is set by __sched_start, unless the
+	 * program set one up itself (the main task's then). */
 	if (__libc_sigaction(SIGSEGV, 0, &old) || old.sa_handler != SIG_DFL) return;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_sigaction = overflow_handler;

@@ -33,7 +33,10 @@ struct task {
 	struct __pthread *tcb;		/* musl's TCB; constant */
 	struct worker *worker;		/* set by the worker that runs it */
 	int state;			/* see above */
-	int id;				/* virtual thread id, < 2^30; constant */
+	int id;				/* task id (gettid), < 2^30: the main
+					 * task's is the pid, others' are from
+					 * SCHED_ID_BASE (sched.c); g0: 0;
+					 * constant */
 	struct task *next;		/* global run queue link; its lock */
 	struct __sched_waiter w;	/* lot waiter while parked */
 	uint64_t deadline;		/* ns, CLOCK_MONOTONIC; timer lock */
@@ -60,6 +63,10 @@ struct task {
 	volatile int *exited;		/* store 0 (DT_EXITED) after it */
 	int timer_sig;			/* a pending SIGTIMER came from its
 					 * timer (SI_TIMER): __sched_timer_* */
+	stack_t alt;			/* its sigaltstack as sigaltstack(2)
+					 * stores it (ss_size 0: none); in the
+					 * kernel while it runs (sched.c,
+					 * "Alternate signal stacks"); the task */
 	int (*start)(void *);		/* entry, run by the first switch */
 	void *arg;
 };
@@ -78,6 +85,11 @@ hidden int __sched_start(void);
 
 /* The calling thread's task, or 0 before the scheduler started. */
 hidden struct task *__sched_self(void);
+
+/* The main task's TCB (musl's initial thread), 0 before the scheduler
+ * started.  It stays in musl's thread list until the main thread exits
+ * (pthread_exit), which then sets its tid to 0. */
+hidden struct __pthread *__sched_main_tcb(void);
 
 /*
  * SIGEV_THREAD timers (pal.h, __pal_timer_*).  A timer's notification
@@ -242,6 +254,26 @@ hidden void __sched_synccall(void (*func)(void *), void *ctx);
  * kernel thread); the caller stops being a task.  A later
  * pthread_create starts a fresh scheduler. */
 hidden void __sched_fork_child(void);
+
+/* sigaltstack(2) for the calling task t (pal.h: __pal_sigaltstack):
+ * set (ss) and get (old) t's own alternate signal stack, which is the
+ * kernel's for t's worker whenever t runs.  0 or -errno. */
+hidden int __sched_sigaltstack(struct task *t, const stack_t *ss, stack_t *old);
+
+/* From the trampoline, as a program handler starts on task t (enter)
+ * and returns (restored): *uc is the ucontext's uc_stack.  The kernel
+ * saved its worker's there and sigreturn restores it: enter makes it
+ * t's own (as a thread's handler sees it); restored gives t, as
+ * sigreturn does a thread, what it holds then (undoing a change made
+ * in the handler) and puts back what t's current worker has, since
+ * the handler may have moved to another worker. */
+hidden void __sched_alt_enter(struct task *t, stack_t *uc);
+hidden void __sched_alt_restored(struct task *t, stack_t *uc);
+
+/* A program handler with SA_ONSTACK was installed (pal/epoll/signal.c):
+ * from now on tasks without an alternate stack of their own run with
+ * none at all, not their worker's (sched.c). */
+hidden void __sched_alt_onstack_used(void);
 
 /* Monotonic clock, ns. */
 hidden uint64_t __sched_now(void);

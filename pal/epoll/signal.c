@@ -136,6 +136,7 @@ static void sig_tramp(int sig, siginfo_t *si, void *ctx)
 		uint64_t h = m | __atomic_load_n(&handlers[sig].mask, __ATOMIC_RELAXED);
 		if (!(flags & SA_NODEFER)) h |= 1ULL << (sig - 1);
 		__sched_handler_enter(t, h);
+		__sched_alt_enter(t, &((ucontext_t *)ctx)->uc_stack);
 	} else if (!is_fault(sig, si) && __sched_g0_defer(t, sig)) {
 		return;	/* on a busy g0: later (scheduler.h) */
 	}
@@ -148,6 +149,7 @@ static void sig_tramp(int sig, siginfo_t *si, void *ctx)
 		t->in_handler--;
 		__builtin_memcpy(&m, &((ucontext_t *)ctx)->uc_sigmask, sizeof m);
 		__sched_mask_restored(t, m, soft);
+		__sched_alt_restored(t, &((ucontext_t *)ctx)->uc_stack);
 	}
 }
 
@@ -160,6 +162,7 @@ void __pal_sig_wrap(int sig, struct sigaction *sa)
 	__atomic_store_n(&handlers[sig].fn, (void *)sa->sa_handler, __ATOMIC_RELEASE);
 	sa->sa_sigaction = sig_tramp;
 	sa->sa_flags |= SA_SIGINFO;
+	if (sa->sa_flags & SA_ONSTACK) __sched_alt_onstack_used();
 }
 
 void __pal_sig_unwrap(int sig, struct sigaction *old)

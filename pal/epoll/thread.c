@@ -60,6 +60,93 @@ int __pal_thread_kill(struct pthread *td, int sig)
 	return __sched_kill(t, sig);
 }
 
+/* Ids (pal.h).  A task's is td->tid, from SCHED_ID_BASE (2^22) up, above
+ * every kernel tid; the main task's is the process id.  Before the
+ * scheduler starts, and in a fork child, the caller is a plain thread
+ * and its id is its kernel tid. */
+int __pal_gettid(void)
+{
+	if (!__sched_self()) return __syscall(SYS_gettid);
+	return __pthread_self()->tid;
+}
+
+/* Send sig, as pthread_kill does, to the live thread of this process
+ * whose id is tid, if there is one (*found).  Found in musl's thread
+ * list under the thread-list lock, which also keeps it from exiting
+ * meanwhile: pthread_exit unlinks the thread under that lock, before it
+ * clears its tid (so the lock stands in for pthread_kill's killlock,
+ * which pthread_exit takes before this one: it cannot be taken here).
+ * From a task, the walk starts at the caller.  From a program handler on
+ * an idle worker's g0 (not in the list), it starts at the main task,
+ * unless that has exited: then no task is found; and the lock is taken
+ * by spinning, since g0 cannot park and the lock's wake goes to the
+ * lot, not to the kernel. */
+static int kill_id(int tid, int sig, int *found)
+{
+	struct pthread *self = __pthread_self(), *start = self, *td;
+	struct task *t = __sched_self();
+	sigset_t set;
+	int r = 0;
+
+	*found = 0;
+	__block_all_sigs(&set);
+	if (t->id) {
+		__tl_lock();
+	} else {
+		while (a_cas(&__thread_list_lock, 0, self->tid))
+			__syscall(SYS_sched_yield);
+		start = __sched_main_tcb();
+	}
+	if (start && start->tid) {
+		td = start;
+		do {
+			if (td->tid == tid) {
+				*found = 1;
+				r = __pal_thread_kill(td, sig);
+				break;
+			}
+		} while ((td = td->next) != start);
+	}
+	__tl_unlock();
+	__restore_sigs(&set);
+	return r;
+}
+
+/* tid is this process's: a live task, or the main thread's id (the
+ * pid) once it has exited.  Natively the latter is the thread-group
+ * leader, a zombie, which takes the signal and never runs a handler;
+ * here the kernel would run it on whatever task worker 0 runs. */
+static int kill_own(int tid, int sig, int *own)
+{
+	int r = kill_id(tid, sig, own);
+	if (*own) return r;
+	if (tid == __syscall(SYS_getpid)) {
+		*own = 1;
+		return (unsigned)sig >= _NSIG ? -EINVAL : 0;
+	}
+	return 0;
+}
+
+int __pal_tkill(int tid, int sig)
+{
+	int own, r;
+	if (__sched_self() && tid > 0) {
+		r = kill_own(tid, sig, &own);
+		if (own) return r;
+	}
+	return __syscall(SYS_tkill, tid, sig);
+}
+
+int __pal_tgkill(int tgid, int tid, int sig)
+{
+	int own, r;
+	if (__sched_self() && tid > 0 && tgid == __syscall(SYS_getpid)) {
+		r = kill_own(tid, sig, &own);
+		if (own) return r;
+	}
+	return __syscall(SYS_tgkill, tgid, tid, sig);
+}
+
 /* Guards by MADV_GUARD_INSTALL where the kernel has it (no extra VMA per
  * thread, so 100,000s of threads fit under vm.max_map_count), else
  * mprotect; mappings of exited threads are pooled and reused (joined
@@ -171,4 +258,13 @@ int __pal_sigmask(int how, const void *set, void *old)
 int __pal_sigmask_internal(int how, const void *set, void *old)
 {
 	return sigmask(how, set, old, 1);
+}
+
+/* Each task's own alternate signal stack (sched.c, "Alternate signal
+ * stacks"); before the scheduler, and in a fork child, the kernel's. */
+int __pal_sigaltstack(const stack_t *ss, stack_t *old)
+{
+	struct task *t = __sched_self();
+	if (!t) return __syscall(SYS_sigaltstack, ss, old);
+	return __sched_sigaltstack(t, ss, old);
 }

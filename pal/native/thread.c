@@ -122,3 +122,23 @@ int __pal_thread_is_kernel(struct pthread *td)
 	(void)td;
 	return 1;
 }
+
+int __pal_gettid(void)
+{
+	return __syscall(SYS_gettid);
+}
+
+int __pal_tkill(int tid, int sig)
+{
+	return __syscall(SYS_tkill, tid, sig);
+}
+
+int __pal_tgkill(int tgid, int tid, int sig)
+{
+	return __syscall(SYS_tgkill, tgid, tid, sig);
+}
+
+int __pal_sigaltstack(const stack_t *ss, stack_t *old)
+{
+	return __syscall(SYS_sigaltstack, ss, old);
+}

@@ -12,9 +12,10 @@
  * thread keeps its own values in an int, a struct, a pointer into its
  * own stack and a pthread key, sets errno to a fresh value before each
  * wait, lock or yield, and checks them all afterwards.  A migration is
- * seen as a change of syscall(SYS_gettid) between two points of one
+ * seen as a change of the kernel's gettid between two points of one
  * thread: under M:N that is the tid of the worker running the task;
- * under 1:1 it never changes.
+ * under 1:1 it never changes.  It is asked with the syscall instruction
+ * itself: libc's gettid() and syscall(SYS_gettid) give the task's id.
  *
  * The worker count is read at the first pthread_create, so each test
  * runs this binary again ("/proc/self/exe --child MIN CAP") with
@@ -33,6 +34,15 @@
 #include "testutil.h"
 
 #define MN (!strcmp(WEFT_PAL, "epoll"))
+
+/* The kernel tid of the OS thread running the caller (see above). */
+static long kernel_tid(void)
+{
+	long r;
+	__asm__ volatile ("syscall" : "=a"(r) : "a"((long)SYS_gettid)
+		: "rcx", "r11", "memory");
+	return r;
+}
 #define NT 16
 #define NTOK 4
 /* Migrations to see under M:N on 2 or more workers. */
@@ -119,7 +129,7 @@ static void set_errno(struct me *m)
 static void verify(struct me *m, const char *after)
 {
 	int e = errno;
-	long tid = syscall(SYS_gettid);
+	long tid = kernel_tid();
 
 	if (e != m->err)
 		VFAIL("errno is %d, set to %d", e, m->err);
@@ -197,7 +207,7 @@ static void *runner(void *p)
 	int i = (long)p;
 	long cookie = COOKIE(i);
 	struct me m = { .i = i, .cookie = &cookie, .self = pthread_self(),
-		.errp = &errno, .idp = &t_id, .tid = syscall(SYS_gettid) };
+		.errp = &errno, .idp = &t_id, .tid = kernel_tid() };
 	struct slot *s = &slots[i];
 	uint32_t rng = i + 1;
 	long n = 0;
