@@ -9,7 +9,6 @@
  * disables and frees its alternate stack and thread B, which has none,
  * faults: B's handler must run on B's own stack, not on A's freed one.
  */
-/* conformance: xfail epoll -- issue 15 item 6: sigaltstack belongs to the worker, not the thread */
 #include <pthread.h>
 #include <sched.h>
 #include <setjmp.h>
