@@ -58,6 +58,11 @@ struct task {
 					 * __sched_lot_wake_lock): the lock
 					 * word, else 0; the task */
 	int sigran;			/* SIGRAN_*: handlers run; the task */
+	volatile int preempt;		/* a preemption request came while it
+					 * was in a critical section: the
+					 * outermost __sched_nosig_leave yields
+					 * (sched.c, preempt()); the task and
+					 * its worker's signal handler */
 	void *exit_map;			/* unmap after the task's last switch */
 	size_t exit_map_size;
 	volatile int *exited;		/* store 0 (DT_EXITED) after it */
@@ -204,13 +209,16 @@ static inline void __sched_nosig_enter(struct task *t)
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 }
 
+hidden void __sched_preempt_point(struct task *t);
+
 static inline void __sched_nosig_leave(struct task *t)
 {
 	if (!t) return;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	if (!--t->nosig &&
-	    (__atomic_load_n(&t->sigpending, __ATOMIC_RELAXED) & ~t->sigmask))
+	if (--t->nosig) return;
+	if (__atomic_load_n(&t->sigpending, __ATOMIC_RELAXED) & ~t->sigmask)
 		__sched_deliver(t);
+	if (t->preempt) __sched_preempt_point(t);
 }
 
 /* A worker's g0 runs scheduler code (queues, buckets, timers) almost all
