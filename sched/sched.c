@@ -150,11 +150,6 @@ struct worker {
 static struct {
 	volatile int started;		/* set once, before any second task */
 	volatile int n;			/* workers started; grows (monitor) */
-	volatile int handlers;		/* a program handler started on a task
-					 * since the monitor's last look; set by
-					 * __sched_handler_enter, cleared by the
-					 * monitor */
-	uint64_t mon_handler_ns;	/* when the monitor last saw one; monitor */
 	int nprocs;			/* workers started at first; constant */
 	int cap;			/* workers allocated: nprocs + SPARE */
 	struct worker *w;		/* the workers; constant */
@@ -1096,7 +1091,6 @@ void __sched_mask_set(struct task *t, uint64_t m, int how)
 void __sched_handler_enter(struct task *t, uint64_t h)
 {
 	t->in_handler++;
-	__atomic_store_n(&S.handlers, 1, __ATOMIC_RELAXED);
 	t->sigmask |= h;
 	t->kmask = t->worker->mask = h;
 	/* Woken by a lock's release and not yet past its retry: releases
@@ -1815,8 +1809,6 @@ static int monitor_main(void *arg)
 		int n = __atomic_load_n(&S.n, __ATOMIC_ACQUIRE), stuck = 0, idle = 0;
 		int preempting = 0;
 		uint64_t now = __sched_now();
-		if (__atomic_exchange_n(&S.handlers, 0, __ATOMIC_RELAXED))
-			S.mon_handler_ns = now;
 		for (int i = 0; i < n; i++) {
 			struct worker *w = &S.w[i];
 			uint64_t since = w->sys_since;
@@ -1844,13 +1836,6 @@ static int monitor_main(void *arg)
 					stuck++;
 				} else if (w->mon_asleep) {
 					continue;
-				} else if (now - S.mon_handler_ns < SLICE_NS) {
-					/* Program handlers ran in the last
-					 * slice (a signal storm): no preemption
-					 * meanwhile.  Amid 20,000 queued signals
-					 * it lost one in about 1 of 20 runs at 2
-					 * workers (thread.c handler_posts_
-					 * semaphore); the cause is not found. */
 				} else if (work_visible(RN_ALL) || timer_due(now) || __np_ready()) {
 					/* Computing while others wait: preempt
 					 * it, asking at each look, since a
@@ -1938,8 +1923,16 @@ static void preempt(struct task *t, ucontext_t *uc)
 		t->preempt = 1;
 		return;
 	}
-	if (__sched_hold_handlers(t) || t->in_syscall || t->in_handler ||
-	    (t->sigmask & 1ULL << (SIGSYNCCALL - 1)))
+	/* The kernel's mask where t was interrupted is not the one the
+	 * worker believes it has: t is in a handler's tail (the trampoline
+	 * has recorded the mask its sigreturn will set, but not yet made
+	 * it).  Yielding there would leave the next task on this worker
+	 * with the handler's mask in the kernel and the restored one in
+	 * the cache, and signals blocked on that worker for good. */
+	uint64_t m;
+	__builtin_memcpy(&m, &uc->uc_sigmask, sizeof m);
+	if (m != w->mask || __sched_hold_handlers(t) || t->in_syscall ||
+	    t->in_handler || (t->sigmask & 1ULL << (SIGSYNCCALL - 1)))
 		return;
 	greg_t *g = uc->uc_mcontext.gregs;
 	uint64_t sp = g[REG_RSP] - SCHED_PREEMPT_SKIP;
