@@ -21,7 +21,7 @@
  * runs this binary again ("/proc/self/exe --child MIN CAP") with
  * WEFT_WORKERS set.  The child reports a wrong value on stderr and exits
  * 1, or prints its token passes and migrations.  Under epoll, on 2 and 4
- * workers, it runs until it has seen MIN (10^5) migrations (or CAP
+ * workers, it runs until it has seen MIN (2,000) migrations (or CAP
  * passes, or MIGRATE_MS), and the test asserts that it did; on 1 worker
  * there is one OS thread, so none.  Under native there are none either,
  * and a fixed number of passes checks the values only.
@@ -45,8 +45,11 @@ static long kernel_tid(void)
 }
 #define NT 16
 #define NTOK 4
-/* Migrations to see under M:N on 2 or more workers. */
-#define MIGRATIONS 100000L
+/* Migrations to see under M:N on 2 or more workers: enough to check
+ * the values across many moves, few enough that a loaded machine, where
+ * both workers' threads are rarely on a CPU at once, still gets there
+ * long before MIGRATE_MS (a hang detector, not a deadline). */
+#define MIGRATIONS 2000L
 /* Token passes, in all: the cap while migrations are wanted (then a
  * child also stops after MIGRATE_MS), and the count otherwise. */
 #define CAP_PASSES 10000000L
