@@ -3,7 +3,6 @@
  * from another thread, even with a SIGABRT handler that returns, with
  * SIGABRT blocked, or ignored; the handler does run first.  Each case runs
  * in a child process; the parent prints how it ended. */
-/* conformance: xfail epoll -- issue 15 (abort while tasks are parked): with SIGABRT caught, blocked or ignored the process dies of SIGSEGV, not SIGABRT */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif

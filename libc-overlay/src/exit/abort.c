@@ -20,8 +20,12 @@ _Noreturn void abort(void)
 	LOCK(__abort_lock);
 	__syscall(SYS_rt_sigaction, SIGABRT,
 		&(struct k_sigaction){.handler = SIG_DFL}, 0, _NSIG/8);
-	/* weft: the kernel thread under the caller (tid may be virtual). */
-	__pal_thread_kill(__pthread_self(), SIGABRT);
+	/* weft: to the kernel thread under the caller (its tid may be a
+	 * task's), so that the kernel holds it until the unblock below:
+	 * sent to the task, it waited on the task behind the mask of
+	 * __block_all_sigs, and a_crash() killed the process with SIGSEGV
+	 * instead. */
+	__syscall(SYS_tkill, __syscall(SYS_gettid), SIGABRT);
 	__syscall(SYS_rt_sigprocmask, SIG_UNBLOCK,
 		&(long[_NSIG/(8*sizeof(long))]){1UL<<(SIGABRT-1)}, 0, _NSIG/8);
 
