@@ -16,28 +16,14 @@
 #include <time.h>
 #include <unistd.h>
 
-static int pp[2];
-static pthread_mutex_t mx = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
-static pthread_barrier_t bar;
-
-static void *in_read(void *a) { char c; (void)a; pthread_barrier_wait(&bar); read(pp[0], &c, 1); return 0; }
-static void *in_cond(void *a)
-{
-	(void)a;
-	pthread_mutex_lock(&mx);
-	pthread_barrier_wait(&bar);
-	for (;;) pthread_cond_wait(&cv, &mx);
-	return 0;
-}
-static void *in_sleep(void *a) { (void)a; pthread_barrier_wait(&bar); sleep(100); return 0; }
+#include "conform.h"
 
 static void on_abrt(int s) { static const char m[] = "  SIGABRT handler ran\n"; (void)s; write(1, m, sizeof m - 1); }
 
 enum { MAIN, THREAD, HANDLER, BLOCKED, IGNORED, NMODES };
 static int mode;
 
-static void *aborter(void *a) { (void)a; pthread_barrier_wait(&bar); abort(); return 0; }
+static void *aborter(void *a) { (void)a; pthread_barrier_wait(&park_bar); abort(); return 0; }
 
 static void child(void)
 {
@@ -56,34 +42,18 @@ static void child(void)
 		sigaddset(&s, SIGABRT);
 		sigprocmask(SIG_BLOCK, &s, 0); /* inherited by all threads */
 	}
-	pipe(pp);
 	int from_thread = mode == THREAD;
-	pthread_barrier_init(&bar, 0, 4 + from_thread);
-	pthread_create(&t, 0, in_read, 0);
-	pthread_create(&t, 0, in_cond, 0);
-	pthread_create(&t, 0, in_sleep, 0);
+	park_threads(from_thread);
 	if (from_thread) {
 		pthread_create(&t, 0, aborter, 0);
-		pthread_barrier_wait(&bar);
+		pthread_barrier_wait(&park_bar);
 		char c;
-		read(pp[0], &c, 1); /* main parks too */
+		read(park_pipe[0], &c, 1); /* main parks too */
 		_exit(99);
 	}
-	pthread_barrier_wait(&bar);
+	pthread_barrier_wait(&park_bar);
 	{ struct timespec ts = { 0, 20000000 }; nanosleep(&ts, 0); } /* let them park (result does not depend on it) */
 	abort();
-}
-
-/* wait for pid at most 5 s; kills it and returns 0 if it did not end */
-static int wait_bounded(pid_t pid, int *s)
-{
-	for (int i = 0; i < 500; i++) {
-		if (waitpid(pid, s, WNOHANG) == pid) return 1;
-		usleep(10000);
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, s, 0);
-	return 0;
 }
 
 int main(void)

@@ -19,6 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "conform.h"
+
 static volatile sig_atomic_t hits;
 static volatile pthread_t handler_thread;
 static void handler(int s) { (void)s; hits++; handler_thread = pthread_self(); }
@@ -34,23 +36,6 @@ static const char *res(int r, int e)
 	if (r >= 0) return "returned normally";
 	if (e == EINTR) return "EINTR";
 	return "other error";
-}
-
-/* a watchdog process: kills us if a blocked call is never interrupted */
-static pid_t watchdog(int sec)
-{
-	pid_t me = getpid(), pid = fork();
-	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		sleep(sec);
-		if (getppid() == me) {
-			static const char m[] = "watchdog: blocked call never interrupted\n";
-			write(1, m, sizeof m - 1);
-			kill(me, SIGKILL);
-		}
-		_exit(0);
-	}
-	return pid;
 }
 
 static int rp[2];
@@ -96,7 +81,7 @@ int main(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGALRM, &sa, 0); /* no SA_RESTART */
 	setvbuf(stdout, NULL, _IONBF, 0);
-	pid_t wd = watchdog(8);
+	pid_t wd = watchdog_msg(8, "watchdog: blocked call never interrupted\n");
 	int p[2], r, e;
 	char c;
 	pipe(p);

@@ -20,6 +20,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "conform.h"
+
 #define SIZE (1 << 20)
 
 extern char **environ;
@@ -98,14 +100,7 @@ static int kernel_nonblock(int fd)
 	return (fl & O_NONBLOCK) != 0;
 }
 
-static const char *status(int s)
-{
-	static char b[64];
-	if (WIFEXITED(s)) snprintf(b, sizeof b, "exit %d", WEXITSTATUS(s));
-	else if (WIFSIGNALED(s)) snprintf(b, sizeof b, "signal %d", WTERMSIG(s));
-	else snprintf(b, sizeof b, "other");
-	return b;
-}
+static const char *status(int s) { return wait_status(s, "exit", "signal"); }
 
 /* fork and re-exec this program as an echo server on fd 3 = src */
 static pid_t spawn_self(int src, int other)
@@ -147,25 +142,6 @@ static void *server(void *p)
 	}
 	close(a);
 	return 0;
-}
-
-/* Hang guard: a child process that SIGKILLs this one after SEC seconds
- * (a signal-based watchdog is no good where signals are what is broken). */
-static void watchdog(int sec)
-{
-	pid_t me = getpid();
-	fflush(stdout);
-	if (fork() == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != me) _exit(0);
-		sleep(sec);
-		if (getppid() == me) {
-			static const char m[] = "watchdog: timed out\n";
-			write(1, m, sizeof m - 1);
-			kill(me, SIGKILL);
-		}
-		_exit(0);
-	}
 }
 
 int main(int argc, char **argv)

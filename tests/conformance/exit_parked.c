@@ -14,21 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static int pp[2];
-static pthread_mutex_t mx = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
-static pthread_barrier_t bar;
-
-static void *in_read(void *a) { char c; (void)a; pthread_barrier_wait(&bar); read(pp[0], &c, 1); return 0; }
-static void *in_cond(void *a)
-{
-	(void)a;
-	pthread_mutex_lock(&mx);
-	pthread_barrier_wait(&bar);
-	for (;;) pthread_cond_wait(&cv, &mx);
-	return 0;
-}
-static void *in_sleep(void *a) { (void)a; pthread_barrier_wait(&bar); sleep(100); return 0; }
+#include "conform.h"
 
 static int mode;
 static void at_exit(void) { static const char m[] = "  atexit handler ran\n"; write(1, m, sizeof m - 1); }
@@ -43,29 +29,24 @@ static void finish(void)
 	}
 }
 
-static void *exiter(void *a) { (void)a; pthread_barrier_wait(&bar); finish(); return 0; }
+static void *exiter(void *a) { (void)a; pthread_barrier_wait(&park_bar); finish(); return 0; }
 
 /* child: park 3 threads (plus the exiter for modes 1..3), then end */
 static void child(void)
 {
-	pthread_t t;
 	int from_thread = mode != 0;
 	atexit(at_exit);
-	pipe(pp);
-	pthread_barrier_init(&bar, 0, 4 + from_thread);
-	pthread_create(&t, 0, in_read, 0);
-	pthread_create(&t, 0, in_cond, 0);
-	pthread_create(&t, 0, in_sleep, 0);
+	park_threads(from_thread);
 	if (from_thread) {
 		pthread_t e;
 		pthread_create(&e, 0, exiter, 0);
-		pthread_barrier_wait(&bar);
+		pthread_barrier_wait(&park_bar);
 		/* main parks too */
 		char c;
-		read(pp[0], &c, 1);
+		read(park_pipe[0], &c, 1);
 		_exit(99); /* not reached */
 	}
-	pthread_barrier_wait(&bar);
+	pthread_barrier_wait(&park_bar);
 	{ struct timespec ts = { 0, 20000000 }; nanosleep(&ts, 0); } /* let them park (result does not depend on it) */
 	finish();
 }
@@ -73,28 +54,11 @@ static void child(void)
 /* returning from main also exits */
 static int child_return(void)
 {
-	pthread_t t;
 	atexit(at_exit);
-	pipe(pp);
-	pthread_barrier_init(&bar, 0, 4);
-	pthread_create(&t, 0, in_read, 0);
-	pthread_create(&t, 0, in_cond, 0);
-	pthread_create(&t, 0, in_sleep, 0);
-	pthread_barrier_wait(&bar);
+	park_threads(0);
+	pthread_barrier_wait(&park_bar);
 	printf("  buffered line flushed by return from main");
 	return 3;
-}
-
-/* wait for pid at most 5 s; kills it and returns 0 if it did not end */
-static int wait_bounded(pid_t pid, int *s)
-{
-	for (int i = 0; i < 500; i++) {
-		if (waitpid(pid, s, WNOHANG) == pid) return 1;
-		usleep(10000);
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, s, 0);
-	return 0;
 }
 
 static void report(const char *what, pid_t pid)

@@ -17,6 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "conform.h"
+
 static volatile sig_atomic_t hits;
 static void handler(int sig) { (void)sig; hits++; }
 
@@ -171,25 +173,6 @@ static void run_thread(int c)
 	else
 		printf("thread %s: ret=%d errno=%s handler_ran=%s\n", case_name[c], tret,
 		       tret ? ename(terr) : "-", tran ? "yes" : "no");
-}
-
-/* Hang guard: a child process that SIGKILLs this one after SEC seconds
- * (a signal-based watchdog is no good where signals are what is broken). */
-static void watchdog(int sec)
-{
-	pid_t me = getpid();
-	fflush(stdout);
-	if (fork() == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != me) _exit(0);
-		sleep(sec);
-		if (getppid() == me) {
-			static const char m[] = "watchdog: timed out\n";
-			write(1, m, sizeof m - 1);
-			kill(me, SIGKILL);
-		}
-		_exit(0);
-	}
 }
 
 int main(void)

@@ -15,6 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "conform.h"
+
 #define NT 8
 #define TRIES 20
 
@@ -63,25 +65,6 @@ static int all(int *v)
 {
 	for (int i = 0; i < NT; i++) if (!v[i]) return 0;
 	return 1;
-}
-
-/* Hang guard: a child process that SIGKILLs this one after SEC seconds
- * (a signal-based watchdog is no good where signals are what is broken). */
-static void watchdog(int sec)
-{
-	pid_t me = getpid();
-	fflush(stdout);
-	if (fork() == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != me) _exit(0);
-		sleep(sec);
-		if (getppid() == me) {
-			static const char m[] = "watchdog: timed out\n";
-			write(1, m, sizeof m - 1);
-			kill(me, SIGKILL);
-		}
-		_exit(0);
-	}
 }
 
 int main(void)

@@ -17,6 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "conform.h"
+
 static int ifd;
 static char log_[4096];
 static size_t loglen;
@@ -38,25 +40,6 @@ static void *reader(void *a)
 			if (e->mask & IN_IGNORED) return 0;
 			p += sizeof *e + e->len;
 		}
-	}
-}
-
-/* Hang guard: a child process that SIGKILLs this one after SEC seconds
- * (a signal-based watchdog is no good where signals are what is broken). */
-static void watchdog(int sec)
-{
-	pid_t me = getpid();
-	fflush(stdout);
-	if (fork() == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != me) _exit(0);
-		sleep(sec);
-		if (getppid() == me) {
-			static const char m[] = "watchdog: timed out\n";
-			write(1, m, sizeof m - 1);
-			kill(me, SIGKILL);
-		}
-		_exit(0);
 	}
 }
 

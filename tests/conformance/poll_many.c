@@ -17,6 +17,8 @@
 #include <sys/select.h>
 #include <unistd.h>
 
+#include "conform.h"
+
 #define NT 200
 
 static int pa[NT][2], pb[NT][2];
@@ -87,25 +89,6 @@ static int round_(const char *what)
 	printf("%s: %d threads reported the written fd: %s (wrong fd: %d, both: %d, errors: %d, spurious 0 returns: %d)\n",
 	       what, NT, right == NT ? "yes" : "no", wrong, both, err, spur);
 	return 0;
-}
-
-/* Hang guard: a child process that SIGKILLs this one after SEC seconds
- * (a signal-based watchdog is no good where signals are what is broken). */
-static void watchdog(int sec)
-{
-	pid_t me = getpid();
-	fflush(stdout);
-	if (fork() == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != me) _exit(0);
-		sleep(sec);
-		if (getppid() == me) {
-			static const char m[] = "watchdog: timed out\n";
-			write(1, m, sizeof m - 1);
-			kill(me, SIGKILL);
-		}
-		_exit(0);
-	}
 }
 
 int main(void)

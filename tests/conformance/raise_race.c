@@ -19,6 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "conform.h"
+
 #define ROUNDS 16
 #define FORK_ROUNDS 1 /* rounds that include the fork-in-handler phase */
 #define RAISES 1000
@@ -150,25 +152,6 @@ phase2:
 		if (pthread_kill(t, SIGRTMIN + 3)) return 98;
 	pthread_join(t, &p);
 	return bad | (int)(long)p;
-}
-
-/* Hang guard: a child process that SIGKILLs this one after SEC seconds
- * (a signal-based watchdog is no good where signals are what is broken). */
-static void watchdog(int sec)
-{
-	pid_t me = getpid();
-	fflush(stdout);
-	if (fork() == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != me) _exit(0);
-		sleep(sec);
-		if (getppid() == me) {
-			static const char m[] = "watchdog: timed out\n";
-			write(1, m, sizeof m - 1);
-			kill(me, SIGKILL);
-		}
-		_exit(0);
-	}
 }
 
 int main(int argc, char **argv)

@@ -19,11 +19,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "conform.h"
+
 static char path[64] = "/tmp/conformance-locks-XXXXXX";
 
 static int lk(int fd, int cmd, short type, off_t start, off_t len);
 /* result and errno of one call, as text */
-#define EN(call) ({ int r_ = (call); int e_ = errno; en(r_, e_); })
+#define EN(call) ({ int r_ = (call); int e_ = errno; lk_en(r_, e_); })
 
 static int lk(int fd, int cmd, short type, off_t start, off_t len)
 {
@@ -36,7 +38,8 @@ static int lk(int fd, int cmd, short type, off_t start, off_t len)
 	return fcntl(fd, cmd, &fl);
 }
 
-static const char *en(int r, int e)
+/* a lock call's result (EAGAIN and EACCES both mean a conflict) */
+static const char *lk_en(int r, int e)
 {
 	if (r == 0) return "0";
 	if (e == EAGAIN || e == EACCES) return "EAGAIN/EACCES";
@@ -90,25 +93,6 @@ static void *unlocker_thread(void *a)
 	 * of this process is blocked in F_SETLKW */
 	write(ctl[1], "u", 1);
 	return 0;
-}
-
-/* Hang guard: a child process that SIGKILLs this one after SEC seconds
- * (a signal-based watchdog is no good where signals are what is broken). */
-static void watchdog(int sec)
-{
-	pid_t me = getpid();
-	fflush(stdout);
-	if (fork() == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != me) _exit(0);
-		sleep(sec);
-		if (getppid() == me) {
-			static const char m[] = "watchdog: timed out\n";
-			write(1, m, sizeof m - 1);
-			kill(me, SIGKILL);
-		}
-		_exit(0);
-	}
 }
 
 int main(void)
@@ -194,7 +178,7 @@ int main(void)
 		char buf[2] = { 0 };
 		pread(fd, buf, 1, 0);
 		printf("parent F_SETLKW on child's lock, other thread runs meanwhile: %s, after child's unlock: %s\n",
-		       en(r, e), buf[0] == 'C' ? "yes" : "no");
+		       lk_en(r, e), buf[0] == 'C' ? "yes" : "no");
 		pthread_join(t, 0);
 		lk(fd, F_SETLK, F_UNLCK, 0, 10);
 		int s;
@@ -208,7 +192,7 @@ int main(void)
 		struct arg a = { fd, -1, 0 };
 		pthread_create(&t, 0, same_proc_locker, &a);
 		pthread_join(t, 0);
-		printf("same-process thread F_SETLKW on a held range: %s\n", en(a.r, a.e));
+		printf("same-process thread F_SETLKW on a held range: %s\n", lk_en(a.r, a.e));
 		lk(fd, F_SETLK, F_UNLCK, 0, 10);
 	}
 
@@ -228,7 +212,7 @@ int main(void)
 		lk(ofd1, F_OFD_SETLK, F_UNLCK, 0, 10);
 		pthread_join(t, 0);
 		printf("thread B F_OFD_SETLKW: %s, returned after A's unlock: %s\n",
-		       en(t_ret ? -1 : 0, t_ret), t_saw == 1 ? "yes" : "no");
+		       lk_en(t_ret ? -1 : 0, t_ret), t_saw == 1 ? "yes" : "no");
 	}
 
 	/* 5. a blocked F_SETLKW is interrupted by a handler without SA_RESTART */
@@ -257,7 +241,7 @@ int main(void)
 		int e = errno;
 		memset(&it, 0, sizeof it);
 		setitimer(ITIMER_REAL, &it, 0);
-		printf("F_SETLKW interrupted by SIGALRM: %s, handler ran: %s\n", en(r, e), alrm ? "yes" : "no");
+		printf("F_SETLKW interrupted by SIGALRM: %s, handler ran: %s\n", lk_en(r, e), alrm ? "yes" : "no");
 		write(done[1], "d", 1);
 		int s;
 		waitpid(pid, &s, 0);

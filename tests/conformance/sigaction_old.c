@@ -12,6 +12,8 @@
 #include <sys/prctl.h>
 #include <string.h>
 
+#include "conform.h"
+
 static void A(int s) { (void)s; }
 static void B(int s) { (void)s; }
 static void C(int s, siginfo_t *i, void *u) { (void)s; (void)i; (void)u; }
@@ -55,25 +57,6 @@ static void *thr(void *a)
 	set(SIGUSR1, B, 0, 0, 0, "thread: install B, old");
 	set(SIGUSR1, A, 0, SA_RESTART, 0, "thread: install A|RESTART, old");
 	return 0;
-}
-
-/* Hang guard: a child process that SIGKILLs this one after SEC seconds
- * (a signal-based watchdog is no good where signals are what is broken). */
-static void watchdog(int sec)
-{
-	pid_t me = getpid();
-	fflush(stdout);
-	if (fork() == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != me) _exit(0);
-		sleep(sec);
-		if (getppid() == me) {
-			static const char m[] = "watchdog: timed out\n";
-			write(1, m, sizeof m - 1);
-			kill(me, SIGKILL);
-		}
-		_exit(0);
-	}
 }
 
 int main(void)

@@ -16,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "conform.h"
+
 static int sfd;
 static struct signalfd_siginfo last;
 static volatile int seq; /* bumped per signal read */
@@ -57,25 +59,6 @@ static void report(const char *what, int n, int signo, int code)
 }
 
 static void *other(void *a) { (void)a; return 0; }
-
-/* Hang guard: a child process that SIGKILLs this one after SEC seconds
- * (a signal-based watchdog is no good where signals are what is broken). */
-static void watchdog(int sec)
-{
-	pid_t me = getpid();
-	fflush(stdout);
-	if (fork() == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != me) _exit(0);
-		sleep(sec);
-		if (getppid() == me) {
-			static const char m[] = "watchdog: timed out\n";
-			write(1, m, sizeof m - 1);
-			kill(me, SIGKILL);
-		}
-		_exit(0);
-	}
-}
 
 int main(void)
 {

@@ -16,6 +16,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "conform.h"
+
 extern char **environ;
 static volatile sig_atomic_t hits, alrm;
 static void on_int(int s) { (void)s; hits++; }
@@ -30,14 +32,7 @@ static void *helper(void *a)
 	return 0;
 }
 
-static const char *status(int s)
-{
-	static char b[64];
-	if (WIFEXITED(s)) snprintf(b, sizeof b, "exited %d", WEXITSTATUS(s));
-	else if (WIFSIGNALED(s)) snprintf(b, sizeof b, "killed by %d", WTERMSIG(s));
-	else snprintf(b, sizeof b, "other");
-	return b;
-}
+static const char *status(int s) { return wait_status(s, "exited", "killed by"); }
 
 static void check_raise(const char *what)
 {
@@ -60,25 +55,6 @@ static int spawn_true(void)
 	if (posix_spawn(&pid, "/bin/true", 0, 0, argv, environ)) return -1;
 	if (waitpid(pid, &s, 0) != pid) return -1;
 	return s;
-}
-
-/* Hang guard: a child process that SIGKILLs this one after SEC seconds
- * (a signal-based watchdog is no good where signals are what is broken). */
-static void watchdog(int sec)
-{
-	pid_t me = getpid();
-	fflush(stdout);
-	if (fork() == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != me) _exit(0);
-		sleep(sec);
-		if (getppid() == me) {
-			static const char m[] = "watchdog: timed out\n";
-			write(1, m, sizeof m - 1);
-			kill(me, SIGKILL);
-		}
-		_exit(0);
-	}
 }
 
 int main(void)

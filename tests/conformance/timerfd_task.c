@@ -16,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "conform.h"
+
 #define NT 4
 
 static int tfd[NT];
@@ -46,25 +48,6 @@ static void *dis_reader(void *a)
 	dis_err = errno;
 	dis_done = 1;
 	return 0;
-}
-
-/* Hang guard: a child process that SIGKILLs this one after SEC seconds
- * (a signal-based watchdog is no good where signals are what is broken). */
-static void watchdog(int sec)
-{
-	pid_t me = getpid();
-	fflush(stdout);
-	if (fork() == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != me) _exit(0);
-		sleep(sec);
-		if (getppid() == me) {
-			static const char m[] = "watchdog: timed out\n";
-			write(1, m, sizeof m - 1);
-			kill(me, SIGKILL);
-		}
-		_exit(0);
-	}
 }
 
 int main(void)
