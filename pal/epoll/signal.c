@@ -152,9 +152,13 @@ static void sig_tramp(int sig, siginfo_t *si, void *ctx)
 	}
 }
 
-void __pal_sig_wrap(int sig, struct sigaction *sa)
+void __pal_sig_wrap(int sig, struct sigaction *sa, struct sigaction *prev)
 {
 	uint64_t mask;
+	if (prev) {	/* what unwrap reports if the kernel had sig_tramp */
+		prev->sa_handler = (void (*)(int))__atomic_load_n(&handlers[sig].fn, __ATOMIC_ACQUIRE);
+		prev->sa_flags = __atomic_load_n(&handlers[sig].flags, __ATOMIC_RELAXED);
+	}
 	__builtin_memcpy(&mask, &sa->sa_mask, sizeof mask);
 	__atomic_store_n(&handlers[sig].mask, mask, __ATOMIC_RELAXED);
 	__atomic_store_n(&handlers[sig].flags, sa->sa_flags, __ATOMIC_RELAXED);
@@ -163,9 +167,18 @@ void __pal_sig_wrap(int sig, struct sigaction *sa)
 	sa->sa_flags |= SA_SIGINFO;
 }
 
-void __pal_sig_unwrap(int sig, struct sigaction *old)
+void __pal_sig_unwrap(int sig, struct sigaction *old,
+	const struct sigaction *prev)
 {
 	if (old->sa_sigaction != sig_tramp) return;
+	/* The kernel's flags are the program's plus SA_SIGINFO (wrap), and
+	 * its mask is the program's. */
+	if (prev) {
+		old->sa_handler = prev->sa_handler;
+		old->sa_flags = (old->sa_flags & ~SA_SIGINFO) |
+			(prev->sa_flags & SA_SIGINFO);
+		return;
+	}
 	old->sa_handler = (void (*)(int))__atomic_load_n(&handlers[sig].fn, __ATOMIC_ACQUIRE);
 	old->sa_flags = (old->sa_flags & ~SA_SIGINFO) |
 		(__atomic_load_n(&handlers[sig].flags, __ATOMIC_RELAXED) & SA_SIGINFO);
