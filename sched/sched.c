@@ -526,13 +526,25 @@ void __sched_g0_idle(int on)
 		g0_raise(w);
 }
 
+int __sched_g0_busy(struct task *g)
+{
+	return g && !g->id && g->worker && g == &g->worker->g0 &&
+		!(g->worker->g0_idle && !g->nosig);
+}
+
 int __sched_g0_defer(struct task *g, int sig)
 {
-	if (!g || g->id || !g->worker || g != &g->worker->g0 ||
-	    (g->worker->g0_idle && !g->nosig))
-		return 0;
+	if (!__sched_g0_busy(g)) return 0;
 	__sched_defer(g, sig);
 	return 1;
+}
+
+struct task *__sched_main(void)
+{
+	if (!S.started ||
+	    __atomic_load_n(&main_task.state, __ATOMIC_RELAXED) == T_DEAD)
+		return 0;
+	return &main_task;
 }
 
 /* ---- The worker loop (g0) ----------------------------------------------- */
@@ -1515,21 +1527,38 @@ static void timer_forward(const siginfo_t *si)
 }
 
 /* The monitor's sleep of ns: in sigtimedwait for SIGTIMER (blocked on
- * the monitor, like every signal but SIGSYNCCALL), forwarding each one
- * that comes meanwhile. */
+ * the monitor, like musl's other internal ones but SIGSYNCCALL),
+ * forwarding each one that comes meanwhile. */
 static void monitor_sleep(uint64_t ns)
 {
 	static const uint64_t timer_set = 1ULL << (SIGTIMER - 1);
+	const uint64_t sync = 1ULL << (SIGSYNCCALL - 1), keep = ~sync;
 	uint64_t until = __sched_now() + ns;
+	/* Asleep, the monitor also takes the program's signals as the main
+	 * task would, as an idle worker does: a process-directed signal
+	 * then reaches the main task (pal/epoll/signal.c) even when every
+	 * worker is held by a task that blocks it, in a blocking syscall. */
+	uint64_t m = (__atomic_load_n(&main_task.kmask, __ATOMIC_RELAXED) |
+		INTERNAL_SIGS) & keep;
+	S.mon.g0_idle = 1;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	__syscall(SYS_rt_sigprocmask, SIG_SETMASK, &m, 0, _NSIG/8);
 	for (;;) {
 		uint64_t now = __sched_now();
-		if (now >= until) return;
+		if (now >= until) break;
 		struct timespec ts = { (until - now) / 1000000000, (until - now) % 1000000000 };
 		siginfo_t si;
 		int r = __syscall(SYS_rt_sigtimedwait, &timer_set, &si, &ts, _NSIG/8);
-		if (r == SIGTIMER) timer_forward(&si);
-		else if (r != -EINTR) return;	/* -EAGAIN: slept it all */
+		if (r == SIGTIMER) {
+			/* Holding locks: a handler waits (scheduler.h). */
+			__sched_nosig_enter(&S.mon.g0);
+			timer_forward(&si);
+			__sched_nosig_leave(&S.mon.g0);
+		} else if (r != -EINTR) break;	/* -EAGAIN: slept it all */
 	}
+	__syscall(SYS_rt_sigprocmask, SIG_SETMASK, &keep, 0, _NSIG/8);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	S.mon.g0_idle = 0;
 }
 
 static int monitor_main(void *arg)

@@ -211,6 +211,13 @@ static inline void __sched_nosig_leave(struct task *t)
  * caller's own context; 0 if it is not a g0. */
 hidden void __sched_g0_idle(int on);
 hidden int __sched_g0_defer(struct task *g, int sig);
+/* 1 if g is a g0 on which __sched_g0_defer would leave a signal. */
+hidden int __sched_g0_busy(struct task *g);
+
+/* The main task (the program's initial thread), or 0 before the
+ * scheduler starts or once it has exited: where a process-directed
+ * signal goes first (pal/epoll/signal.c, Linux's complete_signal). */
+hidden struct task *__sched_main(void);
 
 /* A program handler for sig reached the running task t while t->sigmask
  * blocks sig (a window of __pal_sigmask_internal, which leaves the
