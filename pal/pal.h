@@ -378,6 +378,17 @@ hidden int __pal_sigtimedwait(const void *set, siginfo_t *si,
 	const struct timespec *timeout);
 
 /*
+ * sigsuspend(2): with *mask (kernel sigset) as the thread's signal mask,
+ * wait until a signal handler has run, then put the old mask back and
+ * return -EINTR (the only return).  The handler runs with *mask in
+ * place, as POSIX (sigsuspend) and sigsuspend(2) say; a pending signal
+ * that *mask lets through ends the wait at once.  Signals that run no
+ * handler (ignored, stopped and continued) do not end it.  A
+ * cancellation point.  Native: rt_sigsuspend(2) through __syscall_cp.
+ */
+hidden int __pal_sigsuspend(const void *mask);
+
+/*
  * musl's __synccall, from its overlay, after it has blocked all signals,
  * taken the thread-list lock and disabled cancellation: run func(ctx) on
  * every kernel thread of the process (credentials are per kernel thread:

@@ -880,6 +880,15 @@ void __sched_mask_set(struct task *t, uint64_t m, int how)
 		__sched_deliver(t);
 }
 
+uint64_t __sched_mask_wait(struct task *t, uint64_t m)
+{
+	uint64_t old = t->sigmask;
+	t->sigran = 0;
+	__sched_mask_set(t, m & ~(1ULL << (SIGKILL - 1) | 1ULL << (SIGSTOP - 1)),
+		MASK_KERNEL);
+	return old;
+}
+
 void __sched_handler_enter(struct task *t, uint64_t h)
 {
 	t->in_handler++;

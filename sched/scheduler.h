@@ -170,6 +170,14 @@ hidden void __sched_mask_restored(struct task *t, uint64_t m, uint64_t soft);
 enum { MASK_KERNEL, MASK_LAZY, MASK_IN_KERNEL };
 hidden void __sched_mask_set(struct task *t, uint64_t m, int how);
 
+/* For a wait with a signal mask (sigsuspend, ppoll, pselect,
+ * epoll_pwait): the calling task t clears t->sigran, takes m (less
+ * SIGKILL and SIGSTOP) as its mask, in the kernel too, and raises what m
+ * lets through that is pending; returns its old mask, which the caller
+ * puts back with __sched_mask_set(t, old, MASK_KERNEL) after the wait.
+ * t->sigran & SIGRAN_HANDLER then says whether a handler ran already. */
+hidden uint64_t __sched_mask_wait(struct task *t, uint64_t m);
+
 /* 1 if a program handler must not run on t now, and is deferred with
  * __sched_defer: t is in a critical section (above), or its worker is
  * switching tasks (from a park, yield or exit until the next task has

@@ -439,6 +439,21 @@ static long try_poll(void *p)
 	return __syscall(SYS_poll, c->fds, c->n, 0);
 }
 
+/* ppoll, pselect6, epoll_pwait with a signal mask (signal(7)): the
+ * task's mask is *set for the wait, so that what it lets through ends
+ * the wait and its handler runs with it in place; c is the call without
+ * the mask.  A pending signal it lets through ends it at once. */
+static long with_mask(struct task *t, struct call *c, const void *set,
+	long (*call)(struct task *, struct call *))
+{
+	uint64_t m;
+	memcpy(&m, set, sizeof m);
+	uint64_t old = __sched_mask_wait(t, m);
+	long r = t->sigran & SIGRAN_HANDLER ? -EINTR : call(t, c);
+	__sched_mask_set(t, old, MASK_KERNEL);
+	return r;
+}
+
 static long poll_call(struct task *t, struct call *c)
 {
 	struct pollctx ctx = { (void *)c->a[0], c->a[1] };
@@ -448,7 +463,11 @@ static long poll_call(struct task *t, struct call *c)
 
 	if (c->nr == SYS_ppoll) {
 		const struct timespec *ts = (void *)c->a[2];
-		if (c->a[3]) return on_worker(t, c);	/* a signal mask */
+		if (c->a[3]) {	/* a signal mask */
+			struct call k = *c;
+			k.a[3] = 0;
+			return with_mask(t, &k, (void *)c->a[3], poll_call);
+		}
 		if (ts && (ts->tv_sec < 0 || (unsigned long)ts->tv_nsec >= 1000000000))
 			return -EINVAL;
 		deadline = ts_deadline(ts);
@@ -497,7 +516,12 @@ static long select_call(struct task *t, struct call *c)
 	}
 	if (c->nr == SYS_pselect6) {
 		const long *data = (void *)c->a[5];
-		if (data && data[0]) return on_worker(t, c);	/* a signal mask */
+		if (data && data[0]) {	/* a signal mask */
+			long nomask[2] = { 0, data[1] };
+			struct call k = *c;
+			k.a[5] = (long)nomask;
+			return with_mask(t, &k, (void *)data[0], select_call);
+		}
 		ts = (void *)c->a[4];
 		if (ts && (ts->tv_sec < 0 || (unsigned long)ts->tv_nsec >= 1000000000))
 			return -EINVAL;
@@ -545,7 +569,11 @@ static long epoll_call(struct task *t, struct call *c)
 	int ms = c->a[3];
 	long r;
 
-	if (c->nr == SYS_epoll_pwait && c->a[4]) return on_worker(t, c);
+	if (c->nr == SYS_epoll_pwait && c->a[4]) {	/* a signal mask */
+		struct call k = *c;
+		k.a[4] = 0;
+		return with_mask(t, &k, (void *)c->a[4], epoll_call);
+	}
 	if (!ms) return sys(c);
 	if ((r = try_epoll(&ctx))) return r;
 	if (add_fd(&ws, ctx.epfd) || !ws.n) return on_worker(t, c);

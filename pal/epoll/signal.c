@@ -93,6 +93,29 @@ int __pal_sigtimedwait(const void *mask, siginfo_t *si,
 	}
 }
 
+int __pal_sigsuspend(const void *mask)
+{
+	struct task *t = __sched_self();
+	struct pthread *self = __pthread_self();
+	uint64_t m, old;
+
+	if (!task(t)) return __syscall_cp(SYS_rt_sigsuspend, mask, _NSIG/8);
+	__builtin_memcpy(&m, mask, sizeof m);
+	old = __sched_mask_wait(t, m);
+	while (!(t->sigran & SIGRAN_HANDLER)) {
+		if (self->cancel && self->canceldisable != PTHREAD_CANCEL_DISABLE) {
+			__sched_mask_set(t, old, MASK_KERNEL);
+			return __cancel();
+		}
+		/* Until a signal m lets through is pending (it is raised
+		 * before this returns): its handler may not end the wait
+		 * (an ignored one runs none). */
+		__sched_sigwait(t, 0, 0);
+	}
+	__sched_mask_set(t, old, MASK_KERNEL);
+	return -EINTR;
+}
+
 /* The program's handlers (sigaction), which the kernel never sees: it
  * is given sig_tramp, which calls them.  When a handler returns,
  * sigreturn restores the mask in the ucontext, and the trampoline makes
@@ -289,6 +312,12 @@ static void sig_tramp(int sig, siginfo_t *si, void *ctx)
 	} else if (!is_fault(sig, si) && __sched_g0_defer(t, sig)) {
 		return;	/* on a busy g0: later (scheduler.h) */
 	}
+	/* For a wait that ends when a handler runs (scheduler.h, sigran):
+	 * one the kernel delivered straight to the worker's thread, as a
+	 * mask change lets a process-pending signal in, as well as those
+	 * __sched_deliver raises. */
+	if (task(t))
+		t->sigran |= SIGRAN_HANDLER | (flags & SA_RESTART ? 0 : SIGRAN_NORESTART);
 	if (flags & SA_SIGINFO)
 		((void (*)(int, siginfo_t *, void *))fn)(sig, si, ctx);
 	else

@@ -17,6 +17,11 @@ int __pal_sigtimedwait(const void *set, siginfo_t *si,
 	return __syscall_cp(SYS_rt_sigtimedwait, set, si, timeout, _NSIG/8);
 }
 
+int __pal_sigsuspend(const void *mask)
+{
+	return __syscall_cp(SYS_rt_sigsuspend, mask, _NSIG/8);
+}
+
 void __pal_sig_wrap(int sig, struct sigaction *sa, struct sigaction *prev)
 {
 }
