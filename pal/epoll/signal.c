@@ -324,6 +324,12 @@ static void sig_tramp(int sig, siginfo_t *si, void *ctx)
 		((void (*)(int))fn)(sig);
 	/* The same task (the TCB is its own), maybe on another worker. */
 	if (task(t)) {
+		/* Until sigreturn the kernel's mask is the handler's, not the
+		 * ucontext's: a signal that came in between (the kick below,
+		 * say) would return to that mask and make it the task's.
+		 * Nothing comes in between: sigreturn sets the mask. */
+		static const uint64_t all = -1;
+		__syscall(SYS_rt_sigprocmask, SIG_BLOCK, &all, 0, _NSIG/8);
 		t->in_handler--;
 		__builtin_memcpy(&m, &((ucontext_t *)ctx)->uc_sigmask, sizeof m);
 		__sched_mask_restored(t, m, soft);
