@@ -389,6 +389,17 @@ hidden int __pal_sigtimedwait(const void *set, siginfo_t *si,
 hidden int __pal_sigsuspend(const void *mask);
 
 /*
+ * From vfork (musl's asm, overlaid), in the parent once the child has
+ * exec'd or exited: the child ran on the parent's memory and thread
+ * pointer, so a sigprocmask it made (the usual restore before exec) went
+ * to the backend's record of the parent's mask; the kernel's mask of
+ * the parent's thread is the truth again.  Async-signal-safe.  posix_spawn's
+ * child (overlaid) sets its mask with the raw syscall instead.  Native:
+ * nothing.
+ */
+hidden void __pal_vfork_parent(void);
+
+/*
  * musl's __synccall, from its overlay, after it has blocked all signals,
  * taken the thread-list lock and disabled cancellation: run func(ctx) on
  * every kernel thread of the process (credentials are per kernel thread:

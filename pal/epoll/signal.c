@@ -116,6 +116,17 @@ int __pal_sigsuspend(const void *mask)
 	return -EINTR;
 }
 
+void __pal_vfork_parent(void)
+{
+	struct task *t = __sched_self();
+	uint64_t k;
+	if (!task(t) || t->in_handler) return;	/* in a handler: asks the kernel */
+	/* The child cannot have switched this worker: it only runs what a
+	 * vfork child may (and sigprocmask); this thread was suspended. */
+	if (__syscall(SYS_rt_sigprocmask, SIG_BLOCK, 0, &k, _NSIG/8)) return;
+	__sched_mask_set(t, k, MASK_IN_KERNEL);
+}
+
 /* The program's handlers (sigaction), which the kernel never sees: it
  * is given sig_tramp, which calls them.  When a handler returns,
  * sigreturn restores the mask in the ucontext, and the trampoline makes

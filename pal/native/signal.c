@@ -22,6 +22,10 @@ int __pal_sigsuspend(const void *mask)
 	return __syscall_cp(SYS_rt_sigsuspend, mask, _NSIG/8);
 }
 
+void __pal_vfork_parent(void)
+{
+}
+
 void __pal_sig_wrap(int sig, struct sigaction *sa, struct sigaction *prev)
 {
 }
