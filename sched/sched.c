@@ -1221,12 +1221,49 @@ static int kill_task(struct task *t, int sig)
 	}
 	/* A parked task is woken (its wait returns -EINTR) to take it; for
 	 * a signal it blocks, only from sigtimedwait (lot.h's prepare
-	 * orders this read against the waiter's check). */
-	if ((t->sigmask & bit) &&
-	    __atomic_load_n(&t->w.addr, __ATOMIC_SEQ_CST) != &t->sigpending)
-		return 0;
+	 * orders this read against the waiter's check), or a read, which
+	 * may be of a signalfd: its readiness counter moves, so that it
+	 * tries again, parked or about to park (__sched_sig_lend). */
+	if (t->sigmask & bit) {
+		volatile int *word = __atomic_load_n(&t->sig_word, __ATOMIC_SEQ_CST);
+		if (word) {
+			__atomic_fetch_add(word, 1, __ATOMIC_SEQ_CST);
+			if (__sched_lot_remove(&t->w, 0)) __sched_unpark(t);
+			return 0;
+		}
+		if (__atomic_load_n(&t->w.addr, __ATOMIC_SEQ_CST) != &t->sigpending)
+			return 0;
+	}
 	if (__sched_lot_remove(&t->w, -EINTR)) __sched_unpark(t);
 	return 0;
+}
+
+uint64_t __sched_sig_lend(struct task *t)
+{
+	uint64_t p = __atomic_load_n(&t->sigpending, __ATOMIC_RELAXED) &
+		t->kmask & ~INTERNAL_SIGS, lent = 0;
+	while (p) {
+		uint64_t bit = p & -p;
+		int sig = __builtin_ctzll(bit) + 1;
+		p &= ~bit;
+		if (__sched_sig_take(t, bit)) {
+			__syscall(SYS_tkill, t->worker->ktid, sig);
+			lent |= bit;
+		}
+	}
+	return lent;
+}
+
+void __sched_sig_reclaim(struct task *t, uint64_t lent)
+{
+	static const struct timespec zero;
+	siginfo_t si;
+	int sig;
+	while (lent && (sig = __syscall(SYS_rt_sigtimedwait, &lent, &si, &zero,
+	    _NSIG/8)) > 0) {
+		__sched_defer(t, sig);
+		lent &= ~(1ULL << (sig - 1));
+	}
 }
 
 void __sched_syscall_enter(struct task *t)

@@ -60,6 +60,9 @@ struct task {
 	volatile int *exited;		/* store 0 (DT_EXITED) after it */
 	int timer_sig;			/* a pending SIGTIMER came from its
 					 * timer (SI_TIMER): __sched_timer_* */
+	volatile int *sig_word;		/* a read's readiness counter while it
+					 * waits: a signal it blocks bumps it
+					 * (a signalfd may be read); the task */
 	int (*start)(void *);		/* entry, run by the first switch */
 	void *arg;
 };
@@ -240,6 +243,16 @@ hidden void __sched_defer(struct task *t, int sig);
  * first raises what is already pending and deliverable. */
 hidden void __sched_syscall_enter(struct task *t);
 hidden void __sched_syscall_leave(struct task *t);
+
+/* Around a non-blocking read try by the calling task t (in a critical
+ * section): signals pending on t that its kernel mask blocks are raised
+ * on its worker's thread, where a signalfd read sees them (signalfd(2)
+ * reads the calling thread's pending signals), and those left there
+ * after the try are taken back onto t.  lend returns what reclaim takes
+ * back.  For signalfd; a task waiting for a read sets t->sig_word so
+ * that such a signal ends its wait (kill_task). */
+hidden uint64_t __sched_sig_lend(struct task *t);
+hidden void __sched_sig_reclaim(struct task *t, uint64_t lent);
 
 /* Park the calling task t until a signal in set (kernel sigset) is
  * pending on it, a signal it does not block arrives, or the deadline (ns,

@@ -273,6 +273,24 @@ static int write_rest(struct call *c, const struct call *orig, size_t done,
 	return 0;
 }
 
+/* A read try: a signalfd (signalfd(2)) sees the signals sent to the
+ * task that it blocks (scheduler.h, __sched_sig_lend). */
+static long read_try(struct task *t, const struct call *c)
+{
+	if (!t || !(__atomic_load_n(&t->sigpending, __ATOMIC_RELAXED) & t->sigmask))
+		return sys(c);
+	/* Not a cancellation point here (it would leave in the critical
+	 * section); the wait that follows is. */
+	struct call k = *c;
+	k.cp = 0;
+	__sched_nosig_enter(t);
+	uint64_t lent = __sched_sig_lend(t);
+	long r = sys(&k);
+	if (lent) __sched_sig_reclaim(t, lent);
+	__sched_nosig_leave(t);
+	return r;
+}
+
 static long fd_call(struct task *t, struct call *c, int dir)
 {
 	int fd = c->a[0];
@@ -306,7 +324,7 @@ static long fd_call(struct task *t, struct call *c, int dir)
 
 	for (;;) {
 		int s = __atomic_load_n(&e->seq, __ATOMIC_ACQUIRE);
-		r = sys(&cur);
+		r = dir == D_READ ? read_try(t, &cur) : sys(&cur);
 		if (r >= 0) {
 			if (accept_nb) {
 				struct __np_fd *n = __np_entry(r);
@@ -334,7 +352,9 @@ static long fd_call(struct task *t, struct call *c, int dir)
 			deadline = sock_deadline(fd, e, dir);
 			have_deadline = 1;
 		}
+		if (t && dir == D_READ) __atomic_store_n(&t->sig_word, &e->seq, __ATOMIC_SEQ_CST);
 		int w = wait_fd(t, fd, e, s, dir, deadline, c->cp);
+		if (t && dir == D_READ) __atomic_store_n(&t->sig_word, 0, __ATOMIC_RELAXED);
 		if (w == -ETIMEDOUT) {
 			r = -EAGAIN;
 			break;
