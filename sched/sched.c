@@ -539,6 +539,71 @@ int __sched_g0_defer(struct task *g, int sig)
 	return 1;
 }
 
+#define SIGWAITERS 64
+static struct {
+	struct task *t;
+	int busy;	/* holders reading t: its exit waits for them */
+} sigwaiters[SIGWAITERS];
+
+void __sched_sigwaiter_add(struct task *t)
+{
+	if (t->sigwaiter) return;
+	for (int i = 0; i < SIGWAITERS; i++) {
+		struct task *z = 0;
+		if (!__atomic_load_n(&sigwaiters[i].t, __ATOMIC_RELAXED) &&
+		    __atomic_compare_exchange_n(&sigwaiters[i].t, &z, t, 0,
+		    __ATOMIC_SEQ_CST, __ATOMIC_RELAXED)) {
+			t->sigwaiter = i + 1;
+			return;
+		}
+	}
+}
+
+static void sigwaiter_del(struct task *t)
+{
+	int i = t->sigwaiter - 1;
+	if (i < 0) return;
+	t->sigwaiter = 0;
+	__atomic_store_n(&sigwaiters[i].t, 0, __ATOMIC_SEQ_CST);
+	while (__atomic_load_n(&sigwaiters[i].busy, __ATOMIC_SEQ_CST))
+		a_spin();
+}
+
+struct task *__sched_sigwaiter_hold(int sig, int *slot)
+{
+	uint64_t bit = 1ULL << (sig - 1);
+	for (int i = 0; i < SIGWAITERS; i++) {
+		if (!__atomic_load_n(&sigwaiters[i].t, __ATOMIC_RELAXED)) continue;
+		__atomic_fetch_add(&sigwaiters[i].busy, 1, __ATOMIC_SEQ_CST);
+		struct task *t = __atomic_load_n(&sigwaiters[i].t, __ATOMIC_SEQ_CST);
+		if (t && !(__atomic_load_n(&t->sigmask, __ATOMIC_RELAXED) & bit)) {
+			*slot = i;
+			return t;
+		}
+		__atomic_fetch_sub(&sigwaiters[i].busy, 1, __ATOMIC_RELEASE);
+	}
+	return 0;
+}
+
+void __sched_sigwaiter_release(int slot)
+{
+	__atomic_fetch_sub(&sigwaiters[slot].busy, 1, __ATOMIC_RELEASE);
+}
+
+/* What some registered waiter's mask lets through (for idle masks). */
+static uint64_t sigwaiters_open(void)
+{
+	uint64_t open = 0;
+	for (int i = 0; i < SIGWAITERS; i++) {
+		if (!__atomic_load_n(&sigwaiters[i].t, __ATOMIC_RELAXED)) continue;
+		__atomic_fetch_add(&sigwaiters[i].busy, 1, __ATOMIC_SEQ_CST);
+		struct task *t = __atomic_load_n(&sigwaiters[i].t, __ATOMIC_SEQ_CST);
+		if (t) open |= ~__atomic_load_n(&t->sigmask, __ATOMIC_RELAXED);
+		__atomic_fetch_sub(&sigwaiters[i].busy, 1, __ATOMIC_RELEASE);
+	}
+	return open;
+}
+
 struct task *__sched_main(void)
 {
 	if (!S.started ||
@@ -809,7 +874,7 @@ static struct task *find_runnable(struct worker *w)
 		/* Asleep, the worker takes signals as the main task would
 		 * (so a process-directed SIGINT still works when every task
 		 * is parked), and always musl's internal ones (__synccall). */
-		set_mask(w, main_task.kmask & ~INTERNAL_SIGS);
+		set_mask(w, main_task.kmask & ~sigwaiters_open() & ~INTERNAL_SIGS);
 		uint64_t d = 0;
 		if (next) {
 			uint64_t now = __sched_now();
@@ -1161,6 +1226,7 @@ _Noreturn void __sched_exit(void *map, size_t size, volatile int *exited)
 	 * now, not after the switch (pal.h).  Held across it, every create
 	 * and exit on the other workers queued behind each dying task. */
 	__tl_unlock();
+	sigwaiter_del(t);
 	struct worker *w = begin_switch(t);
 	t->exit_map = map;
 	t->exit_map_size = size;
@@ -1584,8 +1650,8 @@ static void monitor_sleep(uint64_t ns)
 	 * task would, as an idle worker does: a process-directed signal
 	 * then reaches the main task (pal/epoll/signal.c) even when every
 	 * worker is held by a task that blocks it, in a blocking syscall. */
-	uint64_t m = (__atomic_load_n(&main_task.kmask, __ATOMIC_RELAXED) |
-		INTERNAL_SIGS) & keep;
+	uint64_t m = ((__atomic_load_n(&main_task.kmask, __ATOMIC_RELAXED) &
+		~sigwaiters_open()) | INTERNAL_SIGS) & keep;
 	S.mon.g0_idle = 1;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	__syscall(SYS_rt_sigprocmask, SIG_SETMASK, &m, 0, _NSIG/8);

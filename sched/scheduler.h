@@ -60,6 +60,8 @@ struct task {
 	volatile int *exited;		/* store 0 (DT_EXITED) after it */
 	int timer_sig;			/* a pending SIGTIMER came from its
 					 * timer (SI_TIMER): __sched_timer_* */
+	int sigwaiter;			/* its slot in sigwaiters + 1, 0: none;
+					 * the task (__sched_sigwaiter_*) */
 	volatile int *sig_word;		/* a read's readiness counter while it
 					 * waits: a signal it blocks bumps it
 					 * (a signalfd may be read); the task */
@@ -224,6 +226,18 @@ hidden void __sched_g0_idle(int on);
 hidden int __sched_g0_defer(struct task *g, int sig);
 /* 1 if g is a g0 on which __sched_g0_defer would leave a signal. */
 hidden int __sched_g0_busy(struct task *g);
+
+/* Tasks that wait for signals with a mask of their own (sigsuspend,
+ * pause, the poll family with a mask): a process-directed signal that
+ * the main task blocks goes to one that does not (pal/epoll/signal.c),
+ * and idle workers and the monitor take what any of them lets through.
+ * add registers the calling task t (it stays registered until it exits;
+ * full: not registered); hold finds one whose mask lets sig through and
+ * keeps it from exiting until release(*slot); 0 if none.  hold and
+ * release are async-signal-safe. */
+hidden void __sched_sigwaiter_add(struct task *t);
+hidden struct task *__sched_sigwaiter_hold(int sig, int *slot);
+hidden void __sched_sigwaiter_release(int slot);
 
 /* The main task (the program's initial thread), or 0 before the
  * scheduler starts or once it has exited: where a process-directed

@@ -101,6 +101,7 @@ int __pal_sigsuspend(const void *mask)
 
 	if (!task(t)) return __syscall_cp(SYS_rt_sigsuspend, mask, _NSIG/8);
 	__builtin_memcpy(&m, mask, sizeof m);
+	__sched_sigwaiter_add(t);
 	old = __sched_mask_wait(t, m);
 	while (!(t->sigran & SIGRAN_HANDLER)) {
 		if (self->cancel && self->canceldisable != PTHREAD_CANCEL_DISABLE) {
@@ -249,6 +250,18 @@ static int ps_claim(int sig, struct task *t, siginfo_t *si)
 	return r;
 }
 
+/* To a task waiting in sigsuspend (or the like) that lets sig through. */
+static int to_waiter(int sig, siginfo_t *si)
+{
+	int slot;
+	struct task *w = __sched_sigwaiter_hold(sig, &slot);
+	if (!w) return 0;
+	ps_put(sig, si, w, 1, 0);
+	__sched_kill(w, sig);
+	__sched_sigwaiter_release(slot);
+	return 1;
+}
+
 /* Route the process-directed sig that reached t (a task, or a g0).
  * Returns 1 if it was sent on or left pending, 0 to run it here. */
 static int route(struct task *t, int sig, siginfo_t *si)
@@ -262,8 +275,10 @@ static int route(struct task *t, int sig, siginfo_t *si)
 			return 1;
 		}
 		/* An idle g0 (its worker asleep): the main task, unless it
-		 * has exited. */
-		if (!(m = __sched_main())) return 0;
+		 * blocks it and a waiter does not, or it has exited. */
+		m = __sched_main();
+		if ((!m || (m->sigmask & bit)) && to_waiter(sig, si)) return 1;
+		if (!m) return 0;
 	} else {
 		if (__sched_hold_handlers(t)) {
 			ps_put(sig, si, t, 0, 0);
@@ -272,9 +287,11 @@ static int route(struct task *t, int sig, siginfo_t *si)
 		}
 		m = __sched_main();
 		if (!m || m == t || (m->sigmask & bit)) {
-			/* Here; if only t's mask blocks it (a window of
+			/* Here; else a waiter that lets it through; else if
+			 * only t's mask blocks it (a window of
 			 * __pal_sigmask_internal), when that ends. */
 			if (!(t->sigmask & bit)) return 0;
+			if (to_waiter(sig, si)) return 1;
 			ps_put(sig, si, t, 1, 0);
 			__sched_defer(t, sig);
 			return 1;
