@@ -506,12 +506,32 @@ static uint64_t run_timers(void)
 
 /* ---- Program handlers that reach g0 (scheduler.h) ------------------------ */
 
+/* Raise sig again on the calling thread tid (a worker's: a signal left
+ * pending on a task or g0).  tkill of a real-time signal fails with
+ * EAGAIN while the user's queue is full (RLIMIT_SIGPENDING, which a
+ * sigqueue sender keeps full), and the signal would be lost; one
+ * queued to the caller itself with si_code SI_USER is always sent.
+ * The trampoline takes SI_USER with si_errno SCHED_RERAISE for the
+ * SI_TKILL it stands for (scheduler.h). */
+static void reraise(int tid, int sig)
+{
+	if (__syscall(SYS_tkill, tid, sig) != -EAGAIN || sig < 32) return;
+	siginfo_t si;
+	memset(&si, 0, sizeof si);
+	si.si_signo = sig;
+	si.si_code = SI_USER;
+	si.si_errno = SCHED_RERAISE;
+	si.si_pid = __syscall(SYS_getpid);
+	si.si_uid = __syscall(SYS_getuid);
+	__syscall(SYS_rt_tgsigqueueinfo, si.si_pid, tid, sig, &si);
+}
+
 /* Raise again, on w's own thread, what g0 left pending. */
 static void g0_raise(struct worker *w)
 {
 	int sig;
 	while ((sig = __sched_sig_take(&w->g0, ~0ULL)))
-		__syscall(SYS_tkill, w->ktid, sig);
+		reraise(w->ktid, sig);
 }
 
 void __sched_g0_idle(int on)
@@ -1014,7 +1034,7 @@ void __sched_deliver(struct task *t)
 		    sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN)
 			t->sigran |= SIGRAN_HANDLER |
 				(sa.sa_flags & SA_RESTART ? 0 : SIGRAN_NORESTART);
-		__syscall(SYS_tkill, t->worker->ktid, sig);
+		reraise(t->worker->ktid, sig);
 	}
 }
 
@@ -1271,8 +1291,12 @@ static int kill_task(struct task *t, int sig)
 	spin_lock(&t->klock);
 	if (t->in_syscall && !(t->sigmask & bit)) {
 		int r = __syscall(SYS_tkill, t->worker->ktid, sig);
-		spin_unlock(&t->klock);
-		return r;
+		/* A full real-time queue: pending on t, as below (its
+		 * syscall goes on, and the leave raises it). */
+		if (r != -EAGAIN) {
+			spin_unlock(&t->klock);
+			return r;
+		}
 	}
 	if (IS_RT(sig)) __atomic_fetch_add(&t->rtcount[sig - 32], 1, __ATOMIC_RELEASE);
 	__atomic_fetch_or(&t->sigpending, bit, __ATOMIC_SEQ_CST);
@@ -1313,8 +1337,10 @@ uint64_t __sched_sig_lend(struct task *t)
 		int sig = __builtin_ctzll(bit) + 1;
 		p &= ~bit;
 		if (__sched_sig_take(t, bit)) {
-			__syscall(SYS_tkill, t->worker->ktid, sig);
-			lent |= bit;
+			if (__syscall(SYS_tkill, t->worker->ktid, sig))
+				__sched_defer(t, sig);
+			else
+				lent |= bit;
 		}
 	}
 	return lent;

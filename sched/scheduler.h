@@ -46,6 +46,8 @@ struct task {
 					 * while it runs (the rest: blocks of
 					 * __pal_sigmask_internal); the task */
 	int in_handler;			/* depth of program handlers running */
+	int tramp_head;			/* trampolines on it before their
+					 * handler_enter (pal/epoll/signal.c) */
 	int nosig;			/* critical-section depth (below); the task */
 	int klock;			/* orders in_syscall against kill */
 	int in_syscall;			/* in a blocking syscall; klock */
@@ -74,6 +76,11 @@ struct task {
  * the call (a handler without SA_RESTART) or go on (a restarting
  * handler, or no handler at all: ignored, or stopped and continued).
  * The waiting code clears it before it parks. */
+/* si_errno of a real-time signal the scheduler raised again on a
+ * worker's thread as SI_USER (sched.c, reraise): the trampoline reports
+ * it as the SI_TKILL it stands for. */
+#define SCHED_RERAISE 0x57656674
+
 #define SIGRAN_HANDLER 1	/* a handler ran */
 #define SIGRAN_NORESTART 2	/* one of them lacks SA_RESTART */
 
