@@ -380,14 +380,19 @@ hidden int __pal_sigmask(int how, const void *set, void *old);
  * the internal 32..34 never reach it).  __pal_sig_wrap is given a copy of
  * the program's action for sig, with a handler (not SIG_DFL or SIG_IGN),
  * and may rewrite it into what the kernel is to be given: the backend's
- * own handler, which calls the program's.  __pal_sig_unwrap turns the
- * action the kernel reports back (*old, from the same call) into the
- * program's.  Both async-signal-safe, with no lock: two threads setting
- * one signal's action at once get one of the two, as with the kernel.
+ * own handler, which calls the program's; if prev is not 0, it first
+ * saves there the backend's record of the program's previous action for
+ * sig (which wrapping overwrites).  __pal_sig_unwrap turns the action
+ * the kernel reports back (*old, from the same call) into the program's,
+ * from prev if wrap was called with it in the same call (else 0), so
+ * that sigaction(2)'s old action is the one replaced, not the new one.
+ * Both async-signal-safe, with no lock: two threads setting one
+ * signal's action at once get one of the two, as with the kernel.
  * Native: both do nothing.
  */
-hidden void __pal_sig_wrap(int sig, struct sigaction *sa);
-hidden void __pal_sig_unwrap(int sig, struct sigaction *old);
+hidden void __pal_sig_wrap(int sig, struct sigaction *sa, struct sigaction *prev);
+hidden void __pal_sig_unwrap(int sig, struct sigaction *old,
+	const struct sigaction *prev);
 
 /*
  * sigaltstack(2) for the calling thread: set its alternate signal stack
@@ -429,6 +434,17 @@ hidden int __pal_sigpending(void *set);
  */
 hidden int __pal_sigtimedwait(const void *set, siginfo_t *si,
 	const struct timespec *timeout);
+
+/*
+ * sigsuspend(2): with *mask (kernel sigset) as the thread's signal mask,
+ * wait until a signal handler has run, then put the old mask back and
+ * return -EINTR (the only return).  The handler runs with *mask in
+ * place, as POSIX (sigsuspend) and sigsuspend(2) say; a pending signal
+ * that *mask lets through ends the wait at once.  Signals that run no
+ * handler (ignored, stopped and continued) do not end it.  A
+ * cancellation point.  Native: rt_sigsuspend(2) through __syscall_cp.
+ */
+hidden int __pal_sigsuspend(const void *mask);
 
 /*
  * musl's __synccall, from its overlay, after it has blocked all signals,

@@ -545,12 +545,32 @@ static int timer_due(uint64_t now)
 
 /* ---- Program handlers that reach g0 (scheduler.h) ------------------------ */
 
+/* Raise sig again on the calling thread tid (a worker's: a signal left
+ * pending on a task or g0).  tkill of a real-time signal fails with
+ * EAGAIN while the user's queue is full (RLIMIT_SIGPENDING, which a
+ * sigqueue sender keeps full), and the signal would be lost; one
+ * queued to the caller itself with si_code SI_USER is always sent.
+ * The trampoline takes SI_USER with si_errno SCHED_RERAISE for the
+ * SI_TKILL it stands for (scheduler.h). */
+static void reraise(int tid, int sig)
+{
+	if (__syscall(SYS_tkill, tid, sig) != -EAGAIN || sig < 32) return;
+	siginfo_t si;
+	memset(&si, 0, sizeof si);
+	si.si_signo = sig;
+	si.si_code = SI_USER;
+	si.si_errno = SCHED_RERAISE;
+	si.si_pid = __syscall(SYS_getpid);
+	si.si_uid = __syscall(SYS_getuid);
+	__syscall(SYS_rt_tgsigqueueinfo, si.si_pid, tid, sig, &si);
+}
+
 /* Raise again, on w's own thread, what g0 left pending. */
 static void g0_raise(struct worker *w)
 {
 	int sig;
 	while ((sig = __sched_sig_take(&w->g0, ~0ULL)))
-		__syscall(SYS_tkill, w->ktid, sig);
+		reraise(w->ktid, sig);
 }
 
 void __sched_g0_idle(int on)
@@ -565,13 +585,90 @@ void __sched_g0_idle(int on)
 		g0_raise(w);
 }
 
+int __sched_g0_busy(struct task *g)
+{
+	return g && !g->id && g->worker && g == &g->worker->g0 &&
+		!(g->worker->g0_idle && !g->nosig);
+}
+
 int __sched_g0_defer(struct task *g, int sig)
 {
-	if (!g || g->id || !g->worker || g != &g->worker->g0 ||
-	    (g->worker->g0_idle && !g->nosig))
-		return 0;
+	if (!__sched_g0_busy(g)) return 0;
 	__sched_defer(g, sig);
 	return 1;
+}
+
+#define SIGWAITERS 64
+static struct {
+	struct task *t;
+	int busy;	/* holders reading t: its exit waits for them */
+} sigwaiters[SIGWAITERS];
+
+void __sched_sigwaiter_add(struct task *t)
+{
+	if (t->sigwaiter) return;
+	for (int i = 0; i < SIGWAITERS; i++) {
+		struct task *z = 0;
+		if (!__atomic_load_n(&sigwaiters[i].t, __ATOMIC_RELAXED) &&
+		    __atomic_compare_exchange_n(&sigwaiters[i].t, &z, t, 0,
+		    __ATOMIC_SEQ_CST, __ATOMIC_RELAXED)) {
+			t->sigwaiter = i + 1;
+			return;
+		}
+	}
+}
+
+static void sigwaiter_del(struct task *t)
+{
+	int i = t->sigwaiter - 1;
+	if (i < 0) return;
+	t->sigwaiter = 0;
+	__atomic_store_n(&sigwaiters[i].t, 0, __ATOMIC_SEQ_CST);
+	while (__atomic_load_n(&sigwaiters[i].busy, __ATOMIC_SEQ_CST))
+		a_spin();
+}
+
+struct task *__sched_sigwaiter_hold(int sig, int *slot)
+{
+	uint64_t bit = 1ULL << (sig - 1);
+	for (int i = 0; i < SIGWAITERS; i++) {
+		if (!__atomic_load_n(&sigwaiters[i].t, __ATOMIC_RELAXED)) continue;
+		__atomic_fetch_add(&sigwaiters[i].busy, 1, __ATOMIC_SEQ_CST);
+		struct task *t = __atomic_load_n(&sigwaiters[i].t, __ATOMIC_SEQ_CST);
+		if (t && !(__atomic_load_n(&t->sigmask, __ATOMIC_RELAXED) & bit)) {
+			*slot = i;
+			return t;
+		}
+		__atomic_fetch_sub(&sigwaiters[i].busy, 1, __ATOMIC_RELEASE);
+	}
+	return 0;
+}
+
+void __sched_sigwaiter_release(int slot)
+{
+	__atomic_fetch_sub(&sigwaiters[slot].busy, 1, __ATOMIC_RELEASE);
+}
+
+/* What some registered waiter's mask lets through (for idle masks). */
+static uint64_t sigwaiters_open(void)
+{
+	uint64_t open = 0;
+	for (int i = 0; i < SIGWAITERS; i++) {
+		if (!__atomic_load_n(&sigwaiters[i].t, __ATOMIC_RELAXED)) continue;
+		__atomic_fetch_add(&sigwaiters[i].busy, 1, __ATOMIC_SEQ_CST);
+		struct task *t = __atomic_load_n(&sigwaiters[i].t, __ATOMIC_SEQ_CST);
+		if (t) open |= ~__atomic_load_n(&t->sigmask, __ATOMIC_RELAXED);
+		__atomic_fetch_sub(&sigwaiters[i].busy, 1, __ATOMIC_RELEASE);
+	}
+	return open;
+}
+
+struct task *__sched_main(void)
+{
+	if (!S.started ||
+	    __atomic_load_n(&main_task.state, __ATOMIC_RELAXED) == T_DEAD)
+		return 0;
+	return &main_task;
 }
 
 /* ---- The worker loop (g0) ----------------------------------------------- */
@@ -1016,7 +1113,7 @@ static struct task *find_runnable(struct worker *w)
 		/* Asleep, the worker takes signals as the main task would
 		 * (so a process-directed SIGINT still works when every task
 		 * is parked), and always musl's internal ones (__synccall). */
-		set_mask(w, main_task.kmask & ~INTERNAL_SIGS);
+		set_mask(w, main_task.kmask & ~sigwaiters_open() & ~INTERNAL_SIGS);
 		uint64_t d = 0;
 		if (next) {
 			uint64_t now = __sched_now();
@@ -1088,6 +1185,15 @@ void __sched_mask_set(struct task *t, uint64_t m, int how)
 		__sched_deliver(t);
 }
 
+uint64_t __sched_mask_wait(struct task *t, uint64_t m)
+{
+	uint64_t old = t->sigmask;
+	t->sigran = 0;
+	__sched_mask_set(t, m & ~(1ULL << (SIGKILL - 1) | 1ULL << (SIGSTOP - 1)),
+		MASK_KERNEL);
+	return old;
+}
+
 void __sched_handler_enter(struct task *t, uint64_t h)
 {
 	t->in_handler++;
@@ -1148,7 +1254,7 @@ void __sched_deliver(struct task *t)
 		    sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN)
 			t->sigran |= SIGRAN_HANDLER |
 				(sa.sa_flags & SA_RESTART ? 0 : SIGRAN_NORESTART);
-		__syscall(SYS_tkill, t->worker->ktid, sig);
+		reraise(t->worker->ktid, sig);
 	}
 }
 
@@ -1362,6 +1468,7 @@ _Noreturn void __sched_exit(void *map, size_t size, volatile int *exited)
 	 * now, not after the switch (pal.h).  Held across it, every create
 	 * and exit on the other workers queued behind each dying task. */
 	__tl_unlock();
+	sigwaiter_del(t);
 	struct worker *w = begin_switch(t);
 	t->exit_map = map;
 	t->exit_map_size = size;
@@ -1406,8 +1513,12 @@ static int kill_task(struct task *t, int sig)
 	spin_lock(&t->klock);
 	if (t->in_syscall && !(t->sigmask & bit)) {
 		int r = __syscall(SYS_tkill, t->worker->ktid, sig);
-		spin_unlock(&t->klock);
-		return r;
+		/* A full real-time queue: pending on t, as below (its
+		 * syscall goes on, and the leave raises it). */
+		if (r != -EAGAIN) {
+			spin_unlock(&t->klock);
+			return r;
+		}
 	}
 	if (IS_RT(sig)) __atomic_fetch_add(&t->rtcount[sig - 32], 1, __ATOMIC_RELEASE);
 	__atomic_fetch_or(&t->sigpending, bit, __ATOMIC_SEQ_CST);
@@ -1422,12 +1533,51 @@ static int kill_task(struct task *t, int sig)
 	}
 	/* A parked task is woken (its wait returns -EINTR) to take it; for
 	 * a signal it blocks, only from sigtimedwait (lot.h's prepare
-	 * orders this read against the waiter's check). */
-	if ((t->sigmask & bit) &&
-	    __atomic_load_n(&t->w.addr, __ATOMIC_SEQ_CST) != &t->sigpending)
-		return 0;
+	 * orders this read against the waiter's check), or a read, which
+	 * may be of a signalfd: its readiness counter moves, so that it
+	 * tries again, parked or about to park (__sched_sig_lend). */
+	if (t->sigmask & bit) {
+		volatile int *word = __atomic_load_n(&t->sig_word, __ATOMIC_SEQ_CST);
+		if (word) {
+			__atomic_fetch_add(word, 1, __ATOMIC_SEQ_CST);
+			if (__sched_lot_remove(&t->w, 0)) __sched_unpark(t);
+			return 0;
+		}
+		if (__atomic_load_n(&t->w.addr, __ATOMIC_SEQ_CST) != &t->sigpending)
+			return 0;
+	}
 	if (__sched_lot_remove(&t->w, -EINTR)) __sched_unpark(t);
 	return 0;
+}
+
+uint64_t __sched_sig_lend(struct task *t)
+{
+	uint64_t p = __atomic_load_n(&t->sigpending, __ATOMIC_RELAXED) &
+		t->kmask & ~INTERNAL_SIGS, lent = 0;
+	while (p) {
+		uint64_t bit = p & -p;
+		int sig = __builtin_ctzll(bit) + 1;
+		p &= ~bit;
+		if (__sched_sig_take(t, bit)) {
+			if (__syscall(SYS_tkill, t->worker->ktid, sig))
+				__sched_defer(t, sig);
+			else
+				lent |= bit;
+		}
+	}
+	return lent;
+}
+
+void __sched_sig_reclaim(struct task *t, uint64_t lent)
+{
+	static const struct timespec zero;
+	siginfo_t si;
+	int sig;
+	while (lent && (sig = __syscall(SYS_rt_sigtimedwait, &lent, &si, &zero,
+	    _NSIG/8)) > 0) {
+		__sched_defer(t, sig);
+		lent &= ~(1ULL << (sig - 1));
+	}
 }
 
 void __sched_syscall_enter(struct task *t)
@@ -1780,21 +1930,38 @@ static void timer_forward(const siginfo_t *si)
 }
 
 /* The monitor's sleep of ns: in sigtimedwait for SIGTIMER (blocked on
- * the monitor, like every signal but SIGSYNCCALL), forwarding each one
- * that comes meanwhile. */
+ * the monitor, like musl's other internal ones but SIGSYNCCALL),
+ * forwarding each one that comes meanwhile. */
 static void monitor_sleep(uint64_t ns)
 {
 	static const uint64_t timer_set = 1ULL << (SIGTIMER - 1);
+	const uint64_t sync = 1ULL << (SIGSYNCCALL - 1), keep = ~sync;
 	uint64_t until = __sched_now() + ns;
+	/* Asleep, the monitor also takes the program's signals as the main
+	 * task would, as an idle worker does: a process-directed signal
+	 * then reaches the main task (pal/epoll/signal.c) even when every
+	 * worker is held by a task that blocks it, in a blocking syscall. */
+	uint64_t m = ((__atomic_load_n(&main_task.kmask, __ATOMIC_RELAXED) &
+		~sigwaiters_open()) | INTERNAL_SIGS) & keep;
+	S.mon.g0_idle = 1;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	__syscall(SYS_rt_sigprocmask, SIG_SETMASK, &m, 0, _NSIG/8);
 	for (;;) {
 		uint64_t now = __sched_now();
-		if (now >= until) return;
+		if (now >= until) break;
 		struct timespec ts = { (until - now) / 1000000000, (until - now) % 1000000000 };
 		siginfo_t si;
 		int r = __syscall(SYS_rt_sigtimedwait, &timer_set, &si, &ts, _NSIG/8);
-		if (r == SIGTIMER) timer_forward(&si);
-		else if (r != -EINTR) return;	/* -EAGAIN: slept it all */
+		if (r == SIGTIMER) {
+			/* Holding locks: a handler waits (scheduler.h). */
+			__sched_nosig_enter(&S.mon.g0);
+			timer_forward(&si);
+			__sched_nosig_leave(&S.mon.g0);
+		} else if (r != -EINTR) break;	/* -EAGAIN: slept it all */
 	}
+	__syscall(SYS_rt_sigprocmask, SIG_SETMASK, &keep, 0, _NSIG/8);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	S.mon.g0_idle = 0;
 }
 
 static int monitor_main(void *arg)

@@ -49,6 +49,8 @@ struct task {
 					 * while it runs (the rest: blocks of
 					 * __pal_sigmask_internal); the task */
 	int in_handler;			/* depth of program handlers running */
+	int tramp_head;			/* trampolines on it before their
+					 * handler_enter (pal/epoll/signal.c) */
 	int nosig;			/* critical-section depth (below); the task */
 	int klock;			/* orders in_syscall against kill */
 	int in_syscall;			/* in a blocking syscall; klock */
@@ -72,6 +74,11 @@ struct task {
 					 * stores it (ss_size 0: none); in the
 					 * kernel while it runs (sched.c,
 					 * "Alternate signal stacks"); the task */
+	int sigwaiter;			/* its slot in sigwaiters + 1, 0: none;
+					 * the task (__sched_sigwaiter_*) */
+	volatile int *sig_word;		/* a read's readiness counter while it
+					 * waits: a signal it blocks bumps it
+					 * (a signalfd may be read); the task */
 	int (*start)(void *);		/* entry, run by the first switch */
 	void *arg;
 };
@@ -81,6 +88,11 @@ struct task {
  * the call (a handler without SA_RESTART) or go on (a restarting
  * handler, or no handler at all: ignored, or stopped and continued).
  * The waiting code clears it before it parks. */
+/* si_errno of a real-time signal the scheduler raised again on a
+ * worker's thread as SI_USER (sched.c, reraise): the trampoline reports
+ * it as the SI_TKILL it stands for. */
+#define SCHED_RERAISE 0x57656674
+
 #define SIGRAN_HANDLER 1	/* a handler ran */
 #define SIGRAN_NORESTART 2	/* one of them lacks SA_RESTART */
 
@@ -187,6 +199,14 @@ hidden void __sched_mask_restored(struct task *t, uint64_t m, uint64_t soft);
 enum { MASK_KERNEL, MASK_LAZY, MASK_IN_KERNEL };
 hidden void __sched_mask_set(struct task *t, uint64_t m, int how);
 
+/* For a wait with a signal mask (sigsuspend, ppoll, pselect,
+ * epoll_pwait): the calling task t clears t->sigran, takes m (less
+ * SIGKILL and SIGSTOP) as its mask, in the kernel too, and raises what m
+ * lets through that is pending; returns its old mask, which the caller
+ * puts back with __sched_mask_set(t, old, MASK_KERNEL) after the wait.
+ * t->sigran & SIGRAN_HANDLER then says whether a handler ran already. */
+hidden uint64_t __sched_mask_wait(struct task *t, uint64_t m);
+
 /* 1 if a program handler must not run on t now, and is deferred with
  * __sched_defer: t is in a critical section (above), or its worker is
  * switching tasks (from a park, yield or exit until the next task has
@@ -231,6 +251,25 @@ static inline void __sched_nosig_leave(struct task *t)
  * caller's own context; 0 if it is not a g0. */
 hidden void __sched_g0_idle(int on);
 hidden int __sched_g0_defer(struct task *g, int sig);
+/* 1 if g is a g0 on which __sched_g0_defer would leave a signal. */
+hidden int __sched_g0_busy(struct task *g);
+
+/* Tasks that wait for signals with a mask of their own (sigsuspend,
+ * pause, the poll family with a mask): a process-directed signal that
+ * the main task blocks goes to one that does not (pal/epoll/signal.c),
+ * and idle workers and the monitor take what any of them lets through.
+ * add registers the calling task t (it stays registered until it exits;
+ * full: not registered); hold finds one whose mask lets sig through and
+ * keeps it from exiting until release(*slot); 0 if none.  hold and
+ * release are async-signal-safe. */
+hidden void __sched_sigwaiter_add(struct task *t);
+hidden struct task *__sched_sigwaiter_hold(int sig, int *slot);
+hidden void __sched_sigwaiter_release(int slot);
+
+/* The main task (the program's initial thread), or 0 before the
+ * scheduler starts or once it has exited: where a process-directed
+ * signal goes first (pal/epoll/signal.c, Linux's complete_signal). */
+hidden struct task *__sched_main(void);
 
 /* A program handler for sig reached the running task t while t->sigmask
  * blocks sig (a window of __pal_sigmask_internal, which leaves the
@@ -245,6 +284,16 @@ hidden void __sched_defer(struct task *t, int sig);
  * first raises what is already pending and deliverable. */
 hidden void __sched_syscall_enter(struct task *t);
 hidden void __sched_syscall_leave(struct task *t);
+
+/* Around a non-blocking read try by the calling task t (in a critical
+ * section): signals pending on t that its kernel mask blocks are raised
+ * on its worker's thread, where a signalfd read sees them (signalfd(2)
+ * reads the calling thread's pending signals), and those left there
+ * after the try are taken back onto t.  lend returns what reclaim takes
+ * back.  For signalfd; a task waiting for a read sets t->sig_word so
+ * that such a signal ends its wait (kill_task). */
+hidden uint64_t __sched_sig_lend(struct task *t);
+hidden void __sched_sig_reclaim(struct task *t, uint64_t lent);
 
 /* Park the calling task t until a signal in set (kernel sigset) is
  * pending on it, a signal it does not block arrives, or the deadline (ns,

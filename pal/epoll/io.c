@@ -323,6 +323,24 @@ static int write_rest(struct call *c, const struct call *orig, size_t done,
 	return 0;
 }
 
+/* A read try (try_nowait): a signalfd (signalfd(2)) sees the signals
+ * sent to the task that it blocks (scheduler.h, __sched_sig_lend). */
+static long read_try(struct task *t, const struct call *c, int fd, int f)
+{
+	if (!(__atomic_load_n(&t->sigpending, __ATOMIC_RELAXED) & t->sigmask))
+		return try_nowait(c, fd, f, 0);
+	/* Not a cancellation point here (it would leave in the critical
+	 * section); the wait that follows is. */
+	struct call k = *c;
+	k.cp = 0;
+	__sched_nosig_enter(t);
+	uint64_t lent = __sched_sig_lend(t);
+	long r = try_nowait(&k, fd, f, 0);
+	if (lent) __sched_sig_reclaim(t, lent);
+	__sched_nosig_leave(t);
+	return r;
+}
+
 /* Take (bool) or give back the fd's turn for a call that cannot be made
  * non-blocking (NP_INCALL).  Giving it back wakes the tasks waiting. */
 static int take_turn(struct __np_wait *w)
@@ -406,7 +424,8 @@ static __attribute__((noinline)) long fd_loop(struct task *t, struct call *c,
 
 	for (;;) {
 		int s = __atomic_load_n(&e->seq, __ATOMIC_ACQUIRE);
-		r = try_nowait(&cur, fd, f, done > 0);
+		r = dir == D_READ ? read_try(t, &cur, fd, f) :
+			try_nowait(&cur, fd, f, done > 0);
 		if (r >= 0) {
 			if (dir == D_WRITE) {
 				done += r;
@@ -442,7 +461,11 @@ static __attribute__((noinline)) long fd_loop(struct task *t, struct call *c,
 			}
 			linked = 1;
 		}
+		/* A signal sent to t that it blocks bumps the counter: a
+		 * signalfd may now be read (scheduler.h, sig_word). */
+		if (dir == D_READ) __atomic_store_n(&t->sig_word, &e->seq, __ATOMIC_SEQ_CST);
 		r = waited(t, park_io(t, &e->seq, s, deadline, c->cp));
+		if (dir == D_READ) __atomic_store_n(&t->sig_word, 0, __ATOMIC_RELAXED);
 		if (r <= 0) break;
 		if ((fd = __atomic_load_n(&w.fd, __ATOMIC_ACQUIRE)) < 0) {
 			r = -EBADF;
@@ -591,6 +614,22 @@ static long try_poll(void *p)
 	return __syscall(SYS_poll, c->fds, c->n, 0);
 }
 
+/* ppoll, pselect6, epoll_pwait with a signal mask (signal(7)): the
+ * task's mask is *set for the wait, so that what it lets through ends
+ * the wait and its handler runs with it in place; c is the call without
+ * the mask.  A pending signal it lets through ends it at once. */
+static long with_mask(struct task *t, struct call *c, const void *set,
+	long (*call)(struct task *, struct call *))
+{
+	uint64_t m;
+	memcpy(&m, set, sizeof m);
+	__sched_sigwaiter_add(t);
+	uint64_t old = __sched_mask_wait(t, m);
+	long r = t->sigran & SIGRAN_HANDLER ? -EINTR : call(t, c);
+	__sched_mask_set(t, old, MASK_KERNEL);
+	return r;
+}
+
 static __attribute__((noinline)) long poll_call(struct task *t, struct call *c)
 {
 	struct pollctx ctx = { (void *)c->a[0], c->a[1] };
@@ -600,7 +639,11 @@ static __attribute__((noinline)) long poll_call(struct task *t, struct call *c)
 
 	if (c->nr == SYS_ppoll) {
 		const struct timespec *ts = (void *)c->a[2];
-		if (c->a[3]) return on_worker(t, c);	/* a signal mask */
+		if (c->a[3]) {	/* a signal mask */
+			struct call k = *c;
+			k.a[3] = 0;
+			return with_mask(t, &k, (void *)c->a[3], poll_call);
+		}
 		if (ts && (ts->tv_sec < 0 || (unsigned long)ts->tv_nsec >= 1000000000))
 			return -EINVAL;
 		deadline = ts_deadline(ts);
@@ -649,7 +692,12 @@ static __attribute__((noinline)) long select_call(struct task *t, struct call *c
 	}
 	if (c->nr == SYS_pselect6) {
 		const long *data = (void *)c->a[5];
-		if (data && data[0]) return on_worker(t, c);	/* a signal mask */
+		if (data && data[0]) {	/* a signal mask */
+			long nomask[2] = { 0, data[1] };
+			struct call k = *c;
+			k.a[5] = (long)nomask;
+			return with_mask(t, &k, (void *)data[0], select_call);
+		}
 		ts = (void *)c->a[4];
 		if (ts && (ts->tv_sec < 0 || (unsigned long)ts->tv_nsec >= 1000000000))
 			return -EINVAL;
@@ -697,7 +745,11 @@ static __attribute__((noinline)) long epoll_call(struct task *t, struct call *c)
 	int ms = c->a[3];
 	long r;
 
-	if (c->nr == SYS_epoll_pwait && c->a[4]) return on_worker(t, c);
+	if (c->nr == SYS_epoll_pwait && c->a[4]) {	/* a signal mask */
+		struct call k = *c;
+		k.a[4] = 0;
+		return with_mask(t, &k, (void *)c->a[4], epoll_call);
+	}
 	if (!ms) return sys(c);
 	if ((r = try_epoll(&ctx))) return r;
 	if (add_fd(&ws, ctx.epfd) || !ws.n) return on_worker(t, c);

@@ -33,6 +33,8 @@ int __pal_sigpending(void *set)
 	return 0;
 }
 
+static int ps_claim(int sig, struct task *t, siginfo_t *si);
+
 /* Take the lowest signal of set pending on t, if any. */
 static int take(struct task *t, uint64_t set, siginfo_t *si)
 {
@@ -46,6 +48,8 @@ static int take(struct task *t, uint64_t set, siginfo_t *si)
 		si->si_signo = sig;
 		if (timer) {
 			si->si_code = SI_TIMER;
+		} else if (ps_claim(sig, t, si)) {
+			/* A process-directed one routed to t. */
 		} else {
 			/* What tkill(2) reports: sent by this process. */
 			si->si_code = SI_TKILL;
@@ -88,6 +92,30 @@ int __pal_sigtimedwait(const void *mask, siginfo_t *si,
 	}
 }
 
+int __pal_sigsuspend(const void *mask)
+{
+	struct task *t = __sched_self();
+	struct pthread *self = __pthread_self();
+	uint64_t m, old;
+
+	if (!task(t)) return __syscall_cp(SYS_rt_sigsuspend, mask, _NSIG/8);
+	__builtin_memcpy(&m, mask, sizeof m);
+	__sched_sigwaiter_add(t);
+	old = __sched_mask_wait(t, m);
+	while (!(t->sigran & SIGRAN_HANDLER)) {
+		if (self->cancel && self->canceldisable != PTHREAD_CANCEL_DISABLE) {
+			__sched_mask_set(t, old, MASK_KERNEL);
+			return __cancel();
+		}
+		/* Until a signal m lets through is pending (it is raised
+		 * before this returns): its handler may not end the wait
+		 * (an ignored one runs none). */
+		__sched_sigwait(t, 0, 0);
+	}
+	__sched_mask_set(t, old, MASK_KERNEL);
+	return -EINTR;
+}
+
 /* The program's handlers (sigaction), which the kernel never sees: it
  * is given sig_tramp, which calls them.  When a handler returns,
  * sigreturn restores the mask in the ucontext, and the trampoline makes
@@ -109,12 +137,200 @@ static int is_fault(int sig, const siginfo_t *si)
 		 sig == SIGFPE || sig == SIGTRAP);
 }
 
+/*
+ * Process-directed signals (kill(2) to the process, alarm, SIGCHLD,
+ * sigqueue, SIGEV_SIGNAL timers).  The kernel gives one to whichever
+ * worker thread's mask lets it in, whatever task runs there (idle
+ * workers take the main task's mask).  Linux's rule (kernel/signal.c,
+ * complete_signal) is: the main thread if it does not block it, else a
+ * thread that does not.  So the trampoline sends it on, with
+ * __sched_kill, to the main task when the main task does not block it
+ * and is not the one running here (its park ends with EINTR, or its
+ * syscall is interrupted, as a thread's would be); else it stays here.
+ * Where no handler may run now (a critical section, a busy g0) it is
+ * left pending here as any signal is, and routed when raised again.
+ *
+ * The handler should see the kernel's siginfo (si_code, si_pid, the
+ * SIGCHLD status, si_value), not the SI_TKILL of a re-raise: it is kept
+ * in psi[sig] (standard signals only, which never queue; a real-time
+ * one keeps its count but its re-raise says SI_TKILL), and the
+ * trampoline that runs the handler for the task it was kept for puts it
+ * back in the frame.  One per signal number, as the kernel keeps at
+ * most one pending instance of a standard signal per process.
+ */
+enum { PS_FREE, PS_BUSY, PS_FULL };
+static struct {
+	int state;		/* PS_*: claimed with CAS */
+	int routed;		/* owner is the target, else where it waits */
+	struct task *owner;	/* the task it is kept for, or 0: ... */
+	int ktid;		/* ... a g0 left it pending on this thread */
+	int pid;		/* getpid() when kept: not a fork child's */
+	siginfo_t si;
+} psi[32];
+
+static int procdir(int sig, const siginfo_t *si)
+{
+	/* Real-time ones stay where they land, as before: routed, a
+	 * sigqueue storm lost one in a few thousand runs' worth of
+	 * integration/thread.c (handler_posts_semaphore), not yet
+	 * understood. */
+	if (!si || sig >= 32) return 0;
+	switch (si->si_code) {
+	case SI_TKILL:
+		return 0;
+	case SI_USER:
+		/* The kernel's own SIGPIPE or SIGXFSZ for a write made on
+		 * this thread (kill(getpid(), SIGPIPE) looks the same). */
+		if (sig >= 32 && !si->si_pid)
+			return 0;	/* a re-raise whose info the kernel
+					 * dropped (queue full): see reraise */
+		return !((sig == SIGPIPE || sig == SIGXFSZ) &&
+			si->si_pid == __syscall(SYS_getpid));
+	case SI_QUEUE: case SI_TIMER: case SI_MESGQ: case SI_ASYNCIO:
+	case SI_SIGIO:
+		return 1;
+	case SI_KERNEL:	/* a fault too (a general protection SIGSEGV) */
+		return !(sig == SIGSEGV || sig == SIGBUS || sig == SIGILL ||
+			sig == SIGFPE || sig == SIGTRAP);
+	}
+	/* CLD_* and POLL_* (F_SETOWN to the process); > 0 otherwise is a
+	 * fault's. */
+	return si->si_code > 0 && (sig == SIGCHLD || sig == SIGIO);
+}
+
+static void ps_put(int sig, const siginfo_t *si, struct task *owner,
+	int routed, int ktid)
+{
+	if (sig >= 32) return;
+	int s = PS_FREE;
+	if (!__atomic_compare_exchange_n(&psi[sig].state, &s, PS_BUSY, 0,
+	    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+		/* One already kept: still pending there (merged, as the
+		 * kernel merges it), unless its owner no longer has it
+		 * pending (it exited, or this is a fork child): replace. */
+		struct task *o = psi[sig].owner;
+		if (s != PS_FULL || (o && (__atomic_load_n(&o->sigpending,
+		    __ATOMIC_RELAXED) & 1ULL << (sig - 1)) &&
+		    psi[sig].pid == __syscall(SYS_getpid)) ||
+		    !__atomic_compare_exchange_n(&psi[sig].state, &s, PS_BUSY,
+		    0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+			return;
+	}
+	psi[sig].si = *si;
+	psi[sig].owner = owner;
+	psi[sig].routed = routed;
+	psi[sig].ktid = ktid;
+	psi[sig].pid = __syscall(SYS_getpid);
+	__atomic_store_n(&psi[sig].state, PS_FULL, __ATOMIC_RELEASE);
+}
+
+/* A re-raise (SI_TKILL) of sig on the task or g0 t: if a process-directed
+ * one was kept for it, put its siginfo in *si and return 1 if it has been
+ * routed already, 2 if it is still to be. */
+static int ps_claim(int sig, struct task *t, siginfo_t *si)
+{
+	if (sig >= 32 || __atomic_load_n(&psi[sig].state, __ATOMIC_ACQUIRE) != PS_FULL)
+		return 0;
+	struct task *o = psi[sig].owner;
+	if (o ? o != t : psi[sig].ktid != __syscall(SYS_gettid))
+		return 0;
+	int s = PS_FULL;
+	if (psi[sig].pid != __syscall(SYS_getpid) ||
+	    !__atomic_compare_exchange_n(&psi[sig].state, &s, PS_BUSY, 0,
+	    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		return 0;
+	int r = psi[sig].routed ? 1 : 2;
+	*si = psi[sig].si;
+	__atomic_store_n(&psi[sig].state, PS_FREE, __ATOMIC_RELEASE);
+	return r;
+}
+
+/* To a task waiting in sigsuspend (or the like) that lets sig through. */
+static int to_waiter(int sig, siginfo_t *si)
+{
+	int slot;
+	struct task *w = __sched_sigwaiter_hold(sig, &slot);
+	if (!w) return 0;
+	ps_put(sig, si, w, 1, 0);
+	__sched_kill(w, sig);
+	__sched_sigwaiter_release(slot);
+	return 1;
+}
+
+/* Route the process-directed sig that reached t (a task, or a g0).
+ * Returns 1 if it was sent on or left pending, 0 to run it here. */
+static int route(struct task *t, int sig, siginfo_t *si)
+{
+	uint64_t bit = 1ULL << (sig - 1);
+	struct task *m;
+	if (!t->id) {
+		if (__sched_g0_busy(t)) {
+			ps_put(sig, si, 0, 0, __syscall(SYS_gettid));
+			__sched_defer(t, sig);
+			return 1;
+		}
+		/* An idle g0 (its worker asleep): the main task, unless it
+		 * blocks it and a waiter does not, or it has exited. */
+		m = __sched_main();
+		if ((!m || (m->sigmask & bit)) && to_waiter(sig, si)) return 1;
+		if (!m) return 0;
+	} else {
+		if (__sched_hold_handlers(t)) {
+			ps_put(sig, si, t, 0, 0);
+			__sched_defer(t, sig);
+			return 1;
+		}
+		m = __sched_main();
+		if (!m || m == t || (m->sigmask & bit)) {
+			/* Here; else a waiter that lets it through; else if
+			 * only t's mask blocks it (a window of
+			 * __pal_sigmask_internal), when that ends. */
+			if (!(t->sigmask & bit)) return 0;
+			if (to_waiter(sig, si)) return 1;
+			ps_put(sig, si, t, 1, 0);
+			__sched_defer(t, sig);
+			return 1;
+		}
+	}
+	ps_put(sig, si, m, 1, 0);
+	__sched_kill(m, sig);
+	return 1;
+}
+
 static void sig_tramp(int sig, siginfo_t *si, void *ctx)
 {
 	void *fn = __atomic_load_n(&handlers[sig].fn, __ATOMIC_ACQUIRE);
 	int flags = __atomic_load_n(&handlers[sig].flags, __ATOMIC_RELAXED);
 	struct task *t = __sched_self();
-	uint64_t m, soft = 0;
+	uint64_t m, soft = 0, em = 0, es = 0;
+
+	/* In the head of another trampoline on this task (before its
+	 * handler_enter), the kernel's mask (our ucontext's) is that one's
+	 * handler mask, which the task never had: returning, this one puts
+	 * back the task's mask as it found it (em, es), not the ucontext's.
+	 * Before, the outer one then saw its own signal blocked by the task
+	 * and left it pending for good (libc-test regression/raise-race,
+	 * "lost signals: got 0"). */
+	int nested = 0;
+	if (task(t)) {
+		nested = t->tramp_head++;
+		em = t->kmask;
+		es = t->sigmask;
+	}
+
+	if (si && si->si_code == SI_USER && si->si_errno == SCHED_RERAISE) {
+		si->si_code = SI_TKILL;	/* sched.c, reraise */
+		si->si_errno = 0;
+	}
+	int kept = 0;
+	if (t && si && !is_fault(sig, si)) {
+		int pd = si->si_code == SI_TKILL ? (kept = ps_claim(sig, t, si)) == 2 :
+			procdir(sig, si);
+		if (pd && route(t, sig, si)) {
+			if (task(t)) t->tramp_head--;
+			return;
+		}
+	}
 
 	__builtin_memcpy(&m, &((ucontext_t *)ctx)->uc_sigmask, sizeof m);
 	if (task(t)) {
@@ -125,7 +341,9 @@ static void sig_tramp(int sig, siginfo_t *si, void *ctx)
 		 * recur. */
 		if ((t->sigmask & 1ULL << (sig - 1) || __sched_hold_handlers(t)) &&
 		    !is_fault(sig, si)) {
+			if (kept) ps_put(sig, si, t, 1, 0);
 			__sched_defer(t, sig);
+			t->tramp_head--;
 			return;
 		}
 		/* What only the task's mask blocked when the signal came
@@ -137,25 +355,47 @@ static void sig_tramp(int sig, siginfo_t *si, void *ctx)
 		if (!(flags & SA_NODEFER)) h |= 1ULL << (sig - 1);
 		__sched_handler_enter(t, h);
 		__sched_alt_enter(t, &((ucontext_t *)ctx)->uc_stack);
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		t->tramp_head--;
 	} else if (!is_fault(sig, si) && __sched_g0_defer(t, sig)) {
 		return;	/* on a busy g0: later (scheduler.h) */
 	}
+	/* For a wait that ends when a handler runs (scheduler.h, sigran):
+	 * one the kernel delivered straight to the worker's thread, as a
+	 * mask change lets a process-pending signal in, as well as those
+	 * __sched_deliver raises. */
+	if (task(t))
+		t->sigran |= SIGRAN_HANDLER | (flags & SA_RESTART ? 0 : SIGRAN_NORESTART);
 	if (flags & SA_SIGINFO)
 		((void (*)(int, siginfo_t *, void *))fn)(sig, si, ctx);
 	else
 		((void (*)(int))fn)(sig);
 	/* The same task (the TCB is its own), maybe on another worker. */
 	if (task(t)) {
+		/* Until sigreturn the kernel's mask is the handler's, not the
+		 * ucontext's: a signal that came in between (the kick below,
+		 * say) would return to that mask and make it the task's.
+		 * Nothing comes in between: sigreturn sets the mask. */
+		static const uint64_t all = -1;
+		__syscall(SYS_rt_sigprocmask, SIG_BLOCK, &all, 0, _NSIG/8);
 		t->in_handler--;
 		__builtin_memcpy(&m, &((ucontext_t *)ctx)->uc_sigmask, sizeof m);
+		if (nested) {
+			m = em;
+			soft = es & ~em;
+		}
 		__sched_mask_restored(t, m, soft);
 		__sched_alt_restored(t, &((ucontext_t *)ctx)->uc_stack);
 	}
 }
 
-void __pal_sig_wrap(int sig, struct sigaction *sa)
+void __pal_sig_wrap(int sig, struct sigaction *sa, struct sigaction *prev)
 {
 	uint64_t mask;
+	if (prev) {	/* what unwrap reports if the kernel had sig_tramp */
+		prev->sa_handler = (void (*)(int))__atomic_load_n(&handlers[sig].fn, __ATOMIC_ACQUIRE);
+		prev->sa_flags = __atomic_load_n(&handlers[sig].flags, __ATOMIC_RELAXED);
+	}
 	__builtin_memcpy(&mask, &sa->sa_mask, sizeof mask);
 	__atomic_store_n(&handlers[sig].mask, mask, __ATOMIC_RELAXED);
 	__atomic_store_n(&handlers[sig].flags, sa->sa_flags, __ATOMIC_RELAXED);
@@ -165,9 +405,18 @@ void __pal_sig_wrap(int sig, struct sigaction *sa)
 	if (sa->sa_flags & SA_ONSTACK) __sched_alt_onstack_used();
 }
 
-void __pal_sig_unwrap(int sig, struct sigaction *old)
+void __pal_sig_unwrap(int sig, struct sigaction *old,
+	const struct sigaction *prev)
 {
 	if (old->sa_sigaction != sig_tramp) return;
+	/* The kernel's flags are the program's plus SA_SIGINFO (wrap), and
+	 * its mask is the program's. */
+	if (prev) {
+		old->sa_handler = prev->sa_handler;
+		old->sa_flags = (old->sa_flags & ~SA_SIGINFO) |
+			(prev->sa_flags & SA_SIGINFO);
+		return;
+	}
 	old->sa_handler = (void (*)(int))__atomic_load_n(&handlers[sig].fn, __ATOMIC_ACQUIRE);
 	old->sa_flags = (old->sa_flags & ~SA_SIGINFO) |
 		(__atomic_load_n(&handlers[sig].flags, __ATOMIC_RELAXED) & SA_SIGINFO);

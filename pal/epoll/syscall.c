@@ -26,6 +26,15 @@
 long __pal_syscall_cp(long nr, long a, long b, long c, long d, long e, long f)
 {
 	int handled;
+	/* pause(2) is sigsuspend(2) with the task's own mask: it parks the
+	 * task instead of holding its worker. */
+	if (nr == SYS_pause) {
+		struct task *t = __sched_self();
+		if (t && t->id) {
+			uint64_t m = t->sigmask;
+			return __pal_sigsuspend(&m);
+		}
+	}
 	long r = __pal_io(nr, a, b, c, d, e, f, 1, &handled);
 	if (handled) return r;
 	AROUND(__syscall_cp_c(nr, a, b, c, d, e, f));

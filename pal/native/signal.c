@@ -17,11 +17,17 @@ int __pal_sigtimedwait(const void *set, siginfo_t *si,
 	return __syscall_cp(SYS_rt_sigtimedwait, set, si, timeout, _NSIG/8);
 }
 
-void __pal_sig_wrap(int sig, struct sigaction *sa)
+int __pal_sigsuspend(const void *mask)
+{
+	return __syscall_cp(SYS_rt_sigsuspend, mask, _NSIG/8);
+}
+
+void __pal_sig_wrap(int sig, struct sigaction *sa, struct sigaction *prev)
 {
 }
 
-void __pal_sig_unwrap(int sig, struct sigaction *old)
+void __pal_sig_unwrap(int sig, struct sigaction *old,
+	const struct sigaction *prev)
 {
 }
 

@@ -76,14 +76,15 @@ int __sigaction(int sig, const struct sigaction *restrict sa, struct sigaction *
 	}
 	/* The backend may run the program's handler through its own
 	 * (pal.h): the kernel is given that, the program sees its own. */
-	struct sigaction wsa;
+	struct sigaction wsa, prev, *pp = 0;
 	if (sa && (uintptr_t)sa->sa_handler > 1UL) {
 		wsa = *sa;
-		__pal_sig_wrap(sig, &wsa);
+		if (old) pp = &prev;
+		__pal_sig_wrap(sig, &wsa, pp);
 		sa = &wsa;
 	}
 	int r = __libc_sigaction(sig, sa, old);
-	if (old && !r) __pal_sig_unwrap(sig, old);
+	if (old && !r) __pal_sig_unwrap(sig, old, pp);
 	if (sig == SIGABRT) {
 		UNLOCK(__abort_lock);
 		__restore_sigs(&set);
