@@ -2198,6 +2198,10 @@ static void install_sigsync(void)
 	__libc_sigaction(SIGSYNCCALL, &sa, 0);
 }
 
+/* In a fork child, the worker that the forking task's record points at:
+ * the child's own thread (see __sched_fork_child). */
+static struct worker fork_worker;
+
 void __sched_fork_child(void)
 {
 	struct pthread *self = __pthread_self();
@@ -2207,6 +2211,18 @@ void __sched_fork_child(void)
 		__atomic_store_n(&t->sigpending, 0, __ATOMIC_RELAXED);
 		memset(t->rtcount, 0, sizeof t->rtcount);
 		t->timer_sig = 0;
+		/* Frames on the child's stack still hold t (a trampoline
+		 * whose handler forked, returning in the child), and t
+		 * points at the parent's worker, whose ktid names a thread
+		 * of the parent: a re-raise or kick through it signalled the
+		 * parent, which in libc-test's raise-race handled its fork
+		 * signal thousands of times and forked as often.  It is the
+		 * child's own thread now (a worker record of its own, with
+		 * no cached mask). */
+		memset(&fork_worker, 0, sizeof fork_worker);
+		fork_worker.ktid = __syscall(SYS_gettid);
+		fork_worker.mask = ~0ULL;
+		t->worker = &fork_worker;
 	}
 	/* The child's thread has the forking worker's alternate stack: the
 	 * task's own, or the worker's, which is no stack of the child's. */
