@@ -3,7 +3,6 @@
  * thread, while the rest of the process keeps running; F_SETLK reports the
  * conflict; F_GETLK names the holder; a blocked F_SETLKW is interrupted by
  * a signal handler (EINTR). */
-/* conformance: xfail epoll -- issue 15 item 1: SIGALRM runs its handler but does not interrupt a blocked F_SETLKW */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif

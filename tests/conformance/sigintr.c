@@ -9,7 +9,6 @@
  * count.  With SA_RESTART, read is restarted but poll and nanosleep are
  * not.  Each case runs in its own child process with a deadline.
  */
-/* conformance: xfail epoll -- issue 15 item 1: process-directed signal does not interrupt a blocked call */
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>

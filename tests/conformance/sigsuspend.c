@@ -10,7 +10,6 @@
  * pthread_kill to that thread or by kill to the process.  Each case in
  * its own child process, with a deadline.
  */
-/* conformance: xfail epoll -- issue 15 item 2: sigsuspend/ppoll/pselect/epoll_pwait/signalfd miss the signal */
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
