@@ -408,7 +408,17 @@ void __pal_sig_wrap(int sig, struct sigaction *sa, struct sigaction *prev)
 void __pal_sig_unwrap(int sig, struct sigaction *old,
 	const struct sigaction *prev)
 {
-	if (old->sa_sigaction != sig_tramp) return;
+	if (old->sa_sigaction != sig_tramp) {
+		/* SA_RESETHAND made the kernel's handler SIG_DFL at a
+		 * delivery and kept its flags, SA_SIGINFO of the wrap
+		 * included: the program's flags have theirs. */
+		int pf = prev ? prev->sa_flags :
+			__atomic_load_n(&handlers[sig].flags, __ATOMIC_RELAXED);
+		if (old->sa_handler == SIG_DFL && (old->sa_flags & SA_RESETHAND) &&
+		    (pf & SA_RESETHAND))
+			old->sa_flags = (old->sa_flags & ~SA_SIGINFO) | (pf & SA_SIGINFO);
+		return;
+	}
 	/* The kernel's flags are the program's plus SA_SIGINFO (wrap), and
 	 * its mask is the program's. */
 	if (prev) {

@@ -1,7 +1,6 @@
 /* sigaction() reports the previous disposition in *old: handler, SA_SIGINFO
  * and SA_RESTART flags, SIG_IGN and SIG_DFL; also from a second thread and
  * via signal(). */
-/* conformance: xfail epoll -- issue 15 item 10: sigaction returns the new handler as the old one */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif

@@ -7,7 +7,7 @@
  * continued child; SIGCHLD ignored reaps children (waitpid: ECHILD).
  * Each case in its own child process, with a deadline.
  */
-/* conformance: xfail epoll -- issue 15 (SIGCHLD and waitpid; cf. items 2, 9): SA_SIGINFO handler often gets si_code/si_status 0 for a killed child; sigwaitinfo(SIGCHLD) in a thread sometimes never returns */
+/* conformance: xfail epoll -- issue 15 (SIGCHLD and waitpid): at 2 and 4 workers a killed child's SIGCHLD siginfo or a thread's sigwaitinfo(SIGCHLD) differs */
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
