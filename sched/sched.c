@@ -1622,6 +1622,12 @@ int __sched_sigwait(struct task *t, uint64_t set, uint64_t deadline)
 static int sigwait_task(struct task *t, uint64_t set, uint64_t deadline)
 {
 	struct __sched_bucket *b = __sched_lot_lock(&t->sigpending);
+	/* In the critical section no handler runs on t: one that ran
+	 * since the caller last looked is seen here (sigran_ends). */
+	if (t->sigran & t->sigran_ends) {
+		__sched_lot_unlock(b);
+		return -EINTR;
+	}
 	__sched_lot_prepare(&t->w, &t->sigpending);
 	uint64_t p = __atomic_load_n(&t->sigpending, __ATOMIC_SEQ_CST);
 	if (p & (set | ~t->sigmask)) {

@@ -60,6 +60,10 @@ struct task {
 					 * __sched_lot_wake_lock): the lock
 					 * word, else 0; the task */
 	int sigran;			/* SIGRAN_*: handlers run; the task */
+	int sigran_ends;		/* __sched_sigwait ends (-EINTR) once
+					 * sigran has one of these: a handler
+					 * that ran just before the park; the
+					 * task (__pal_sigsuspend) */
 	volatile int preempt;		/* a preemption request came while it
 					 * was in a critical section: the
 					 * outermost __sched_nosig_leave yields

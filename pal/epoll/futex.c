@@ -53,7 +53,10 @@ int __pal_park(volatile void *addr, int val, uint64_t deadline, int flags)
 {
 	struct task *t = __sched_self();
 	__sched_nosig_enter(t);
-	int r = park(t, addr, val, deadline, flags);
+	/* From here no handler runs on t until the wait ends: one that ran
+	 * before is seen here (io.h, PARK_SIGRAN). */
+	int r = (t->sigran & (flags >> 8)) ? -EINTR :
+		park(t, addr, val, deadline, flags);
 	__sched_nosig_leave(t);
 	if (r == -EINTR && (flags & PAL_WAIT_CANCEL) && cancel_due(__pthread_self()))
 		return __cancel();

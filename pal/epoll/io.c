@@ -160,14 +160,15 @@ static uint64_t sock_deadline(int fd, int f, int dir)
 }
 
 /* Park task t on a netpoller counter while it reads s, counted in
- * __np_waiters (so that workers poll); clears t->sigran first.  As
- * __pal_park. */
+ * __np_waiters (so that workers poll).  The caller cleared t->sigran at
+ * the start of its call; a handler that has set one of sigran_ends
+ * since (SIGRAN_*) ends the wait at once.  As __pal_park. */
 static int park_io(struct task *t, volatile int *word, int s,
-	uint64_t deadline, int cp)
+	uint64_t deadline, int cp, int sigran_ends)
 {
-	t->sigran = 0;
 	__atomic_fetch_add(&__np_waiters, 1, __ATOMIC_SEQ_CST);
-	int r = __pal_park(word, s, deadline, cp ? PAL_WAIT_CANCEL : 0);
+	int r = __pal_park(word, s, deadline,
+		(cp ? PAL_WAIT_CANCEL : 0) | PARK_SIGRAN(sigran_ends));
 	__atomic_fetch_sub(&__np_waiters, 1, __ATOMIC_RELAXED);
 	return r;
 }
@@ -391,7 +392,7 @@ static long ready_then_call(struct task *t, const struct call *c, int dir,
 			give_turn(&w);
 			break;
 		}
-		r = waited(t, park_io(t, &e->seq, s, deadline, c->cp));
+		r = waited(t, park_io(t, &e->seq, s, deadline, c->cp, SIGRAN_NORESTART));
 		if (r <= 0) break;
 	}
 	__np_wait_end(&w);
@@ -464,7 +465,7 @@ static __attribute__((noinline)) long fd_loop(struct task *t, struct call *c,
 		/* A signal sent to t that it blocks bumps the counter: a
 		 * signalfd may now be read (scheduler.h, sig_word). */
 		if (dir == D_READ) __atomic_store_n(&t->sig_word, &e->seq, __ATOMIC_SEQ_CST);
-		r = waited(t, park_io(t, &e->seq, s, deadline, c->cp));
+		r = waited(t, park_io(t, &e->seq, s, deadline, c->cp, SIGRAN_NORESTART));
 		if (dir == D_READ) __atomic_store_n(&t->sig_word, 0, __ATOMIC_RELAXED);
 		if (r <= 0) break;
 		if ((fd = __atomic_load_n(&w.fd, __ATOMIC_ACQUIRE)) < 0) {
@@ -532,7 +533,7 @@ static __attribute__((noinline)) long connect_call(struct task *t, struct call *
 		}
 		/* Interrupted or timed out, the connection goes on in the
 		 * background, as Linux's does (connect(2)). */
-		int w = waited(t, park_io(t, &e->seq, s, deadline, c->cp));
+		int w = waited(t, park_io(t, &e->seq, s, deadline, c->cp, SIGRAN_NORESTART));
 		if (w == -EAGAIN) return -EINPROGRESS;
 		if (w < 0) return w;
 	}
@@ -580,7 +581,7 @@ static long wait_any(struct task *t, struct waitset *ws, uint64_t deadline,
 		int s = __atomic_load_n(word, __ATOMIC_SEQ_CST);
 		if ((r = try(ctx))) break;
 		if (deadline && __sched_now() >= deadline) break;
-		int w = park_io(t, word, s, deadline, cp);
+		int w = park_io(t, word, s, deadline, cp, SIGRAN_HANDLER);
 		if (w == -ETIMEDOUT) {
 			r = try(ctx);
 			break;
@@ -803,8 +804,8 @@ static __attribute__((noinline)) long sleep_call(struct task *t, struct call *c)
 	deadline = __sched_deadline_after(sec, nsec);
 	for (;;) {
 		volatile int word = 0;
-		t->sigran = 0;
-		int r = __pal_park(&word, 0, deadline, c->cp ? PAL_WAIT_CANCEL : 0);
+		int r = __pal_park(&word, 0, deadline,
+			(c->cp ? PAL_WAIT_CANCEL : 0) | PARK_SIGRAN(SIGRAN_HANDLER));
 		if (r == -ETIMEDOUT) return 0;
 		if (r == -EINTR && (t->sigran & SIGRAN_HANDLER)) {
 			if (rem && !(flags & TIMER_ABSTIME)) {
@@ -831,6 +832,8 @@ long __pal_io(long nr, long a, long b, long c, long d, long e, long f,
 	struct task *t = self_task();
 	long r;
 
+	/* What handlers run during this call (park_io, PARK_SIGRAN). */
+	if (t) t->sigran = 0;
 	*handled = 1;
 	switch (nr) {
 	case SYS_read: case SYS_readv: case SYS_recvfrom: case SYS_recvmsg:

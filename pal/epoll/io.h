@@ -18,6 +18,13 @@
  * the task's sigran (scheduler.h). */
 hidden int __pal_park(volatile void *addr, int val, uint64_t deadline, int flags);
 
+/* A __pal_park flag for io.c's waits, which clear t->sigran once at the
+ * start of the call: PARK_SIGRAN(bits) ends the wait with -EINTR if a
+ * handler has already run that set any of bits (SIGRAN_*) in sigran.  A
+ * handler that ran before the park (a signal routed to the task while
+ * it set up a select, say) would else leave it parked for good. */
+#define PARK_SIGRAN(bits) ((bits) << 8)
+
 /* Blocking I/O, poll/select/epoll_wait and sleeps made by a task, which
  * park it instead of blocking its worker (io.c).  Returns the syscall's
  * result (-errno on error), or sets *handled to 0 and returns 0 if nr is

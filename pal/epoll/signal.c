@@ -102,16 +102,20 @@ int __pal_sigsuspend(const void *mask)
 	__builtin_memcpy(&m, mask, sizeof m);
 	__sched_sigwaiter_add(t);
 	old = __sched_mask_wait(t, m);
+	t->sigran_ends = SIGRAN_HANDLER;
 	while (!(t->sigran & SIGRAN_HANDLER)) {
 		if (self->cancel && self->canceldisable != PTHREAD_CANCEL_DISABLE) {
+			t->sigran_ends = 0;
 			__sched_mask_set(t, old, MASK_KERNEL);
 			return __cancel();
 		}
 		/* Until a signal m lets through is pending (it is raised
 		 * before this returns): its handler may not end the wait
-		 * (an ignored one runs none). */
+		 * (an ignored one runs none).  A handler that runs between
+		 * the test above and the park ends it (sigran_ends). */
 		__sched_sigwait(t, 0, 0);
 	}
+	t->sigran_ends = 0;
 	__sched_mask_set(t, old, MASK_KERNEL);
 	return -EINTR;
 }

@@ -10,7 +10,6 @@
  * pthread_kill to that thread or by kill to the process.  Each case in
  * its own child process, with a deadline.
  */
-/* conformance: xfail epoll -- issue 15 item 2: a mask-taking wait (pselect, kill to the process) sometimes never returns at 2 workers */
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
