@@ -193,7 +193,9 @@ void __np_closing(int fd)
 	struct __np_wait *w, *next;
 	int single = 0, k = -1, kf = 0;
 
-	if (!e) return;
+	/* No call waits on fd (every close but a few): no lock.  A call
+	 * that links itself meanwhile races the close in the program too. */
+	if (!e || !__atomic_load_n(&e->waiters, __ATOMIC_ACQUIRE)) return;
 	int f = __np_lock(e);
 	for (w = e->waiters; w; w = w->next)
 		if (!w->word) single++;

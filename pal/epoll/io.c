@@ -882,6 +882,10 @@ int __pal_fd_setfl(int fd, int flags)
 {
 	struct __np_fd *e = __np_lookup(fd);
 	if (!e) return flags;
+	/* Nothing to learn (F_GETFL's answer, most often): no lock. */
+	int want = flags & O_NONBLOCK ? NP_USERNB : 0;
+	int cur = __atomic_load_n(&e->flags, __ATOMIC_ACQUIRE);
+	if (!(cur & NP_KNOWN) || (cur & NP_USERNB) == want) return flags;
 	int f = __np_lock(e);
 	if (f & NP_KNOWN) f = (f & ~NP_USERNB) | (flags & O_NONBLOCK ? NP_USERNB : 0);
 	__np_unlock(e, f);
