@@ -403,7 +403,7 @@ hidden void __pal_sig_unwrap(int sig, struct sigaction *old,
  * has none.  A handler with SA_ONSTACK runs on the receiving thread's
  * own, or on its normal stack if it has none.  Native: the syscall.
  * M:N: each task has its own (t->alt), which is the kernel's for its
- * worker while it runs (sched.c, "Alternate signal stacks").
+ * worker while it runs (sched/altstack.c).
  */
 hidden int __pal_sigaltstack(const stack_t *ss, stack_t *old);
 

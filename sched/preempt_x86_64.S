@@ -2,7 +2,7 @@
  * preempt_x86_64.S - asynchronous preemption's landing pad, x86_64 SysV
  * ELF (Go's asyncPreempt, runtime/preempt_amd64.s, for C code).
  *
- * The monitor's preemption signal (sched.c: preempt) does not switch
+ * The monitor's preemption signal (preempt.c: __sched_preempt_signal) does not switch
  * tasks inside the handler: it makes the interrupted context return
  * here, as if the code had called __sched_async_preempt at the point it
  * was interrupted, and returns from the signal normally.  The handler
@@ -21,7 +21,7 @@
  * interrupted rip with `ret $128`, which also gives back the red zone.
  */
 	.hidden	__sched_xsave_size			/* cpu_x86_64.c */
-	.hidden	__sched_preempt_yield			/* sched.c */
+	.hidden	__sched_preempt_yield			/* preempt.c */
 
 	.text
 	.globl	__sched_async_preempt

@@ -69,7 +69,7 @@ static inline void *__sched_runq_get(struct __sched_runq *q)
 /* Owner only, when put failed: take half of the queue (the oldest
  * tasks), plus t, into out[] (room for RUNQ_SIZE/2 + 1) for the global
  * queue.  Returns how many were taken, or 0 if the queue was not full
- * or a thief took from it meanwhile (sched.c's push then queues the task
+ * or a thief took from it meanwhile (proc.c's push then queues the task
  * globally). */
 hidden unsigned __sched_runq_grab_half(struct __sched_runq *q, void *t,
 	void **out);

@@ -1,6 +1,7 @@
 /*
  * scheduler.h - the M:N scheduler's entities and its interface to the epoll
- * backend (pal/epoll/).  The design essay is at the top of sched.c.
+ * backend (pal/epoll/).  The design essay is at the top of sched/proc.c;
+ * the scheduler's files, one per concern, are listed below it.
  */
 #ifndef WEFT_SCHEDULER_H
 #define WEFT_SCHEDULER_H
@@ -19,7 +20,7 @@
 struct __pthread;
 struct worker;
 
-/* Task states; transitions go through set_state() in sched.c. */
+/* Task states; transitions go through set_state() (runtime.h). */
 enum {
 	T_RUNNABLE = 1,	/* in a run queue; owned by the queue */
 	T_RUNNING,	/* on t->worker; owned by that worker */
@@ -35,7 +36,7 @@ struct task {
 	int state;			/* see above */
 	int id;				/* task id (gettid), < 2^30: the main
 					 * task's is the pid, others' are from
-					 * SCHED_ID_BASE (sched.c); g0: 0;
+					 * SCHED_ID_BASE (runtime.h); g0: 0;
 					 * constant */
 	struct task *next;		/* global run queue link; its lock */
 	struct __sched_waiter w;	/* lot waiter while parked */
@@ -67,7 +68,7 @@ struct task {
 	volatile int preempt;		/* a preemption request came while it
 					 * was in a critical section: the
 					 * outermost __sched_nosig_leave yields
-					 * (sched.c, preempt()); the task and
+					 * (preempt.c); the task and
 					 * its worker's signal handler */
 	void *exit_map;			/* unmap after the task's last switch */
 	size_t exit_map_size;
@@ -76,7 +77,7 @@ struct task {
 					 * timer (SI_TIMER): __sched_timer_* */
 	stack_t alt;			/* its sigaltstack as sigaltstack(2)
 					 * stores it (ss_size 0: none); in the
-					 * kernel while it runs (sched.c,
+					 * kernel while it runs (altstack.c,
 					 * "Alternate signal stacks"); the task */
 	int sigwaiter;			/* its slot in sigwaiters + 1, 0: none;
 					 * the task (__sched_sigwaiter_*) */
@@ -93,7 +94,7 @@ struct task {
  * handler, or no handler at all: ignored, or stopped and continued).
  * The waiting code clears it before it parks. */
 /* si_errno of a real-time signal the scheduler raised again on a
- * worker's thread as SI_USER (sched.c, reraise): the trampoline reports
+ * worker's thread as SI_USER (signal.c, reraise): the trampoline reports
  * it as the SI_TKILL it stands for. */
 #define SCHED_RERAISE 0x57656674
 
@@ -333,7 +334,7 @@ hidden void __sched_alt_restored(struct task *t, stack_t *uc);
 
 /* A program handler with SA_ONSTACK was installed (pal/epoll/signal.c):
  * from now on tasks without an alternate stack of their own run with
- * none at all, not their worker's (sched.c). */
+ * none at all, not their worker's (altstack.c). */
 hidden void __sched_alt_onstack_used(void);
 
 /* Monotonic clock, ns. */

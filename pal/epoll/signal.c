@@ -1,5 +1,5 @@
 /* M:N backend: signals sent to a task wait in t->sigpending until the
- * task takes them (sched/sched.c); these calls see both those and the
+ * task takes them (sched/signal.c); these calls see both those and the
  * kernel's.  Before the scheduler starts they are the kernel's. */
 #include <errno.h>
 #include <signal.h>
@@ -323,7 +323,7 @@ static void sig_tramp(int sig, siginfo_t *si, void *ctx)
 	}
 
 	if (si && si->si_code == SI_USER && si->si_errno == SCHED_RERAISE) {
-		si->si_code = SI_TKILL;	/* sched.c, reraise */
+		si->si_code = SI_TKILL;	/* sched/signal.c, reraise */
 		si->si_errno = 0;
 	}
 	int kept = 0;
@@ -340,7 +340,7 @@ static void sig_tramp(int sig, siginfo_t *si, void *ctx)
 	if (task(t)) {
 		/* Later, when the task takes it: a signal blocked only by the
 		 * task's mask (thread.c), or any that comes while the task
-		 * switches (sched.c's begin_switch to resumed).  Never a
+		 * switches (sched/proc.c: begin_switch to resumed).  Never a
 		 * fault the code that was interrupted caused: it would only
 		 * recur. */
 		if ((t->sigmask & 1ULL << (sig - 1) || __sched_hold_handlers(t)) &&

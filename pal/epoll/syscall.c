@@ -2,7 +2,7 @@
  * park the task (io.c).  Other blocking syscalls are made directly on the
  * worker (the monitor's handoff is issue 4), with the task marked as in
  * one, so that pthread_kill and pthread_cancel interrupt it as they
- * would a thread (sched.c: __sched_kill).  Cancellation as musl's
+ * would a thread (sched/signal.c: __sched_kill).  Cancellation as musl's
  * (syscall_cp.h). */
 #include "pthread_impl.h"
 #include "syscall.h"

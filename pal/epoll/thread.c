@@ -1,4 +1,4 @@
-/* M:N backend: pthreads are tasks (sched/sched.c). */
+/* M:N backend: pthreads are tasks (sched/proc.c). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <signal.h>
@@ -260,7 +260,7 @@ int __pal_sigmask_internal(int how, const void *set, void *old)
 	return sigmask(how, set, old, 1);
 }
 
-/* Each task's own alternate signal stack (sched.c, "Alternate signal
+/* Each task's own alternate signal stack (sched/altstack.c, "Alternate signal
  * stacks"); before the scheduler, and in a fork child, the kernel's. */
 int __pal_sigaltstack(const stack_t *ss, stack_t *old)
 {

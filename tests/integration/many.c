@@ -64,7 +64,7 @@ static int os_threads(void)
 }
 
 /* How many workers the scheduler starts: WEFT_WORKERS if it is valid
- * (sched.c takes 1 to 1024), else one per CPU the process may use. */
+ * (sched/proc.c takes 1 to 1024), else one per CPU the process may use. */
 static int workers(void)
 {
 	const char *s = getenv("WEFT_WORKERS");

@@ -643,7 +643,7 @@ static void spinlock_holder_blocks(void **state)
 /* An unlock that wakes a waiter, after which the unlocking thread
  * computes without blocking or yielding: the waiter still gets the lock
  * meanwhile.  Under M:N a lock's wake may leave idle workers asleep
- * (sched.c, __sched_unpark_lock); the woken task must then be taken by
+ * (sched/proc.c, __sched_unpark_lock); the woken task must then be taken by
  * another worker within a bounded time, not wait for its waker's worker
  * to switch.  Rounds back to back, so that most fall in one such lazy
  * period.  Each round: the waiter announces itself and (M:N) runs up to

@@ -1,0 +1,386 @@
+/*
+ * signal.c - signals on tasks (Go's signal_unix.go): each task's mask
+ * and pending set, delivery at its next safe moment, kill and sigwait
+ * of a task, and program handlers that reach a worker's g0.  The
+ * trampoline that decides where a kernel signal goes is the backend's
+ * (pal/epoll/signal.c).  See proc.c.
+ */
+#define _GNU_SOURCE
+#include "runtime.h"
+
+/* ---- Program handlers that reach g0 (scheduler.h) ------------------------ */
+
+/* Raise sig again on the calling thread tid (a worker's: a signal left
+ * pending on a task or g0).  tkill of a real-time signal fails with
+ * EAGAIN while the user's queue is full (RLIMIT_SIGPENDING, which a
+ * sigqueue sender keeps full), and the signal would be lost; one
+ * queued to the caller itself with si_code SI_USER is always sent.
+ * The trampoline takes SI_USER with si_errno SCHED_RERAISE for the
+ * SI_TKILL it stands for (scheduler.h). */
+static void reraise(int tid, int sig)
+{
+	if (__syscall(SYS_tkill, tid, sig) != -EAGAIN || sig < 32) return;
+	siginfo_t si;
+	memset(&si, 0, sizeof si);
+	si.si_signo = sig;
+	si.si_code = SI_USER;
+	si.si_errno = SCHED_RERAISE;
+	si.si_pid = __syscall(SYS_getpid);
+	si.si_uid = __syscall(SYS_getuid);
+	__syscall(SYS_rt_tgsigqueueinfo, si.si_pid, tid, sig, &si);
+}
+
+/* Raise again, on w's own thread, what g0 left pending. */
+void __sched_g0_raise(struct worker *w)
+{
+	int sig;
+	while ((sig = __sched_sig_take(&w->g0, ~0ULL)))
+		reraise(w->ktid, sig);
+}
+
+void __sched_g0_idle(int on)
+{
+	struct task *g = __sched_self();
+	if (!g || g->id || !g->worker) return;
+	struct worker *w = g->worker;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	w->g0_idle = on;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	if (on && !g->nosig && __atomic_load_n(&g->sigpending, __ATOMIC_RELAXED))
+		__sched_g0_raise(w);
+}
+
+int __sched_g0_busy(struct task *g)
+{
+	return g && !g->id && g->worker && g == &g->worker->g0 &&
+		!(g->worker->g0_idle && !g->nosig);
+}
+
+int __sched_g0_defer(struct task *g, int sig)
+{
+	if (!__sched_g0_busy(g)) return 0;
+	__sched_defer(g, sig);
+	return 1;
+}
+
+#define SIGWAITERS 64
+static struct {
+	struct task *t;
+	int busy;	/* holders reading t: its exit waits for them */
+} sigwaiters[SIGWAITERS];
+
+void __sched_sigwaiter_add(struct task *t)
+{
+	if (t->sigwaiter) return;
+	for (int i = 0; i < SIGWAITERS; i++) {
+		struct task *z = 0;
+		if (!__atomic_load_n(&sigwaiters[i].t, __ATOMIC_RELAXED) &&
+		    __atomic_compare_exchange_n(&sigwaiters[i].t, &z, t, 0,
+		    __ATOMIC_SEQ_CST, __ATOMIC_RELAXED)) {
+			t->sigwaiter = i + 1;
+			return;
+		}
+	}
+}
+
+void __sched_sigwaiter_del(struct task *t)
+{
+	int i = t->sigwaiter - 1;
+	if (i < 0) return;
+	t->sigwaiter = 0;
+	__atomic_store_n(&sigwaiters[i].t, 0, __ATOMIC_SEQ_CST);
+	while (__atomic_load_n(&sigwaiters[i].busy, __ATOMIC_SEQ_CST))
+		a_spin();
+}
+
+struct task *__sched_sigwaiter_hold(int sig, int *slot)
+{
+	uint64_t bit = 1ULL << (sig - 1);
+	for (int i = 0; i < SIGWAITERS; i++) {
+		if (!__atomic_load_n(&sigwaiters[i].t, __ATOMIC_RELAXED)) continue;
+		__atomic_fetch_add(&sigwaiters[i].busy, 1, __ATOMIC_SEQ_CST);
+		struct task *t = __atomic_load_n(&sigwaiters[i].t, __ATOMIC_SEQ_CST);
+		if (t && !(__atomic_load_n(&t->sigmask, __ATOMIC_RELAXED) & bit)) {
+			*slot = i;
+			return t;
+		}
+		__atomic_fetch_sub(&sigwaiters[i].busy, 1, __ATOMIC_RELEASE);
+	}
+	return 0;
+}
+
+void __sched_sigwaiter_release(int slot)
+{
+	__atomic_fetch_sub(&sigwaiters[slot].busy, 1, __ATOMIC_RELEASE);
+}
+
+/* What some registered waiter's mask lets through (for idle masks). */
+uint64_t __sched_sigwaiters_open(void)
+{
+	uint64_t open = 0;
+	for (int i = 0; i < SIGWAITERS; i++) {
+		if (!__atomic_load_n(&sigwaiters[i].t, __ATOMIC_RELAXED)) continue;
+		__atomic_fetch_add(&sigwaiters[i].busy, 1, __ATOMIC_SEQ_CST);
+		struct task *t = __atomic_load_n(&sigwaiters[i].t, __ATOMIC_SEQ_CST);
+		if (t) open |= ~__atomic_load_n(&t->sigmask, __ATOMIC_RELAXED);
+		__atomic_fetch_sub(&sigwaiters[i].busy, 1, __ATOMIC_RELEASE);
+	}
+	return open;
+}
+
+struct task *__sched_main(void)
+{
+	if (!S.started ||
+	    __atomic_load_n(&main_task.state, __ATOMIC_RELAXED) == T_DEAD)
+		return 0;
+	return &main_task;
+}
+
+/* ---- Task side: masks, pending signals, delivery ------------------------- */
+
+void __sched_mask_set(struct task *t, uint64_t m, int how)
+{
+	struct worker *w = t->worker;
+	t->sigmask = m;
+	if (how == MASK_LAZY) t->kmask &= m;	/* blocks stay out of it */
+	else t->kmask = m;
+	if (how == MASK_IN_KERNEL)
+		w->mask = m;
+	else if (w->mask != t->kmask) {
+		__syscall(SYS_rt_sigprocmask, SIG_SETMASK, &t->kmask, 0, _NSIG/8);
+		w->mask = t->kmask;
+	}
+	if (__atomic_load_n(&t->sigpending, __ATOMIC_RELAXED) & ~m)
+		__sched_deliver(t);
+}
+
+uint64_t __sched_mask_wait(struct task *t, uint64_t m)
+{
+	uint64_t old = t->sigmask;
+	t->sigran = 0;
+	__sched_mask_set(t, m & ~(1ULL << (SIGKILL - 1) | 1ULL << (SIGSTOP - 1)),
+		MASK_KERNEL);
+	return old;
+}
+
+void __sched_handler_enter(struct task *t, uint64_t h)
+{
+	t->in_handler++;
+	t->sigmask |= h;
+	t->kmask = t->worker->mask = h;
+	/* Woken by a lock's release and not yet past its retry: releases
+	 * meanwhile may have skipped their wake because of it, and the
+	 * handler could run for any time first.  Wake another waiter in its
+	 * place (one spurious wakeup at worst, if it had retried). */
+	volatile void *baton = t->baton;
+	if (baton) {
+		t->baton = 0;
+		__sched_nosig_enter(t);
+		__sched_lot_wake(baton, 1, __sched_unpark);
+		__sched_nosig_leave(t);
+	}
+}
+
+void __sched_mask_restored(struct task *t, uint64_t m, uint64_t soft)
+{
+	t->sigmask = m | soft;
+	t->kmask = t->worker->mask = m;
+	m |= soft;
+	/* What the handler's mask held back and this one lets through:
+	 * a kick (sigsync_handler) raises it once the handler returns. */
+	if (__atomic_load_n(&t->sigpending, __ATOMIC_RELAXED) & ~m)
+		__syscall(SYS_tkill, t->worker->ktid, SIGSYNCCALL);
+}
+
+
+void __sched_defer(struct task *t, int sig)
+{
+	uint64_t bit = 1ULL << (sig - 1);
+	if (IS_RT(sig)) __atomic_fetch_add(&t->rtcount[sig - 32], 1, __ATOMIC_RELEASE);
+	__atomic_fetch_or(&t->sigpending, bit, __ATOMIC_SEQ_CST);
+}
+
+void __sched_deliver(struct task *t)
+{
+	/* One signal at a time, taken afresh each time: a handler may fork,
+	 * and the child (whose pending set is empty, fork(2)) must not go
+	 * on raising the parent's signals, nor at the parent's worker
+	 * thread, whose kernel tid t->worker still names. */
+	int sig;
+	/* A g0 (the leave of a critical section a handler on it entered):
+	 * only where it may run them. */
+	if (!t->id) {
+		if (t->worker && t->worker->g0_idle && !t->nosig) __sched_g0_raise(t->worker);
+		return;
+	}
+	/* Mid-switch or in a critical section (a kick from __sched_kill):
+	 * resumed(), the park's after_switch() or __sched_nosig_leave
+	 * raises them. */
+	if (t->nosig || t->worker->switching) return;
+	while (__sched_self() == t && (sig = __sched_sig_take(t, ~t->sigmask))) {
+		struct sigaction sa;
+		if (!__libc_sigaction(sig, 0, &sa) &&
+		    sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN)
+			t->sigran |= SIGRAN_HANDLER |
+				(sa.sa_flags & SA_RESTART ? 0 : SIGRAN_NORESTART);
+		reraise(t->worker->ktid, sig);
+	}
+}
+
+int __sched_sig_take(struct task *t, uint64_t set)
+{
+	uint64_t p;
+	while ((p = __atomic_load_n(&t->sigpending, __ATOMIC_ACQUIRE) & set)) {
+		uint64_t bit = p & -p;
+		int sig = __builtin_ctzll(bit) + 1;
+		if (IS_RT(sig)) {
+			uint32_t *c = &t->rtcount[sig - 32], n = __atomic_load_n(c, __ATOMIC_ACQUIRE);
+			if (n > 1) {
+				if (__atomic_compare_exchange_n(c, &n, n - 1, 0,
+				    __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+					return sig;
+				continue;
+			}
+			if (!(__atomic_fetch_and(&t->sigpending, ~bit, __ATOMIC_ACQ_REL) & bit))
+				continue;
+			/* The last one, unless a sender counted meanwhile. */
+			if (!__atomic_exchange_n(c, 0, __ATOMIC_ACQ_REL)) continue;
+			return sig;
+		}
+		if (__atomic_fetch_and(&t->sigpending, ~bit, __ATOMIC_ACQ_REL) & bit)
+			return sig;
+	}
+	return 0;
+}
+
+int __sched_kill(struct task *t, int sig)
+{
+	struct task *self = __sched_self();
+	__sched_nosig_enter(self);
+	int r = __sched_kill_task(t, sig);
+	__sched_nosig_leave(self);
+	return r;
+}
+
+int __sched_kill_task(struct task *t, int sig)
+{
+	uint64_t bit;
+	if (sig < 0 || sig >= _NSIG) return -EINVAL;
+	if (!sig) return 0;	/* existence check: t has not exited */
+	bit = 1ULL << (sig - 1);
+	/* To itself: the kernel delivers it at once, or keeps it pending
+	 * on the worker while the kernel's mask blocks it.  Unless only
+	 * t->sigmask blocks it (__pal_sigmask_internal): then it waits on
+	 * the task, as below. */
+	if (t == __sched_self() && !(t->sigmask & bit))
+		return __syscall(SYS_tkill, t->worker->ktid, sig);
+	/* In a blocking syscall, with sig deliverable: the kernel thread
+	 * under it takes the signal, which interrupts the call.  Under
+	 * klock, t cannot leave the syscall state, so the signal reaches
+	 * t's worker while t is still on it (a thread in the kernel, or
+	 * spinning on klock, takes it before running anything else). */
+	spin_lock(&t->klock);
+	if (t->in_syscall && !(t->sigmask & bit)) {
+		int r = __syscall(SYS_tkill, t->worker->ktid, sig);
+		/* A full real-time queue: pending on t, as below (its
+		 * syscall goes on, and the leave raises it). */
+		if (r != -EAGAIN) {
+			spin_unlock(&t->klock);
+			return r;
+		}
+	}
+	if (IS_RT(sig)) __atomic_fetch_add(&t->rtcount[sig - 32], 1, __ATOMIC_RELEASE);
+	__atomic_fetch_or(&t->sigpending, bit, __ATOMIC_SEQ_CST);
+	spin_unlock(&t->klock);
+	/* Running (computing) on another worker: kick that worker, whose
+	 * handler raises the pending signals of whatever task it is running
+	 * then.  If t has left meanwhile, it raises them when it resumes. */
+	if (!(t->sigmask & bit) && __atomic_load_n(&t->state, __ATOMIC_RELAXED) == T_RUNNING) {
+		struct worker *w = __atomic_load_n(&t->worker, __ATOMIC_RELAXED);
+		if (w) __syscall(SYS_tkill, w->ktid, SIGSYNCCALL);
+		return 0;
+	}
+	/* A parked task is woken (its wait returns -EINTR) to take it; for
+	 * a signal it blocks, only from sigtimedwait (lot.h's prepare
+	 * orders this read against the waiter's check), or a read, which
+	 * may be of a signalfd: its readiness counter moves, so that it
+	 * tries again, parked or about to park (__sched_sig_lend). */
+	if (t->sigmask & bit) {
+		volatile int *word = __atomic_load_n(&t->sig_word, __ATOMIC_SEQ_CST);
+		if (word) {
+			__atomic_fetch_add(word, 1, __ATOMIC_SEQ_CST);
+			if (__sched_lot_remove(&t->w, 0)) __sched_unpark(t);
+			return 0;
+		}
+		if (__atomic_load_n(&t->w.addr, __ATOMIC_SEQ_CST) != &t->sigpending)
+			return 0;
+	}
+	if (__sched_lot_remove(&t->w, -EINTR)) __sched_unpark(t);
+	return 0;
+}
+
+uint64_t __sched_sig_lend(struct task *t)
+{
+	uint64_t p = __atomic_load_n(&t->sigpending, __ATOMIC_RELAXED) &
+		t->kmask & ~INTERNAL_SIGS, lent = 0;
+	while (p) {
+		uint64_t bit = p & -p;
+		int sig = __builtin_ctzll(bit) + 1;
+		p &= ~bit;
+		if (__sched_sig_take(t, bit)) {
+			if (__syscall(SYS_tkill, t->worker->ktid, sig))
+				__sched_defer(t, sig);
+			else
+				lent |= bit;
+		}
+	}
+	return lent;
+}
+
+void __sched_sig_reclaim(struct task *t, uint64_t lent)
+{
+	static const struct timespec zero;
+	siginfo_t si;
+	int sig;
+	while (lent && (sig = __syscall(SYS_rt_sigtimedwait, &lent, &si, &zero,
+	    _NSIG/8)) > 0) {
+		__sched_defer(t, sig);
+		lent &= ~(1ULL << (sig - 1));
+	}
+}
+
+static int sigwait_task(struct task *t, uint64_t set, uint64_t deadline);
+
+int __sched_sigwait(struct task *t, uint64_t set, uint64_t deadline)
+{
+	__sched_nosig_enter(t);
+	int r = sigwait_task(t, set, deadline);
+	__sched_nosig_leave(t);
+	return r;
+}
+
+static int sigwait_task(struct task *t, uint64_t set, uint64_t deadline)
+{
+	struct __sched_bucket *b = __sched_lot_lock(&t->sigpending);
+	/* In the critical section no handler runs on t: one that ran
+	 * since the caller last looked is seen here (sigran_ends). */
+	if (t->sigran & t->sigran_ends) {
+		__sched_lot_unlock(b);
+		return -EINTR;
+	}
+	__sched_lot_prepare(&t->w, &t->sigpending);
+	uint64_t p = __atomic_load_n(&t->sigpending, __ATOMIC_SEQ_CST);
+	if (p & (set | ~t->sigmask)) {
+		__sched_lot_unlock(b);
+		if (p & set) return 0;
+		__sched_deliver(t);
+		return -EINTR;
+	}
+	__sched_lot_enqueue(b, &t->w, &t->sigpending, t);
+	if (deadline) __sched_timer_arm(t, deadline);
+	__sched_park(b);
+	if (deadline) __sched_timer_disarm(t);
+	if (__atomic_load_n(&t->sigpending, __ATOMIC_ACQUIRE) & set) return 0;
+	return t->w.result;
+}
+
