@@ -57,26 +57,67 @@ void __sched_syscall_leave(struct task *t)
  * a wait past its deadline, or events waiting in the netpoller: tasks
  * that only a worker's poll would wake), the monitor starts a spare
  * worker to run them: the stuck worker's queue is then stolen as any
- * other's.  At most SPARE_MAX spares are ever started; once started, a
- * spare is a worker like the others (it sleeps when there is nothing to
- * do). */
+ * other's.  A spare is a worker like the others (it sleeps when there is
+ * nothing to do), until it has slept SPARE_IDLE_NS without running a
+ * task: then, if it is the last of S.w[0..S.n), it retires (its thread
+ * exits; proc.c, worker_retire), so that a burst of blocking calls does
+ * not leave its threads behind.  At most SPARE_MAX spares run at once:
+ * the process has at most S.nprocs + SPARE_MAX workers and the monitor,
+ * and with no blocking calls and no hog that ignores preemption, S.nprocs
+ * and the monitor once the spares have retired. */
 #define MON_MIN_NS 1000000ULL
 #define MON_MAX_NS 20000000ULL
 #define SYSCALL_NS 1000000ULL
 #define SLICE_NS 10000000ULL
 #define PREEMPT_GIVEUP_NS 50000000ULL
+#define SPARE_IDLE_NS 1000000000ULL
 
+static int try_lock(int *l)
+{
+	return !__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE);
+}
+
+/* A spare in slot S.n; under S.wlock, against __synccall.  A slot whose
+ * last spare's thread has not yet exited (w->ktid still set) waits for
+ * the next look. */
 static int start_spare(void)
 {
-	int n = S.n;
+	int n = S.n, ok = 0;
 	if (n >= S.cap) return 0;
 	struct worker *w = &S.w[n];
-	if (__sched_worker_init(w, n, -w->ktid)) return 0;
-	w->ktid = 0;
-	if (__clone(__sched_worker_main, w->g0.sp, CLONE_FLAGS, w, &w->ktid, w->g0_tp, 0) < 0)
+	if (__atomic_load_n(&w->ktid, __ATOMIC_ACQUIRE) || !try_lock(&S.wlock))
 		return 0;
-	__atomic_store_n(&S.n, n + 1, __ATOMIC_RELEASE);
-	return 1;
+	if (!__sched_worker_init(w, n, w->spare_id) &&
+	    __clone(__sched_worker_main, w->g0.sp, CLONE_FLAGS | CLONE_CHILD_CLEARTID,
+	    w, &w->ktid, w->g0_tp, &w->ktid) >= 0) {
+		__atomic_store_n(&S.n, n + 1, __ATOMIC_RELEASE);
+		ok = 1;
+	}
+	spin_unlock(&S.wlock);
+	return ok;
+}
+
+/* Retire the last spare if it has slept SPARE_IDLE_NS without running a
+ * task: SLEEP_RETIRE (a CAS from how it sleeps, so that no one is waking
+ * it), out of S.n, then SLEEP_GONE and a wake, and its thread exits
+ * (proc.c, worker_retire). */
+static void retire_spare(uint64_t now)
+{
+	int n = S.n;
+	if (n <= S.nprocs) return;
+	struct worker *w = &S.w[n - 1];
+	int s = __atomic_load_n(&w->sleeping, __ATOMIC_RELAXED);
+	if ((s != SLEEP_FUTEX && s != SLEEP_POLL) || !w->mon_idle ||
+	    now - w->mon_idle < SPARE_IDLE_NS || !try_lock(&S.wlock))
+		return;
+	if (__atomic_compare_exchange_n(&w->sleeping, &s, SLEEP_RETIRE, 0,
+	    __ATOMIC_SEQ_CST, __ATOMIC_RELAXED)) {
+		__atomic_store_n(&S.n, n - 1, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&w->sleeping, SLEEP_GONE, __ATOMIC_SEQ_CST);
+		__syscall(SYS_futex, &w->sleeping, FUTEX_WAKE|FUTEX_PRIVATE, 1);
+		if (s == SLEEP_POLL) __np_kick();
+	}
+	spin_unlock(&S.wlock);
 }
 
 /* CPU time used by kernel thread tid (clock_getcpuclockid(3)'s thread
@@ -165,6 +206,13 @@ int __sched_monitor_main(void *arg)
 			struct worker *w = &S.w[i];
 			uint64_t since = w->sys_since;
 			unsigned sw = w->nswitch;
+			/* A spare's idleness: it has run no task since
+			 * mon_idle (a wake that found nothing does not
+			 * count). */
+			if (!w->mon_idle || sw != w->mon_idle_sw) {
+				w->mon_idle = now;
+				w->mon_idle_sw = sw;
+			}
 			if (w->sleeping) {
 				idle++;
 				continue;
@@ -212,12 +260,13 @@ int __sched_monitor_main(void *arg)
 		if (!stuck) {
 			if (preempting) interval = MON_MIN_NS;
 			else if (interval < MON_MAX_NS) interval *= 2;
+			retire_spare(now);
 			continue;
 		}
 		interval = MON_MIN_NS;
 		if (!__sched_work_visible(RN_ALL) && !__sched_timer_due(now) && !__np_ready())
-			continue;
-		if (idle) __sched_wake_one();
+			retire_spare(now);
+		else if (idle) __sched_wake_one();
 		else start_spare();
 	}
 	return 0;

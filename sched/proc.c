@@ -246,11 +246,11 @@ static struct task *global_get_batch(struct worker *w)
 }
 
 /* Wake v if it sleeps (CAS of v->sleeping to 0, then its futex or the
- * netpoller's kick); bool: it did. */
+ * netpoller's kick); bool: it did.  Not a spare that is retiring. */
 static int wake_worker(struct worker *v)
 {
 	int s = __atomic_load_n(&v->sleeping, __ATOMIC_RELAXED);
-	if (!s || !__atomic_compare_exchange_n(&v->sleeping, &s, 0, 0,
+	if (!s || s >= SLEEP_RETIRE || !__atomic_compare_exchange_n(&v->sleeping, &s, 0, 0,
 	    __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
 		return 0;
 	if (s == SLEEP_POLL) __np_kick();
@@ -268,12 +268,16 @@ void __sched_wake_one(void)
 	/* Start after the caller's own worker: no shared counter to write
 	 * (every push comes here, from every worker). */
 	unsigned start = me ? me->idx + 1 : 0;
-	int n = __atomic_load_n(&S.n, __ATOMIC_ACQUIRE);
-	for (int i = 0; i < n; i++) {
-		struct worker *v = &S.w[(start + i) % n];
+	int n = __atomic_load_n(&S.n, __ATOMIC_ACQUIRE), np = S.nprocs;
+	for (int i = 0; i < np; i++) {
+		struct worker *v = &S.w[(start + i) % np];
 		/* Not the caller's own (the netpoller's worker, waking tasks). */
 		if (v != me && wake_worker(v)) return;
 	}
+	/* Spares only when no other worker sleeps: an idle one then stays
+	 * asleep, and retires (monitor.c). */
+	for (int i = np; i < n; i++)
+		if (&S.w[i] != me && wake_worker(&S.w[i])) return;
 }
 
 /* The run queue is full: half of it and t go to the global queue. */
@@ -472,6 +476,57 @@ static int poll_io(struct worker *w)
 	return __np_poll(0) > 0;
 }
 
+/*
+ * A spare that the monitor retires (monitor.c): asleep for a while (on
+ * its futex or in the netpoller), it finds SLEEP_RETIRE there, and once
+ * the monitor no longer counts it in S.n, SLEEP_GONE.  It hands on what
+ * is left on it: tasks its last poll woke (queued on it), signals
+ * deferred on its g0, its cached ids; it wakes another worker, which
+ * takes over the netpoller if it had it; and its thread exits.
+ * The kernel then clears w->ktid (CLONE_CHILD_CLEARTID), and the slot,
+ * with its mapping and reserved id, can take the next spare.
+ */
+static _Noreturn void worker_retire(struct worker *w)
+{
+	uint64_t all = ~0ULL;
+	int sig;
+	/* No more signals here: the kernel picks another thread. */
+	__syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, 0, _NSIG/8);
+	w->mask = all;
+	while (__atomic_load_n(&w->sleeping, __ATOMIC_ACQUIRE) != SLEEP_GONE)
+		__syscall(SYS_futex, &w->sleeping, FUTEX_WAIT|FUTEX_PRIVATE,
+			SLEEP_RETIRE, 0);
+	/* Handlers that came while its g0 was busy: worker 0's g0 raises
+	 * them (when it next idles or switches). */
+	while ((sig = __sched_sig_take(&w->g0, ~0ULL)))
+		__sched_defer(&S.w[0].g0, sig);
+	struct task *t = take_runnext(w);
+	if (t) global_put(t);
+	while ((t = __sched_runq_get(&w->rq))) global_put(t);
+	while (w->nids) id_free_on(0, w->ids[--w->nids]);
+	if (!wake_worker(&S.w[0])) __sched_wake_one();
+	for (;;) __syscall(SYS_exit, 0);
+}
+
+/* One of the first S.nprocs workers that sleeps on its futex, or 0. */
+static struct worker *regular_sleeper(void)
+{
+	for (int i = 0; i < S.nprocs; i++)
+		if (__atomic_load_n(&S.w[i].sleeping, __ATOMIC_RELAXED) == SLEEP_FUTEX)
+			return &S.w[i];
+	return 0;
+}
+
+/* The end of w's sleep (it woke, or found work before sleeping): back to
+ * awake, unless the monitor is retiring it. */
+static void sleep_end(struct worker *w, int how)
+{
+	int s = how;
+	if (!__atomic_compare_exchange_n(&w->sleeping, &s, 0, 0,
+	    __ATOMIC_SEQ_CST, __ATOMIC_RELAXED) && s >= SLEEP_RETIRE)
+		worker_retire(w);
+}
+
 static struct task *find_runnable(struct worker *w)
 {
 	struct task *t;
@@ -510,9 +565,15 @@ static struct task *find_runnable(struct worker *w)
 		if (__sched_work_visible(lazy ? RN_NOT_LOCK : RN_ALL)) continue;
 
 		/* Sleep: one idle worker in the netpoller (its timeout is the
-		 * nearest deadline), the others on their futex. */
-		int how = SLEEP_FUTEX;
-		if (__np_active() && !__atomic_exchange_n(&S.polling, 1, __ATOMIC_ACQUIRE))
+		 * nearest deadline), the others on their futex.  A spare
+		 * leaves both the netpoller and the timers to the first
+		 * S.nprocs workers while one of them sleeps, so that an idle
+		 * spare stays asleep and retires (monitor.c): it sleeps
+		 * without a timeout, and wakes one of them to take the
+		 * netpoller if no one has it. */
+		int how = SLEEP_FUTEX, spare = w->idx >= S.nprocs;
+		struct worker *reg = spare ? regular_sleeper() : 0;
+		if (__np_active() && !reg && !__atomic_exchange_n(&S.polling, 1, __ATOMIC_ACQUIRE))
 			how = SLEEP_POLL;
 		__atomic_store_n(&w->sleeping, how, __ATOMIC_SEQ_CST);
 		lazy = __atomic_load_n(&S.lazy, __ATOMIC_RELAXED);
@@ -525,16 +586,19 @@ static struct task *find_runnable(struct worker *w)
 		}
 		if (__sched_work_visible(lazy ? RN_NOT_LOCK : RN_ALL) ||
 		    (next && next <= __sched_now())) {
-			int s = how;
-			__atomic_compare_exchange_n(&w->sleeping, &s, 0, 0,
-				__ATOMIC_SEQ_CST, __ATOMIC_RELAXED);
 			if (how == SLEEP_POLL) __atomic_store_n(&S.polling, 0, __ATOMIC_RELEASE);
+			sleep_end(w, how);
 			continue;
 		}
 		lazy_slept = lazy;
-		if (lazy) {
+		if (lazy && !spare) {
 			uint64_t until = __sched_now() + LAZY_NS;
 			if (!next || until < next) next = until;
+		}
+		if (reg) {
+			next = 0;
+			if (__np_active() && !__atomic_load_n(&S.polling, __ATOMIC_RELAXED))
+				wake_worker(reg);
 		}
 		/* Asleep, the worker takes signals as the main task would
 		 * (so a process-directed SIGINT still works when every task
@@ -555,7 +619,7 @@ static struct task *find_runnable(struct worker *w)
 				SLEEP_FUTEX, next ? &ts : 0);
 			__sched_g0_idle(0);
 		}
-		__atomic_store_n(&w->sleeping, 0, __ATOMIC_SEQ_CST);
+		sleep_end(w, how);
 	}
 }
 
@@ -855,13 +919,24 @@ static unsigned long hwcap2(void)
 	return 0;
 }
 
-/* A worker's TCB and g0 stack in one mapping: stack below, TLS at top. */
+/* A worker's TCB and g0 stack in one mapping: stack below, TLS at top.
+ * A spare slot that had a spare before keeps its mapping: the rest of
+ * the record starts afresh (its run queue was left empty). */
 int __sched_worker_init(struct worker *w, int idx, int id)
 {
 	size_t tls = (libc.tls_size + 4095) & -4096;
-	unsigned char *map = __mmap(0, ALT_STACK + WORKER_STACK + tls,
-		PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANON, -1, 0);
-	if (map == MAP_FAILED) return -ENOMEM;
+	unsigned char *map = w->alt;
+	if (map) {
+		struct __sched_runq rq = w->rq;
+		int spare_id = w->spare_id;
+		memset(w, 0, sizeof *w);
+		w->rq = rq;
+		w->spare_id = spare_id;
+	} else {
+		map = __mmap(0, ALT_STACK + WORKER_STACK + tls,
+			PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANON, -1, 0);
+		if (map == MAP_FAILED) return -ENOMEM;
+	}
 	w->alt = map;
 	map += ALT_STACK;
 	struct pthread *td = __copy_tls(map + WORKER_STACK + tls - libc.tls_size);
@@ -904,7 +979,7 @@ int __sched_start(void)
 	/* Spare workers are mapped by the monitor, which cannot malloc:
 	 * their ids are taken now. */
 	for (int i = n; i < S.cap; i++)
-		if ((S.w[i].ktid = -id_alloc()) >= 0) return -EAGAIN;
+		if ((S.w[i].spare_id = id_alloc()) < 0) return -EAGAIN;
 	if (__sched_worker_init(&S.mon, -1, 0)) return -EAGAIN;
 	__sched_install_sigsync();
 	__sched_install_overflow_report(&S.w[0]);

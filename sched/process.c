@@ -62,6 +62,9 @@ void __sched_synccall(void (*func)(void *), void *ctx)
 	struct worker *me = self_worker();
 	int n = 0;
 
+	/* The workers stay those of S.w[0..S.n) until every one has left
+	 * the handler: no spare starts or retires meanwhile (monitor.c). */
+	spin_lock(&S.wlock);
 	SC.func = func, SC.ctx = ctx;
 	SC.arrived = SC.go = SC.done = SC.release = SC.left = 0;
 	__atomic_store_n(&SC.active, 1, __ATOMIC_RELEASE);
@@ -86,6 +89,7 @@ void __sched_synccall(void (*func)(void *), void *ctx)
 	kbump(&SC.release);
 	kwait_until(&SC.left, n);
 	__atomic_store_n(&SC.active, 0, __ATOMIC_RELEASE);
+	spin_unlock(&S.wlock);
 }
 
 void __sched_install_sigsync(void)

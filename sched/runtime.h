@@ -60,13 +60,18 @@ struct worker {
 					 * its park/yield/exit until the next
 					 * context settles (resumed()); this
 					 * worker's thread and its handlers */
-	volatile int sleeping;		/* SLEEP_*: how it sleeps; CAS to 0 to wake */
+	volatile int sleeping;		/* SLEEP_*: how it sleeps; CAS to 0 to wake;
+					 * the monitor's CAS of SLEEP_FUTEX to
+					 * SLEEP_RETIRE retires a spare */
 	unsigned tick;			/* find_runnable calls; this worker */
 	volatile unsigned nswitch;	/* switches to a task; this worker */
 	volatile uint64_t sys_since;	/* its task entered a blocking syscall
 					 * then (ns), 0: not in one */
 	unsigned mon_sw;		/* nswitch at the monitor's last look */
 	uint64_t mon_since;		/* when the monitor saw it change */
+	uint64_t mon_idle;		/* no switch since then, and asleep at
+					 * the looks that saw it; monitor */
+	unsigned mon_idle_sw;		/* nswitch then; monitor */
 	uint64_t mon_cpu;		/* the thread's CPU time (ns) then */
 	uint64_t mon_sys;		/* sys_since at the last look */
 	volatile unsigned preempt;	/* the monitor asks the task that runs
@@ -81,7 +86,11 @@ struct worker {
 	int kalt_mode;			/* ALT_*: the kernel's sigaltstack for
 					 * this thread; this worker */
 	stack_t kalt;			/* with ALT_TASK: which one */
-	int ktid;			/* kernel thread id; constant */
+	int ktid;			/* kernel thread id; constant while it
+					 * runs (a spare's: 0 once its thread
+					 * has exited, CLONE_CHILD_CLEARTID) */
+	int spare_id;			/* a spare slot's TCB tid, reserved at
+					 * start (the monitor cannot malloc) */
 	int idx;			/* index in S.w; constant */
 	uint32_t rng;			/* steal victim choice; this worker */
 	void *alt;			/* ALT_STACK bytes: sigaltstack */
@@ -91,9 +100,11 @@ struct worker {
 
 struct sched {
 	volatile int started;		/* set once, before any second task */
-	volatile int n;			/* workers started; grows (monitor) */
+	volatile int n;			/* workers running: S.w[0..n); spares
+					 * start and retire at the end (the
+					 * monitor, under wlock) */
 	int nprocs;			/* workers started at first; constant */
-	int cap;			/* workers allocated: nprocs + SPARE */
+	int cap;			/* workers allocated: nprocs + SPARE_MAX */
 	struct worker *w;		/* the workers; constant */
 	struct worker mon;		/* the monitor thread's TCB and stack */
 	/* Written under contention: each on a cache line of its own, away
@@ -110,13 +121,16 @@ struct sched {
 					 * constant */
 	volatile int polling __attribute__((aligned(64)));	/* a worker is
 					 * blocked in __np_poll */
+	int wlock;			/* S.n's changes (the monitor: spares
+					 * start, retire) against __synccall,
+					 * which signals every worker */
 	int lazy __attribute__((aligned(64)));	/* a lock's wake left idle
 					 * workers asleep: __sched_unpark_lock */
 };
 
 /* w->sleeping: awake, asleep on the futex w->sleeping, or asleep in the
  * netpoller (woken with __np_kick). */
-enum { SLEEP_NO, SLEEP_FUTEX, SLEEP_POLL };
+enum { SLEEP_NO, SLEEP_FUTEX, SLEEP_POLL, SLEEP_RETIRE, SLEEP_GONE };
 
 
 extern hidden struct sched __sched_S;		/* proc.c */
@@ -132,7 +146,7 @@ extern hidden struct task __sched_main_task;	/* proc.c */
 #define INTERNAL_SIGS (7ULL << 31)
 
 #define WORKER_STACK 65536
-/* Spare workers the monitor may start (see "The monitor"). */
+/* Spare workers the monitor may run at once (monitor.c). */
 #define SPARE_MAX 32
 #define CLONE_FLAGS (CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND \
 	| CLONE_THREAD | CLONE_SYSVSEM | CLONE_SETTLS | CLONE_PARENT_SETTID \
