@@ -62,11 +62,13 @@ void __sched_syscall_leave(struct task *t)
  * task: then, if it is the last of S.w[0..S.n), it retires (its thread
  * exits; proc.c, worker_retire), so that a burst of blocking calls does
  * not leave its threads behind.  At most SPARE_MAX spares run at once:
- * the process has at most S.nprocs + SPARE_MAX workers and the monitor,
- * and with no blocking calls and no hog that ignores preemption, S.nprocs
- * and the monitor once the spares have retired. */
+ * and one is started only while fewer than S.nprocs workers are not
+ * stuck, so the process has at most S.nprocs + min(stuck, SPARE_MAX)
+ * workers and the monitor; with no blocking calls and no hog that
+ * ignores preemption, S.nprocs and the monitor once the spares have
+ * retired. */
 #define MON_MIN_NS 1000000ULL
-#define MON_MAX_NS 20000000ULL
+#define MON_MAX_NS 10000000ULL
 #define SYSCALL_NS 1000000ULL
 #define SLICE_NS 10000000ULL
 #define PREEMPT_GIVEUP_NS 50000000ULL
@@ -259,7 +261,7 @@ int __sched_monitor_main(void *arg)
 		}
 		if (!stuck) {
 			if (preempting) interval = MON_MIN_NS;
-			else if (interval < MON_MAX_NS) interval *= 2;
+			else if ((interval *= 2) > MON_MAX_NS) interval = MON_MAX_NS;
 			retire_spare(now);
 			continue;
 		}
@@ -267,7 +269,12 @@ int __sched_monitor_main(void *arg)
 		if (!__sched_work_visible(RN_ALL) && !__sched_timer_due(now) && !__np_ready())
 			retire_spare(now);
 		else if (idle) __sched_wake_one();
-		else start_spare();
+		/* Workers that are not stuck stay at most S.nprocs, as
+		 * Go's Ps: a spare stands for a stuck worker, and the
+		 * others' queues wait for preemption, not for more
+		 * threads.  So the process has at most S.nprocs + the
+		 * stuck workers + the monitor. */
+		else if (n - stuck < S.nprocs) start_spare();
 	}
 	return 0;
 }

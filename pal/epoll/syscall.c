@@ -1,8 +1,9 @@
 /* M:N backend: I/O on pollable fds, poll/select/epoll_wait and sleeps
  * park the task (io.c).  Other blocking syscalls are made directly on the
- * worker (the monitor's handoff is issue 4), with the task marked as in
- * one, so that pthread_kill and pthread_cancel interrupt it as they
- * would a thread (sched/signal.c: __sched_kill).  Cancellation as musl's
+ * worker, with the task marked as in one: the monitor then hands the
+ * worker's other tasks to a spare (sched/monitor.c), and pthread_kill
+ * and pthread_cancel interrupt it as they would a thread
+ * (sched/signal.c: __sched_kill).  Cancellation as musl's
  * (syscall_cp.h). */
 #include "pthread_impl.h"
 #include "syscall.h"
