@@ -192,6 +192,140 @@ static void monitor_sleep(uint64_t ns)
 	S.mon.g0_idle = 0;
 }
 
+/* ---- The deadlock report ----------------------------------------------- */
+
+/*
+ * Go's "all goroutines are asleep - deadlock!", for a C program: when
+ * every task is parked on a futex (a lock, condvar, semaphore, barrier or
+ * join) and nothing can ever wake one (no worker busy or in a syscall, no
+ * task queued, no timer or timed wait armed, no task waiting on an fd or
+ * for a signal, no SIGEV_THREAD timer, and no program handler for a
+ * signal that may come from outside, which could post a semaphore), for
+ * DEADLOCK_NS without a switch, the
+ * monitor prints each task's wait to stderr, once per such episode.  The
+ * process then goes on waiting, as under 1:1, unless WEFT_DEADLOCK=abort,
+ * which ends it with SIGABRT (a core dump to look at).
+ */
+#define DEADLOCK_NS 1000000000ULL
+
+static uint64_t dead_since;	/* all parked since then (0: not); monitor */
+static unsigned dead_sw;	/* the workers' switches then; monitor */
+static int dead_told;		/* reported this episode; monitor */
+
+static unsigned switches(int n)
+{
+	unsigned sum = 0;
+	for (int i = 0; i < n; i++) sum += S.w[i].nswitch;
+	return sum;
+}
+
+/* Bool: nothing but a futex wake could make progress. */
+static int all_parked(int n)
+{
+	for (int i = 0; i < n; i++)
+		if (!S.w[i].sleeping || S.w[i].sys_since) return 0;
+	return !__sched_work_visible(RN_ALL) && !__atomic_load_n(&S.nheap, __ATOMIC_RELAXED) &&
+		!__atomic_load_n(&__np_waiters, __ATOMIC_RELAXED) &&
+		!__sched_timers_attached() && !__sched_sigwaiters_any();
+}
+
+/* Bool: the program has a handler for some signal that may come from
+ * outside.  Not the synchronous ones (a fault's own handler: crash
+ * reporters, cmocka's), nor musl's internal ones. */
+static int program_handlers(void)
+{
+	for (int sig = 1; sig < _NSIG; sig++) {
+		struct sigaction sa;
+		if (sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE ||
+		    sig == SIGSYS || sig == SIGTRAP || (sig >= 32 && sig <= 34) ||
+		    sig == SIGKILL || sig == SIGSTOP)
+			continue;
+		if (!__libc_sigaction(sig, 0, &sa) && sa.sa_handler != SIG_DFL &&
+		    sa.sa_handler != SIG_IGN)
+			return 1;
+	}
+	return 0;
+}
+
+static void say(char *buf, char *p)
+{
+	__syscall(SYS_write, 2, buf, p - buf);
+}
+
+static char *put(char *p, const char *s)
+{
+	while (*s) *p++ = *s++;
+	return p;
+}
+
+/* Each task's wait, from musl's thread list (nothing runs: no lock). */
+static int report_deadlock(void)
+{
+	struct pthread *first = main_task.tcb, *td = first;
+	char buf[160], *p;
+	/* A task in sigwaitinfo waits for a signal from outside. */
+	do {
+		struct task *t = td->pal;
+		if (t && t->state == T_PARKED && t->w.addr == &t->sigpending) return 0;
+	} while ((td = td->next) != first);
+	if (program_handlers()) return 0;
+	p = put(buf, "weft: all tasks are blocked: every thread waits for a lock, "
+		"condition, semaphore or join that no other can release\n");
+	say(buf, p);
+	do {
+		struct task *t = td->pal;
+		p = put(buf, "weft:   thread ");
+		p = __sched_fmt_num(p, td->tid, 10);
+		if (t == &main_task) p = put(p, " (main)");
+		if (!t || t->state != T_PARKED) {
+			p = put(p, " is not parked\n");
+		} else {
+			struct pthread *j = first;
+			p = put(p, " waits on futex 0x");
+			p = __sched_fmt_num(p, (uintptr_t)t->w.addr, 16);
+			do if (t->w.addr == &j->detach_state) {
+				p = put(p, " (joining thread ");
+				p = __sched_fmt_num(p, j->tid, 10);
+				p = put(p, ")");
+			} while ((j = j->next) != first);
+			p = put(p, "\n");
+		}
+		say(buf, p);
+	} while ((td = td->next) != first);
+	const char *k = getenv("WEFT_DEADLOCK");
+	if (k && !strcmp(k, "abort")) {
+		p = put(buf, "weft: WEFT_DEADLOCK=abort: aborting\n");
+		say(buf, p);
+		struct sigaction dfl = { .sa_handler = SIG_DFL };
+		uint64_t abrt = 1ULL << (SIGABRT - 1);
+		__libc_sigaction(SIGABRT, &dfl, 0);
+		__syscall(SYS_rt_sigprocmask, SIG_UNBLOCK, &abrt, 0, _NSIG/8);
+		__syscall(SYS_tkill, S.mon.ktid, SIGABRT);
+	}
+	p = put(buf, "weft: still waiting, as the program would under 1:1 "
+		"(WEFT_DEADLOCK=abort aborts instead)\n");
+	say(buf, p);
+	return 1;
+}
+
+static void check_deadlock(int n, uint64_t now)
+{
+	unsigned sw = switches(n);
+	if (!all_parked(n) || (dead_since && sw != dead_sw)) {
+		dead_since = 0;
+		if (sw != dead_sw) dead_told = 0;
+		dead_sw = sw;
+		return;
+	}
+	if (!dead_since) {
+		dead_since = now;
+		dead_sw = sw;
+	} else if (!dead_told && now - dead_since >= DEADLOCK_NS) {
+		dead_told = 1;
+		report_deadlock();
+	}
+}
+
 int __sched_monitor_main(void *arg)
 {
 	uint64_t interval = MON_MIN_NS;
@@ -263,6 +397,7 @@ int __sched_monitor_main(void *arg)
 			if (preempting) interval = MON_MIN_NS;
 			else if ((interval *= 2) > MON_MAX_NS) interval = MON_MAX_NS;
 			retire_spare(now);
+			if (idle == n) check_deadlock(n, now);
 			continue;
 		}
 		interval = MON_MIN_NS;

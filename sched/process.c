@@ -148,7 +148,7 @@ void __sched_fork_child(void)
  * task's stack is exhausted) names the task and returns with the default
  * action restored (SA_RESETHAND), so the fault repeats and the process
  * dies of SIGSEGV as it would have: never silent corruption. */
-static char *fmt_num(char *p, unsigned long v, int base)
+char *__sched_fmt_num(char *p, unsigned long v, int base)
 {
 	char tmp[24];
 	int n = 0;
@@ -168,9 +168,9 @@ static void overflow_handler(int sig, siginfo_t *si, void *ctx)
 	char msg[160], *p = msg;
 	static const char a1[] = "weft: task stack overflow: task ", a2[] = " hit its guard page at 0x", a3[] = "\n";
 	memcpy(p, a1, sizeof a1 - 1), p += sizeof a1 - 1;
-	p = fmt_num(p, t->id, 10);
+	p = __sched_fmt_num(p, t->id, 10);
 	memcpy(p, a2, sizeof a2 - 1), p += sizeof a2 - 1;
-	p = fmt_num(p, a, 16);
+	p = __sched_fmt_num(p, a, 16);
 	memcpy(p, a3, 1), p++;
 	__syscall(SYS_write, 2, msg, p - msg);
 }

@@ -249,12 +249,14 @@ hidden uint64_t __sched_run_timers(void);
 hidden int __sched_timer_due(uint64_t now);
 hidden void __sched_timer_forward(const siginfo_t *si);
 hidden void __sched_timers_fork_child(void);
+hidden int __sched_timers_attached(void);
 
 /* signal.c */
 hidden void __sched_g0_raise(struct worker *w);
 hidden void __sched_sigwaiter_del(struct task *t);
 hidden uint64_t __sched_sigwaiters_open(void);
 hidden int __sched_kill_task(struct task *t, int sig);
+hidden int __sched_sigwaiters_any(void);
 
 /* monitor.c */
 hidden int __sched_monitor_main(void *arg);
@@ -264,6 +266,7 @@ hidden void __sched_preempt_signal(struct task *t, ucontext_t *uc);
 
 /* process.c */
 hidden void __sched_install_sigsync(void);
+hidden char *__sched_fmt_num(char *p, unsigned long v, int base);
 hidden void __sched_install_overflow_report(struct worker *w0);
 
 #endif

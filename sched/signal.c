@@ -384,3 +384,12 @@ static int sigwait_task(struct task *t, uint64_t set, uint64_t deadline)
 	return t->w.result;
 }
 
+
+/* Bool: some task waits in sigsuspend, pause or a masked poll (a signal
+ * from outside may end its wait: the monitor's deadlock report). */
+int __sched_sigwaiters_any(void)
+{
+	for (int i = 0; i < SIGWAITERS; i++)
+		if (__atomic_load_n(&sigwaiters[i].t, __ATOMIC_RELAXED)) return 1;
+	return 0;
+}

@@ -175,3 +175,10 @@ void __sched_timers_fork_child(void)
 	 * timers: timer_create(2)). */
 	memset(&timers, 0, sizeof timers);
 }
+
+/* Bool: some SIGEV_THREAD timer is attached (its signal may wake a task
+ * at any time: the monitor's deadlock report). */
+int __sched_timers_attached(void)
+{
+	return __atomic_load_n(&timers.head, __ATOMIC_RELAXED) != 0;
+}

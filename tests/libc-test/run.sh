@@ -47,11 +47,23 @@ sed '/^# glibc specific/,$d' "$src/config.mak.def" >"$out/config.mak"
 echo "CC = $cc" >>"$out/config.mak"
 
 cd "$out"
+# A test's own children can outlive it: regression/raise-race forks in a
+# signal handler, and a child forked once its thread has reached the
+# wait loop spins there for good (under load, on glibc as well).  Kill
+# every process still running from this directory's tests after each run.
+reap_strays() {
+	for p in /proc/[0-9]*; do
+		e=$(readlink "$p/exe" 2>/dev/null) || continue
+		case $e in "$out"/src/*.exe) kill -9 "${p#/proc/}" 2>/dev/null || true ;; esac
+	done
+}
+trap reap_strays EXIT
 make cleanall >/dev/null 2>&1 || true
 echo "libc-test: building and running in $out (CC=$cc, log: $out/make.log)"
 start=$(date +%s)
 rc=0
 timeout "${LIBCTEST_TIMEOUT:-3600}" make -j"${JOBS:-2}" >make.log 2>&1 || rc=$?
+reap_strays
 echo "libc-test: make finished in $(($(date +%s) - start))s (exit $rc)"
 [ "$rc" -ne 124 ] || die "make timed out after ${LIBCTEST_TIMEOUT:-3600}s, see $out/make.log"
 [ -f src/REPORT ] || die "no src/REPORT produced (make exit $rc), see $out/make.log"
@@ -66,7 +78,7 @@ load=
 if [ "${LOAD:-0}" = 1 ]; then
 	sh -c 'while :; do :; done' &
 	load=$!
-	trap 'kill $load 2>/dev/null' EXIT
+	trap 'kill $load 2>/dev/null; reap_strays' EXIT
 	echo "repeat: a CPU-bound process (pid $load) runs meanwhile"
 fi
 : >repeat.tally
@@ -87,6 +99,7 @@ for w in ${WORKERS:-default}; do
 			WEFT_WORKERS=$w timeout "${LIBCTEST_TIMEOUT:-3600}" \
 				make -j"${JOBS:-2}" >run.log 2>&1 || true
 		fi
+		reap_strays
 		runs=$((runs + 1))
 		if [ ! -f src/REPORT ]; then
 			echo "repeat: run $i at WEFT_WORKERS=$w produced no report (see $out/run.log)"
