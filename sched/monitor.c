@@ -326,6 +326,87 @@ static void check_deadlock(int n, uint64_t now)
 	}
 }
 
+/* ---- WEFT_TRACE=schedtrace ---------------------------------------------- */
+
+/* One line per S.trace_ns on stderr, as Go's GODEBUG=schedtrace: the
+ * workers by state (a spare counts in both workers and spares), the
+ * global queue and each worker's (runnext included), tasks running,
+ * runnable and parked, and switches, steals and preemptions per second
+ * since the last line.  Read without locks: a snapshot, not an atomic
+ * one.  Format documented in docs/debugging.md. */
+static struct {
+	uint64_t start, next, last;
+	unsigned long sw, steal, pre;
+} tr;
+
+static void trace(int n, uint64_t now)
+{
+	char buf[1024], *p = buf, *lim = buf + sizeof buf - 64;
+	int busy = 0, spin = 0, idle = 0, sys = 0, local = 0;
+	unsigned long sw = 0, steal = 0, pre = 0;
+	if (!tr.start) tr.start = tr.last = now;
+	if (now < tr.next) return;
+	tr.next = now + S.trace_ns;
+	for (int i = 0; i < n; i++) {
+		struct worker *w = &S.w[i];
+		if (w->sleeping) idle++;
+		else if (w->sys_since) sys++;
+		else if (w->cur) busy++;
+		else spin++;
+		sw += w->nswitch, steal += w->nsteal, pre += w->npreempt;
+		local += __sched_runq_len(&w->rq) + !!w->runnext;
+	}
+	/* Ids: every one issued but free ones, the workers' and the
+	 * monitor's; the main task has the process id. */
+	int ids = S.nextid - S.firstid - S.nfree - (S.cap + 1);
+	for (int i = 0; i < S.cap; i++) ids -= S.w[i].nids;
+	int tasks = ids + (__sched_main() != 0), running = busy + sys;
+	int runnable = S.qlen + local, parked = tasks - running - runnable;
+	uint64_t dt = now - tr.last;
+	#define NUM(v) (p = __sched_fmt_num(p, (v), 10))
+	#define RATE(v, old) NUM(dt ? ((v) - (old)) * 1000000000ULL / dt : 0)
+	p = put(p, "weft: schedtrace ");
+	NUM((now - tr.start) / 1000000);
+	p = put(p, "ms: workers=");
+	NUM(n);
+	p = put(p, " spares=");
+	NUM(n - S.nprocs);
+	p = put(p, " busy=");
+	NUM(busy);
+	p = put(p, " spinning=");
+	NUM(spin);
+	p = put(p, " idle=");
+	NUM(idle);
+	p = put(p, " syscall=");
+	NUM(sys);
+	p = put(p, " runqueue=");
+	NUM(S.qlen);
+	p = put(p, " [");
+	for (int i = 0; i < n && p < lim; i++) {
+		if (i) *p++ = ' ';
+		NUM(__sched_runq_len(&S.w[i].rq) + !!S.w[i].runnext);
+	}
+	p = put(p, "] tasks=");
+	NUM(tasks);
+	p = put(p, " running=");
+	NUM(running);
+	p = put(p, " runnable=");
+	NUM(runnable);
+	p = put(p, " parked=");
+	NUM(parked > 0 ? parked : 0);
+	p = put(p, " switches/s=");
+	RATE(sw, tr.sw);
+	p = put(p, " steals/s=");
+	RATE(steal, tr.steal);
+	p = put(p, " preempts/s=");
+	RATE(pre, tr.pre);
+	*p++ = '\n';
+	#undef NUM
+	#undef RATE
+	say(buf, p);
+	tr.sw = sw, tr.steal = steal, tr.pre = pre, tr.last = now;
+}
+
 int __sched_monitor_main(void *arg)
 {
 	uint64_t interval = MON_MIN_NS;
@@ -338,6 +419,7 @@ int __sched_monitor_main(void *arg)
 		int n = __atomic_load_n(&S.n, __ATOMIC_ACQUIRE), stuck = 0, idle = 0;
 		int preempting = 0;
 		uint64_t now = __sched_now();
+		if (S.trace_ns) trace(n, now);
 		for (int i = 0; i < n; i++) {
 			struct worker *w = &S.w[i];
 			uint64_t since = w->sys_since;

@@ -62,6 +62,7 @@ void __sched_preempt_yield(void)
 	 * preempted goroutine. */
 	w->tick |= 63;
 	w->preempted = 1;
+	w->npreempt++;
 	__sched_yield();
 }
 

@@ -209,6 +209,7 @@ static void global_put(struct task *t)
 	if (S.qtail) S.qtail->next = t;
 	else S.qhead = t;
 	S.qtail = t;
+	S.qlen++;
 	spin_unlock(&S.qlock);
 }
 
@@ -217,7 +218,10 @@ static struct task *global_get(void)
 	struct task *t;
 	if (!__atomic_load_n(&S.qhead, __ATOMIC_RELAXED)) return 0;
 	spin_lock(&S.qlock);
-	if ((t = S.qhead) && !(S.qhead = t->next)) S.qtail = 0;
+	if ((t = S.qhead)) {
+		S.qlen--;
+		if (!(S.qhead = t->next)) S.qtail = 0;
+	}
 	spin_unlock(&S.qlock);
 	return t;
 }
@@ -234,9 +238,11 @@ static struct task *global_get_batch(struct worker *w)
 	spin_lock(&S.qlock);
 	if ((t = S.qhead)) {
 		n = t->next;
+		S.qlen--;
 		for (int i = 0; n && i < GLOBAL_BATCH; i++) {
 			struct task *m = n->next;
 			if (__sched_runq_put(&w->rq, n)) break;
+			S.qlen--;
 			n = m;
 		}
 		if (!(S.qhead = n)) S.qtail = 0;
@@ -550,7 +556,10 @@ static struct task *find_runnable(struct worker *w)
 		if ((t = take_runnext(w))) return t;
 		if ((t = global_get_batch(w))) return t;
 		if (poll_io(w) && (t = __sched_runq_get(&w->rq))) return t;
-		if ((t = steal(w))) return t;
+		if ((t = steal(w))) {
+			w->nsteal++;
+			return t;
+		}
 		struct rn_seen seen;
 		runnext_look(w, &seen);
 		for (int i = 0; i < 64; i++) {
@@ -559,7 +568,10 @@ static struct task *find_runnable(struct worker *w)
 		}
 		/* In a lazy period, a lock's wake only after a LAZY_NS sleep. */
 		int lazy = __atomic_load_n(&S.lazy, __ATOMIC_RELAXED) && !lazy_slept;
-		if ((t = runnext_steal(&seen, lazy))) return t;
+		if ((t = runnext_steal(&seen, lazy))) {
+			w->nsteal++;
+			return t;
+		}
 		/* Others' runnexts keep it spinning: they are taken by their
 		 * own workers, or here once they have waited too long. */
 		if (__sched_work_visible(lazy ? RN_NOT_LOCK : RN_ALL)) continue;
@@ -912,6 +924,26 @@ static int nworkers(void)
 	return n > 0 ? n : 1;
 }
 
+/* WEFT_TRACE=schedtrace[:MS] (GODEBUG's schedtrace): the monitor's trace
+ * interval in ns, 1000 ms by default; 0 without it. */
+static uint64_t trace_interval(void)
+{
+	const char *s = getenv("WEFT_TRACE");
+	if (!s || !*s) return 0;
+	if (!strncmp(s, "schedtrace", 10)) {
+		char *end;
+		long ms = 1000;
+		if (!s[10]) return ms * 1000000ULL;
+		if (s[10] == ':' && s[11]) {
+			ms = strtol(s + 11, &end, 10);
+			if (!*end && ms >= 1 && ms <= 3600000) return ms * 1000000ULL;
+		}
+	}
+	static const char msg[] = "weft: ignoring WEFT_TRACE: expected schedtrace or schedtrace:MS (1 to 3600000)\n";
+	__syscall(SYS_write, 2, msg, sizeof msg - 1);
+	return 0;
+}
+
 static unsigned long hwcap2(void)
 {
 	for (size_t *a = libc.auxv; a && a[0]; a += 2)
@@ -967,6 +999,7 @@ int __sched_start(void)
 	struct pthread *self = __pthread_self();
 	if (S.started) return 0;
 	int n = nworkers();
+	S.trace_ns = trace_interval();
 
 	S.nextid = S.firstid = SCHED_ID_BASE;
 	S.cap = n + SPARE_MAX;

@@ -65,6 +65,8 @@ struct worker {
 					 * SLEEP_RETIRE retires a spare */
 	unsigned tick;			/* find_runnable calls; this worker */
 	volatile unsigned nswitch;	/* switches to a task; this worker */
+	volatile unsigned nsteal;	/* tasks it stole; this worker */
+	volatile unsigned npreempt;	/* its tasks preempted; this worker */
 	volatile uint64_t sys_since;	/* its task entered a blocking syscall
 					 * then (ns), 0: not in one */
 	unsigned mon_sw;		/* nswitch at the monitor's last look */
@@ -111,6 +113,7 @@ struct sched {
 	 * from the read-mostly fields above. */
 	int qlock __attribute__((aligned(64)));	/* global run queue */
 	struct task *qhead, *qtail;
+	int qlen;			/* tasks on it (WEFT_TRACE) */
 	int tlock __attribute__((aligned(64)));	/* timer heap */
 	struct task **heap;
 	int nheap, heapcap;
@@ -121,6 +124,8 @@ struct sched {
 					 * constant */
 	volatile int polling __attribute__((aligned(64)));	/* a worker is
 					 * blocked in __np_poll */
+	uint64_t trace_ns;		/* WEFT_TRACE=schedtrace: its interval,
+					 * 0: off; constant */
 	int wlock;			/* S.n's changes (the monitor: spares
 					 * start, retire) against __synccall,
 					 * which signals every worker */
