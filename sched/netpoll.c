@@ -10,6 +10,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <time.h>
+#include "vg.h"
 #include "syscall.h"
 #include "scheduler.h"
 #include "netpoll.h"
@@ -285,8 +286,14 @@ int __np_poll(int64_t timeout_ns)
 	/* Blocked in the kernel, a worker's g0 takes program handlers
 	 * (scheduler.h, __sched_g0_idle). */
 	if (timeout_ns) __sched_g0_idle(1);
-	n = __syscall(SYS_epoll_pwait2, epfd, ev, 128, tsp, 0, _NSIG/8);
+	/* epoll_pwait2 for its ns timeout, unless the kernel lacks it (then
+	 * never again) or Valgrind runs us (it does not know it). */
+	static int no_pwait2;
+	n = -ENOSYS;
+	if (!no_pwait2 && !(no_pwait2 = vg_running()))
+		n = __syscall(SYS_epoll_pwait2, epfd, ev, 128, tsp, 0, _NSIG/8);
 	if (n == -ENOSYS) {
+		no_pwait2 = 1;
 		/* Before Linux 5.11: millisecond timeouts, rounded up. */
 		int ms = timeout_ns < 0 ? -1 : timeout_ns > INT_MAX * 1000000LL ?
 			INT_MAX : (int)((timeout_ns + 999999) / 1000000);

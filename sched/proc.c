@@ -320,6 +320,7 @@ static void bury(struct task *t)
 		.map_size = t->exit_map_size };
 	volatile int *exited = t->exited;
 	if (st.map) st.guard = t->tcb->guard_size;
+	vg_stack_deregister(t->vg_stack);
 	id_free(t->id);
 	__sched_stack_put(&st);
 	/* Off its stack for good: a joiner may free it now.  The store
@@ -890,6 +891,7 @@ int __sched_spawn(struct __pthread *td, int (*start)(void *), void *arg,
 	t->heap_idx = -1;
 	t->start = start;
 	t->arg = arg;
+	t->vg_stack = vg_stack_register((char *)td->stack - td->stack_size, td->stack);
 	/* POSIX: a new thread starts with its creator's mask. */
 	struct task *self = __sched_self();
 	t->sigmask = self ? self->sigmask : 0;
@@ -961,13 +963,16 @@ int __sched_worker_init(struct worker *w, int idx, int id)
 	if (map) {
 		struct __sched_runq rq = w->rq;
 		int spare_id = w->spare_id;
+		unsigned vg = w->vg_stack;
 		memset(w, 0, sizeof *w);
 		w->rq = rq;
 		w->spare_id = spare_id;
+		w->vg_stack = vg;
 	} else {
 		map = __mmap(0, ALT_STACK + WORKER_STACK + tls,
 			PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANON, -1, 0);
 		if (map == MAP_FAILED) return -ENOMEM;
+		w->vg_stack = vg_stack_register(map + ALT_STACK, map + ALT_STACK + WORKER_STACK);
 	}
 	w->alt = map;
 	map += ALT_STACK;

@@ -28,6 +28,7 @@
 #include "context.h"
 #include "scheduler.h"
 #include "netpoll.h"
+#include "vg.h"
 
 #define ID_CACHE 32	/* free ids a worker keeps (id_free_on) */
 /* Task ids start above every kernel tid (PID_MAX_LIMIT on 64-bit Linux,
@@ -91,6 +92,8 @@ struct worker {
 	int ktid;			/* kernel thread id; constant while it
 					 * runs (a spare's: 0 once its thread
 					 * has exited, CLONE_CHILD_CLEARTID) */
+	unsigned vg_stack;		/* its g0 stack's Valgrind id (vg.h);
+					 * kept with the mapping */
 	int spare_id;			/* a spare slot's TCB tid, reserved at
 					 * start (the monitor cannot malloc) */
 	int idx;			/* index in S.w; constant */

@@ -42,6 +42,8 @@ struct task {
 	struct __sched_waiter w;	/* lot waiter while parked */
 	uint64_t deadline;		/* ns, CLOCK_MONOTONIC; timer lock */
 	int heap_idx;			/* index in the timer heap, -1: none */
+	unsigned vg_stack;		/* its stack's Valgrind id (vg.h); spawn
+					 * sets, bury drops */
 	volatile int timer_busy;	/* the expiry path is using w */
 	uint64_t sigpending;		/* signals to raise when it runs */
 	uint32_t rtcount[33];		/* how many of each real-time one */

@@ -1,3 +1,3 @@
 # The M:N backend links the scheduler and includes its headers.
 PAL_DIRS += sched
-PAL_CPPFLAGS = -I$(srcdir)/sched
+PAL_CPPFLAGS = -I$(srcdir)/sched $(VALGRIND_CPPFLAGS)
