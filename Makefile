@@ -268,10 +268,24 @@ check-symbols: lib/libc.a lib/libc.so $(STOCK)/inst/lib/libc.a
 # then the same under every other backend, in its sibling build (obj/pal/P,
 # reusing this build's cmocka download and stock musl).  CHECK_OTHERS=no
 # tests this backend only.
+#
+# make check LOAD=N (and make check-conformance LOAD=N): the same with N
+# CPU-bound processes running beside it from start to end, stopped however
+# it ends (tests/load.sh), to show the tests that depend on timing.  The
+# whole check is made again under tests/load.sh with LOAD emptied, so the
+# sibling builds and the conformance suite run under the same N.  Empty or
+# 0 (the default): no load.  libc-test-repeat keeps its own default, 1.
 CHECK_OTHERS = yes
+LOAD =
+CHECK_LOAD := $(filter-out 0,$(strip $(LOAD)))
+ifneq ($(CHECK_LOAD),)
+check check-conformance:
+	@sh $(srcdir)/tests/load.sh '$(CHECK_LOAD)' $(MAKE) --no-print-directory $@ LOAD=
+else
 check: check-symbols check-suite
 ifeq ($(CHECK_OTHERS),yes)
 check: $(patsubst %,check-pal-%,$(filter-out $(PAL),$(PALS)))
+endif
 endif
 check-pal-%: obj/pal/%/config.mak check-symbols check-suite
 	@echo "== make check under --pal=$* (sibling build obj/pal/$*)"
@@ -293,10 +307,10 @@ libc-test: all
 
 REPEAT = 20
 WORKERS = 1 2 4
-LOAD = 1
+# LOAD is check's knob too, empty by default; here empty means 1.
 libc-test-repeat: all
 	@[ -n "$(LIBC_TEST)" ] || { echo "usage: make libc-test-repeat LIBC_TEST=/path/to/libc-test [REPEAT=20] [WORKERS=\"1 2 4\"] [LOAD=1]" >&2; exit 2; }
-	REPEAT=$(REPEAT) WORKERS="$(WORKERS)" LOAD=$(LOAD) sh $(srcdir)/tests/libc-test/run.sh \
+	REPEAT=$(REPEAT) WORKERS="$(WORKERS)" LOAD=$(if $(strip $(LOAD)),$(strip $(LOAD)),1) sh $(srcdir)/tests/libc-test/run.sh \
 		"$(LIBC_TEST)" $(B)/bin/weft-gcc $(B)/obj/libc-test
 
 # The main job: examples/echo_server.c, an unmodified thread-per-connection

@@ -5,13 +5,13 @@
 # cmocka started but did not finish (crash, hang) fails under its own
 # name; a binary that exits nonzero with no failed test fails under the
 # binary's name.  Exit status: 0 if every test passed, 1 otherwise.
-# env: TEST_TIMEOUT (seconds per binary, default 60)
+# env: TEST_TIMEOUT (seconds per binary, default 180)
 set -u
 
 [ $# -ge 2 ] || { echo "usage: $0 PAL LOGDIR TEST..." >&2; exit 2; }
 pal=$1 logs=$2
 shift 2
-tmo=${TEST_TIMEOUT:-60}
+tmo=${TEST_TIMEOUT:-180}
 command -v timeout >/dev/null 2>&1 || { echo "run.sh: timeout(1) not found" >&2; exit 2; }
 mkdir -p "$logs"
 results=$logs/results

@@ -20,8 +20,11 @@
 CMOCKA_VERSION = 1.1.5
 CMOCKA_SHA256 = f0ccd8242d55e2fd74b16ba518359151f6f8383ff8aef4976e48393f77bba8b6
 CMOCKA_TARBALL =
-# Seconds each test binary may run.
-TEST_TIMEOUT = 60
+# Seconds each test binary may run: a hang detector, not a deadline.
+# The longest binaries (stress under 1:1, the sched tests under TSan) took
+# 30-45 s on a busy 2-core machine with make check LOAD=2; the tests bound
+# their own waits (LONG_MS) and fail much sooner when something hangs.
+TEST_TIMEOUT = 180
 
 TO = tests-out
 TEST_CC = bin/weft-gcc

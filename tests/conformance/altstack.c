@@ -156,8 +156,12 @@ int main(void)
 			res[i].segv_own, ROUNDS, res[i].segv_flag, ROUNDS);
 		printf("thread %d: sigaltstack() reports its own stack: %s\n", i, yesno(res[i].query_own));
 	}
-	pthread_create(&a, 0, thread_a, 0);
+	/* B first: its stack must be mapped before A frees its alternate
+	 * stack, or (A freeing before B's creation, on a loaded machine)
+	 * B's new stack could be given that freed memory, and B's handler,
+	 * rightly on B's own stack, would look as if on A's freed one. */
 	pthread_create(&b, 0, thread_b, ok);
+	pthread_create(&a, 0, thread_a, 0);
 	pthread_join(a, 0);
 	pthread_join(b, 0);
 	printf("thread B: no altstack: %s\n", yesno(ok[0]));

@@ -10,6 +10,9 @@ CONF_NATIVE_GCC = $(if $(filter native,$(PAL)),bin/weft-gcc,obj/pal/native/bin/w
 CONF_EPOLL_GCC = $(if $(filter epoll,$(PAL)),bin/weft-gcc,obj/pal/epoll/bin/weft-gcc)
 CONF_OTHER = $(filter-out $(PAL),native epoll)
 
+# With LOAD=N (the Makefile's CHECK_LOAD), check-conformance and check
+# are the Makefile's: they make these again under tests/load.sh.
+ifeq ($(CHECK_LOAD),)
 check-conformance: all $(CONF_OTHER:%=pal-build-%)
 	@echo "== conformance: native vs epoll (tests/conformance, logs in $(TO)/conformance)"
 	@sh $(srcdir)/tests/conformance/run.sh $(CONF_NATIVE_GCC) $(CONF_EPOLL_GCC) \
@@ -20,6 +23,7 @@ check: check-conformance
 # Under `make -j check`, not concurrently with the sibling's own check.
 ifneq ($(filter check,$(MAKECMDGOALS)),)
 check-conformance: | check-suite $(CONF_OTHER:%=check-pal-%)
+endif
 endif
 endif
 

@@ -6,9 +6,19 @@
  * those, but the "OLDDATA" written later into its old peer, or EOF when
  * the old peer is closed.  Each case in its own child process, with a
  * deadline.
+ *
+ * Whether the reader is already blocked in read() when the fd is closed
+ * is not left to a sleep: after the close (or dup2), the old file is
+ * still open only if a call holds it, which the old peer sees (no
+ * POLLHUP/POLLERR).  If the close was the last reference, the reader had
+ * not yet called read() (it then gets EBADF, or EOF from the pipe dup2'd
+ * over the fd), and the case is set up again; only a round in which the
+ * reader held the old file is printed, so the output does not depend on
+ * how fast the reader got to its read().
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <signal.h>
@@ -36,32 +46,62 @@ static void *reader(void *arg)
 	return 0;
 }
 
+/* After the close (or dup2) of the reader's fd: whether the old file is
+ * still open, seen from its peer (socket: POLLHUP once the other end is
+ * gone; pipe: POLLERR once no reader is left). */
+static int old_file_open(int peer)
+{
+	struct pollfd p = { .fd = peer, .events = POLLOUT };
+	return poll(&p, 1, 0) >= 0 && !(p.revents & (POLLHUP | POLLERR));
+}
+
+#define TRIES 10
+
 /* old: 0 socketpair, 1 pipe; how: 0 close + new socketpair,
  * 1 close + new pipe, 2 dup2 of a pipe over it; end: 0 OLDDATA into
  * the old peer, 1 close the old peer. */
 static void reuse(const char *name, int old, int how, int end)
 {
-	int o[2], n[2];
+	int o[2], n[2], try;
 	pthread_t t;
 	char buf[32];
 	printf("== %s\n", name);
-	if (old == 0) socketpair(AF_UNIX, SOCK_STREAM, 0, o);
-	else pipe(o);
-	rfd = o[0];
-	sem_init(&started, 0, 0);
-	pthread_create(&t, 0, reader, 0);
-	sem_wait(&started);
-	usleep(100000);	/* the reader is blocked in read() by now */
+	for (try = 0; try < TRIES; try++) {
+		if (old == 0) socketpair(AF_UNIX, SOCK_STREAM, 0, o);
+		else pipe(o);
+		rfd = o[0];
+		got[0] = 0;
+		sem_init(&started, 0, 0);
+		pthread_create(&t, 0, reader, 0);
+		sem_wait(&started);
+		usleep(100000);	/* likelier that the reader is blocked in read() */
+		if (how == 2) {
+			pipe(n);
+			dup2(n[0], o[0]);
+			close(n[0]);
+			n[0] = o[0];
+		} else {
+			close(o[0]);
+		}
+		if (old_file_open(o[1]))
+			break;
+		/* The reader had not called read() yet: it reads the closed
+		 * fd (EBADF) or the pipe dup2'd over it (EOF).  Again. */
+		if (how == 2) close(n[1]);
+		pthread_join(t, 0);
+		if (how == 2) close(n[0]);
+		close(o[1]);
+	}
+	if (try == TRIES) {
+		printf("the reader was not blocked in read() when its fd was closed, "
+			"in %d tries\n", TRIES);
+		return;
+	}
 	const char *data = "NEWDATA";
 	if (how == 2) {
-		pipe(n);
-		dup2(n[0], o[0]);
-		close(n[0]);
-		n[0] = o[0];
 		data = "PIPEDATA";
 		printf("dup2'd a pipe over the fd\n");
 	} else {
-		close(o[0]);
 		if (how == 0) socketpair(AF_UNIX, SOCK_STREAM, 0, n);
 		else pipe(n);
 		printf("closed; new %s reuses the number: %s\n", how ? "pipe" : "socketpair",

@@ -21,7 +21,11 @@
  * on stderr and exits 1.  A lost wakeup fails a timed wait (LONG_MS)
  * where the primitive has one; barriers have none, so a watchdog thread
  * ends the child once no thread made progress for LONG_MS, and alarm()
- * bounds everything else (a child killed by SIGALRM hung).
+ * ends it should the watchdog itself stop running (a child killed by
+ * SIGALRM hung).  Neither bounds how long a child may take in all: on a
+ * loaded machine a run that makes progress may take many times its
+ * unloaded time (16 s for barriers under 1:1 beside two CPU-bound
+ * processes on two cores, against a former alarm of 20 s for the run).
  *
  * Sizes: under 1:1 every yield and every blocking wait is a system call
  * of some µs, so there are fewer threads and rarer yields; a run of 10^6
@@ -74,7 +78,8 @@ static inline void progress(int me, const char *where)
 
 static sem_t wd_done;
 
-/* Ends the child once no thread made progress for LONG_MS. */
+/* Ends the child once no thread made progress for LONG_MS.  Each round
+ * pushes the alarm back: it fires only if this thread stops running. */
 static void *watchdog(void *p)
 {
 	struct timespec since = ts_now(CLOCK_MONOTONIC);
@@ -82,6 +87,7 @@ static void *watchdog(void *p)
 
 	for (;;) {
 		struct timespec at = deadline_ms(CLOCK_REALTIME, 200);
+		alarm(2 * LONG_MS / 1000);
 		if (!sem_timedwait(&wd_done, &at))
 			return 0;
 		unsigned long sum = 0;
@@ -701,7 +707,8 @@ static int child(const char *name)
 	body_name = name;
 	if (!b)
 		cfail("no such stress body");
-	/* The last resort, should the watchdog not run. */
+	/* The last resort, should the watchdog not run (it pushes this back
+	 * while it does). */
 	alarm(2 * LONG_MS / 1000);
 	nt = MN ? b->nt_mn : b->nt_native;
 	if (b->setup)

@@ -7,8 +7,8 @@
 # Repeat mode (to find tests that fail only sometimes): after the build
 # and first run, run every test again REPEAT times (default 1: no
 # repeat) at each WEFT_WORKERS value in WORKERS (default: as the
-# environment has it), with LOAD=1 a CPU-bound process running
-# meanwhile, then print one line per test that failed in any run:
+# environment has it), with LOAD=N that many CPU-bound processes
+# running meanwhile, then print one line per test that failed in any run:
 #   "repeat: DIR/NAME failed K of N runs at WEFT_WORKERS=W (expected|UNEXPECTED)"
 # (expected failures that fail in every run are only counted) and
 # "repeat: R runs, U with an unexpected failure".  Exit status 1 if
@@ -74,12 +74,17 @@ echo "libc-test: report: $out/src/REPORT"
 # ---- Repeat mode ----
 rc=0
 "$here/compare.sh" src/REPORT "$expected" || rc=1
-load=
-if [ "${LOAD:-0}" = 1 ]; then
+load= n=0
+while [ "$n" -lt "${LOAD:-0}" ]; do
 	sh -c 'while :; do :; done' &
-	load=$!
+	load="$load $!"
+	n=$((n + 1))
+done
+if [ -n "$load" ]; then
 	trap 'kill $load 2>/dev/null; reap_strays' EXIT
-	echo "repeat: a CPU-bound process (pid $load) runs meanwhile"
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	echo "repeat: $n CPU-bound process(es) (pids$load) run meanwhile"
 fi
 : >repeat.tally
 runs=0 bad=0
