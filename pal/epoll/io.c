@@ -632,7 +632,6 @@ static long with_mask(struct task *t, struct call *c, const void *set,
 {
 	uint64_t m;
 	memcpy(&m, set, sizeof m);
-	__sched_sigwaiter_add(t);
 	uint64_t old = __sched_mask_wait(t, m);
 	long r = t->sigran & SIGRAN_HANDLER ? -EINTR : call(t, c);
 	__sched_mask_set(t, old, MASK_KERNEL);

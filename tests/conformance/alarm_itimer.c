@@ -3,7 +3,6 @@
  * with other threads around (which block SIGALRM, or which are the only ones
  * not blocking it); a periodic timer keeps firing; alarm()/getitimer() report
  * the time left; SIGALRM at the default action kills the process. */
-/* conformance: xfail epoll -- issue 15 item 1: with main blocking SIGALRM, alarm() does not interrupt a helper thread blocked in read */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
