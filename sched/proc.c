@@ -587,10 +587,14 @@ static void g0_entry(void *arg)
 int __sched_worker_main(void *arg)
 {
 	struct worker *w = arg;
-	sigset_t none = { 0 };
 	stack_t ss = { .ss_sp = w->alt, .ss_size = ALT_STACK };
 	__syscall(SYS_sigaltstack, &ss, 0);
-	__syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, 0, _NSIG/8);
+	/* As an idle worker: what no task lets through stays blocked (a
+	 * worker that started with none blocked took, at its default
+	 * action, a kill() every task blocked). */
+	uint64_t m = ~__sched_sig_open() & ~INTERNAL_SIGS;
+	__syscall(SYS_rt_sigprocmask, SIG_SETMASK, &m, 0, _NSIG/8);
+	w->mask = m;
 	worker_loop(w);
 }
 
