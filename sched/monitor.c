@@ -165,12 +165,12 @@ static void monitor_sleep(uint64_t ns)
 	static const uint64_t timer_set = 1ULL << (SIGTIMER - 1);
 	const uint64_t sync = 1ULL << (SIGSYNCCALL - 1), keep = ~sync;
 	uint64_t until = __sched_now() + ns;
-	/* Asleep, the monitor also takes the program's signals as the main
-	 * task would, as an idle worker does: a process-directed signal
-	 * then reaches the main task (pal/epoll/signal.c) even when every
-	 * worker is held by a task that blocks it, in a blocking syscall. */
-	uint64_t m = ((__atomic_load_n(&main_task.kmask, __ATOMIC_RELAXED) &
-		~__sched_sigwaiters_open()) | INTERNAL_SIGS) & keep;
+	/* Asleep, the monitor also takes the program's signals that some
+	 * task would take, as an idle worker does: a process-directed signal
+	 * then reaches a task that takes it (pal/epoll/signal.c) even when
+	 * every worker is held by a task that blocks it, in a blocking
+	 * syscall. */
+	uint64_t m = (~__sched_sig_open() | INTERNAL_SIGS) & keep;
 	S.mon.g0_idle = 1;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	__syscall(SYS_rt_sigprocmask, SIG_SETMASK, &m, 0, _NSIG/8);
@@ -226,7 +226,7 @@ static int all_parked(int n)
 		if (!S.w[i].sleeping || S.w[i].sys_since) return 0;
 	return !__sched_work_visible(RN_ALL) && !__atomic_load_n(&S.nheap, __ATOMIC_RELAXED) &&
 		!__atomic_load_n(&__np_waiters, __ATOMIC_RELAXED) &&
-		!__sched_timers_attached() && !__sched_sigwaiters_any();
+		!__sched_timers_attached();
 }
 
 /* Bool: the program has a handler for some signal that may come from
@@ -263,7 +263,8 @@ static int report_deadlock(void)
 {
 	struct pthread *first = main_task.tcb, *td = first;
 	char buf[160], *p;
-	/* A task in sigwaitinfo waits for a signal from outside. */
+	/* A task in sigwaitinfo, sigsuspend or pause waits for a signal
+	 * from outside (they park on its pending set). */
 	do {
 		struct task *t = td->pal;
 		if (t && t->state == T_PARKED && t->w.addr == &t->sigpending) return 0;

@@ -613,10 +613,11 @@ static struct task *find_runnable(struct worker *w)
 			if (__np_active() && !__atomic_load_n(&S.polling, __ATOMIC_RELAXED))
 				wake_worker(reg);
 		}
-		/* Asleep, the worker takes signals as the main task would
-		 * (so a process-directed SIGINT still works when every task
-		 * is parked), and always musl's internal ones (__synccall). */
-		set_mask(w, main_task.kmask & ~__sched_sigwaiters_open() & ~INTERNAL_SIGS);
+		/* Asleep, the worker takes what some task would take (so a
+		 * process-directed SIGINT still works when every task is
+		 * parked; signal.c, the open set), and always musl's
+		 * internal ones (__synccall). */
+		set_mask(w, ~__sched_sig_open() & ~INTERNAL_SIGS);
 		uint64_t d = 0;
 		if (next) {
 			uint64_t now = __sched_now();
@@ -663,10 +664,14 @@ static void g0_entry(void *arg)
 int __sched_worker_main(void *arg)
 {
 	struct worker *w = arg;
-	sigset_t none = { 0 };
 	stack_t ss = { .ss_sp = w->alt, .ss_size = ALT_STACK };
 	__syscall(SYS_sigaltstack, &ss, 0);
-	__syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, 0, _NSIG/8);
+	/* As an idle worker: what no task lets through stays blocked (a
+	 * worker that started with none blocked took, at its default
+	 * action, a kill() every task blocked). */
+	uint64_t m = ~__sched_sig_open() & ~INTERNAL_SIGS;
+	__syscall(SYS_rt_sigprocmask, SIG_SETMASK, &m, 0, _NSIG/8);
+	w->mask = m;
 	worker_loop(w);
 }
 
@@ -854,7 +859,7 @@ _Noreturn void __sched_exit(void *map, size_t size, volatile int *exited)
 	 * now, not after the switch (pal.h).  Held across it, every create
 	 * and exit on the other workers queued behind each dying task. */
 	__tl_unlock();
-	__sched_sigwaiter_del(t);
+	__sched_sig_unlist(t);
 	struct worker *w = begin_switch(t);
 	t->exit_map = map;
 	t->exit_map_size = size;
@@ -896,6 +901,7 @@ int __sched_spawn(struct __pthread *td, int (*start)(void *), void *arg,
 	struct task *self = __sched_self();
 	t->sigmask = self ? self->sigmask : 0;
 	t->kmask = self ? self->kmask : 0;
+	__sched_sig_list(t);
 	t->sp = __sched_make(t, task_entry);
 	t->state = T_RUNNABLE;
 	td->pal = t;
@@ -1034,6 +1040,7 @@ int __sched_start(void)
 	w0->ktid = __syscall(SYS_gettid);
 	__syscall(SYS_rt_sigprocmask, SIG_BLOCK, 0, &main_task.sigmask, _NSIG/8);
 	w0->mask = main_task.kmask = main_task.sigmask;
+	__sched_sig_start(&main_task);
 	/* An alternate stack the program set up before is the main task's. */
 	if (!__syscall(SYS_sigaltstack, 0, &main_task.alt) &&
 	    main_task.alt.ss_size && !(main_task.alt.ss_flags & SS_DISABLE)) {

@@ -261,10 +261,11 @@ hidden int __sched_timers_attached(void);
 
 /* signal.c */
 hidden void __sched_g0_raise(struct worker *w);
-hidden void __sched_sigwaiter_del(struct task *t);
-hidden uint64_t __sched_sigwaiters_open(void);
+hidden void __sched_sig_start(struct task *main);
+hidden void __sched_sig_list(struct task *t);
+hidden void __sched_sig_unlist(struct task *t);
+hidden uint64_t __sched_sig_open(void);
 hidden int __sched_kill_task(struct task *t, int sig);
-hidden int __sched_sigwaiters_any(void);
 
 /* monitor.c */
 hidden int __sched_monitor_main(void *arg);

@@ -81,8 +81,14 @@ struct task {
 					 * stores it (ss_size 0: none); in the
 					 * kernel while it runs (altstack.c,
 					 * "Alternate signal stacks"); the task */
-	int sigwaiter;			/* its slot in sigwaiters + 1, 0: none;
-					 * the task (__sched_sigwaiter_*) */
+	int listed;			/* in the task table (signal.c,
+					 * __sched_sig_list); the task */
+	int mset;			/* where cmask is counted: its entry + 1
+					 * in the mask table, -1: the per-signal
+					 * counts, 0: not counted (signal.c) */
+	uint64_t cmask;			/* its mask as the program set it (no
+					 * internal window, no handler's mask):
+					 * what the open set counts; the task */
 	volatile int *sig_word;		/* a read's readiness counter while it
 					 * waits: a signal it blocks bumps it
 					 * (a signalfd may be read); the task */
@@ -261,17 +267,19 @@ hidden int __sched_g0_defer(struct task *g, int sig);
 /* 1 if g is a g0 on which __sched_g0_defer would leave a signal. */
 hidden int __sched_g0_busy(struct task *g);
 
-/* Tasks that wait for signals with a mask of their own (sigsuspend,
- * pause, the poll family with a mask): a process-directed signal that
- * the main task blocks goes to one that does not (pal/epoll/signal.c),
- * and idle workers and the monitor take what any of them lets through.
- * add registers the calling task t (it stays registered until it exits;
- * full: not registered); hold finds one whose mask lets sig through and
- * keeps it from exiting until release(*slot); 0 if none.  hold and
- * release are async-signal-safe. */
-hidden void __sched_sigwaiter_add(struct task *t);
-hidden struct task *__sched_sigwaiter_hold(int sig, int *slot);
-hidden void __sched_sigwaiter_release(int slot);
+/* Every live task is listed (signal.c) from its spawn (the main task:
+ * from the scheduler's start) until its exit, and its mask as the
+ * program last set it is counted in the open set: what some live task
+ * lets through, which idle workers and the monitor let in, so that a
+ * process-directed signal reaches the kernel whenever some task would
+ * take it (and not otherwise).  hold finds a listed task other than
+ * skip that lets sig through (its current mask; failing that, its
+ * counted one, which an internal window or a handler's mask hides for a
+ * moment), round robin as Linux's complete_signal looks, and keeps it
+ * from exiting until release(*slot); 0 if none.  hold and release are
+ * async-signal-safe. */
+hidden struct task *__sched_sig_hold(int sig, struct task *skip, int *slot);
+hidden void __sched_sig_release(int slot);
 
 /* The main task (the program's initial thread), or 0 before the
  * scheduler starts or once it has exited: where a process-directed

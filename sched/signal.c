@@ -63,69 +63,224 @@ int __sched_g0_defer(struct task *g, int sig)
 	return 1;
 }
 
-#define SIGWAITERS 64
-static struct {
+/* ---- Every live task, and what their masks let through (scheduler.h) --- */
+
+/*
+ * The task table: a slot per task id (ids are dense from S.firstid, proc.c),
+ * in chunks mapped as ids first need them and kept until the process ends,
+ * so a signal handler can walk it without a lock: a slot's busy count
+ * keeps its task from exiting (__sched_sig_unlist waits for it).  The main
+ * task has a slot of its own.  Ids past the table (over 2^20 live tasks)
+ * are not listed, and a process-directed signal does not look for them.
+ */
+#define TT_CHUNK 1024
+#define TT_CHUNKS 1024
+struct tslot {
 	struct task *t;
 	int busy;	/* holders reading t: its exit waits for them */
-} sigwaiters[SIGWAITERS];
+};
+static struct tslot *tt_chunk[TT_CHUNKS];
+static struct tslot tt_main;
+static int tt_n;		/* slots ever used (an index bound) */
+static unsigned tt_next;	/* where the next hold starts looking */
 
-void __sched_sigwaiter_add(struct task *t)
+static struct tslot *tt_slot(struct task *t, int make)
 {
-	if (t->sigwaiter) return;
-	for (int i = 0; i < SIGWAITERS; i++) {
-		struct task *z = 0;
-		if (!__atomic_load_n(&sigwaiters[i].t, __ATOMIC_RELAXED) &&
-		    __atomic_compare_exchange_n(&sigwaiters[i].t, &z, t, 0,
-		    __ATOMIC_SEQ_CST, __ATOMIC_RELAXED)) {
-			t->sigwaiter = i + 1;
+	if (t == &main_task) return &tt_main;
+	unsigned i = t->id - S.firstid;
+	if (i >= TT_CHUNK * TT_CHUNKS) return 0;
+	struct tslot *c = __atomic_load_n(&tt_chunk[i / TT_CHUNK], __ATOMIC_ACQUIRE);
+	if (!c && make) {
+		void *m = __mmap(0, TT_CHUNK * sizeof *c, PROT_READ|PROT_WRITE,
+			MAP_PRIVATE|MAP_ANON, -1, 0);
+		if (m == MAP_FAILED) return 0;
+		if (__atomic_compare_exchange_n(&tt_chunk[i / TT_CHUNK], &c, m, 0,
+		    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			c = m;
+		else
+			__munmap(m, TT_CHUNK * sizeof *c);
+	}
+	return c ? &c[i % TT_CHUNK] : 0;
+}
+
+/* The slot of table index i (0: the main task's, then id order). */
+static struct tslot *tt_at(int i)
+{
+	if (!i) return &tt_main;
+	struct tslot *c = __atomic_load_n(&tt_chunk[(i - 1) / TT_CHUNK], __ATOMIC_ACQUIRE);
+	return c ? &c[(i - 1) % TT_CHUNK] : 0;
+}
+
+/*
+ * The open set: what some live task's counted mask (t->cmask, the mask as
+ * the program last set it: its kernel part, t->kmask, outside handlers)
+ * lets through.  Tasks share few masks, so each
+ * distinct one is an entry with a count of tasks (a mask change is two
+ * atomics, an idle worker's look one pass over the entries); tasks whose
+ * mask finds no free entry are counted per signal instead.
+ */
+#define MSETS 64
+static struct {
+	uint64_t mask;
+	int refs;	/* tasks counted here; -1: being claimed */
+} msets[MSETS];
+static int mopen[64];	/* per signal: tasks counted per signal that let it in */
+static int nover;	/* tasks counted per signal */
+
+static void uncount(struct task *t)
+{
+	if (t->mset > 0) {
+		__atomic_fetch_sub(&msets[t->mset - 1].refs, 1, __ATOMIC_SEQ_CST);
+	} else if (t->mset < 0) {
+		for (uint64_t o = ~t->cmask; o; o &= o - 1)
+			__atomic_fetch_sub(&mopen[__builtin_ctzll(o)], 1, __ATOMIC_SEQ_CST);
+		__atomic_fetch_sub(&nover, 1, __ATOMIC_SEQ_CST);
+	}
+	t->mset = 0;
+}
+
+static void count(struct task *t, uint64_t m)
+{
+	t->cmask = m;
+	for (int i = 0; i < MSETS; i++) {
+		int r = __atomic_load_n(&msets[i].refs, __ATOMIC_ACQUIRE);
+		while (r > 0 && __atomic_load_n(&msets[i].mask, __ATOMIC_RELAXED) == m) {
+			if (!__atomic_compare_exchange_n(&msets[i].refs, &r, r + 1, 0,
+			    __ATOMIC_SEQ_CST, __ATOMIC_ACQUIRE))
+				continue;
+			/* Freed and claimed for another mask meanwhile. */
+			if (__atomic_load_n(&msets[i].mask, __ATOMIC_SEQ_CST) != m) {
+				__atomic_fetch_sub(&msets[i].refs, 1, __ATOMIC_SEQ_CST);
+				break;
+			}
+			t->mset = i + 1;
 			return;
 		}
 	}
+	for (int i = 0; i < MSETS; i++) {
+		int z = 0;
+		if (__atomic_load_n(&msets[i].refs, __ATOMIC_RELAXED) ||
+		    !__atomic_compare_exchange_n(&msets[i].refs, &z, -1, 0,
+		    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+			continue;
+		__atomic_store_n(&msets[i].mask, m, __ATOMIC_RELAXED);
+		__atomic_store_n(&msets[i].refs, 1, __ATOMIC_SEQ_CST);
+		t->mset = i + 1;
+		return;
+	}
+	__atomic_fetch_add(&nover, 1, __ATOMIC_SEQ_CST);
+	for (uint64_t o = ~m; o; o &= o - 1)
+		__atomic_fetch_add(&mopen[__builtin_ctzll(o)], 1, __ATOMIC_SEQ_CST);
+	t->mset = -1;
 }
 
-void __sched_sigwaiter_del(struct task *t)
+uint64_t __sched_sig_open(void)
 {
-	int i = t->sigwaiter - 1;
-	if (i < 0) return;
-	t->sigwaiter = 0;
-	__atomic_store_n(&sigwaiters[i].t, 0, __ATOMIC_SEQ_CST);
-	while (__atomic_load_n(&sigwaiters[i].busy, __ATOMIC_SEQ_CST))
+	uint64_t open = 0;
+	for (int i = 0; i < MSETS; i++)
+		if (__atomic_load_n(&msets[i].refs, __ATOMIC_ACQUIRE) > 0)
+			open |= ~__atomic_load_n(&msets[i].mask, __ATOMIC_RELAXED);
+	if (__atomic_load_n(&nover, __ATOMIC_ACQUIRE))
+		for (int b = 0; b < 64; b++)
+			if (__atomic_load_n(&mopen[b], __ATOMIC_RELAXED) > 0)
+				open |= 1ULL << b;
+	return open;
+}
+
+/* The calling task t's program mask is now m (a mask change of its own,
+ * in a critical section): count it, and wake the idle workers whose
+ * mask no longer matches the open set on what changed, so that they take
+ * it again (their sleep ends with EINTR; proc.c find_runnable).  Else a
+ * worker asleep with a signal blocked that only t now lets through would
+ * leave it pending in the kernel while t parks and another task holds
+ * t's worker, or one asleep with it open would take at its default
+ * action a signal every task blocks. */
+static void recount(struct task *t, uint64_t m)
+{
+	uint64_t changed = t->cmask ^ m;
+	if (t->mset && !changed) return;
+	uncount(t);
+	count(t, m);
+	changed &= ~INTERNAL_SIGS;
+	if (!changed || !S.started) return;
+	uint64_t idle = ~__sched_sig_open() & ~INTERNAL_SIGS;
+	int n = __atomic_load_n(&S.n, __ATOMIC_ACQUIRE);
+	for (int i = 0; i < n; i++) {
+		struct worker *w = &S.w[i];
+		if (w != t->worker && __atomic_load_n(&w->sleeping, __ATOMIC_SEQ_CST) &&
+		    ((__atomic_load_n(&w->mask, __ATOMIC_RELAXED) ^ idle) & changed))
+			__syscall(SYS_tkill, w->ktid, SIGSYNCCALL);
+	}
+}
+
+void __sched_sig_list(struct task *t)
+{
+	struct tslot *s = tt_slot(t, 1);
+	count(t, t->kmask);
+	if (!s) return;
+	int i = s == &tt_main ? 0 : t->id - S.firstid + 1, n;
+	while ((n = __atomic_load_n(&tt_n, __ATOMIC_RELAXED)) <= i &&
+	    !__atomic_compare_exchange_n(&tt_n, &n, i + 1, 0,
+	    __ATOMIC_SEQ_CST, __ATOMIC_RELAXED));
+	__atomic_store_n(&s->t, t, __ATOMIC_SEQ_CST);
+	t->listed = 1;
+}
+
+void __sched_sig_unlist(struct task *t)
+{
+	uncount(t);
+	if (!t->listed) return;
+	struct tslot *s = tt_slot(t, 0);
+	t->listed = 0;
+	__atomic_store_n(&s->t, 0, __ATOMIC_SEQ_CST);
+	while (__atomic_load_n(&s->busy, __ATOMIC_SEQ_CST))
 		a_spin();
 }
 
-struct task *__sched_sigwaiter_hold(int sig, int *slot)
+/* The scheduler starts (again, in a fork child): nothing is listed or
+ * counted but the main task. */
+void __sched_sig_start(struct task *m)
+{
+	for (int i = 0; i < TT_CHUNKS; i++)
+		if (tt_chunk[i]) memset(tt_chunk[i], 0, TT_CHUNK * sizeof *tt_chunk[i]);
+	memset(&tt_main, 0, sizeof tt_main);
+	memset(msets, 0, sizeof msets);
+	memset(mopen, 0, sizeof mopen);
+	nover = tt_n = 0;
+	m->listed = m->mset = 0;
+	__sched_sig_list(m);
+}
+
+struct task *__sched_sig_hold(int sig, struct task *skip, int *slot)
 {
 	uint64_t bit = 1ULL << (sig - 1);
-	for (int i = 0; i < SIGWAITERS; i++) {
-		if (!__atomic_load_n(&sigwaiters[i].t, __ATOMIC_RELAXED)) continue;
-		__atomic_fetch_add(&sigwaiters[i].busy, 1, __ATOMIC_SEQ_CST);
-		struct task *t = __atomic_load_n(&sigwaiters[i].t, __ATOMIC_SEQ_CST);
-		if (t && !(__atomic_load_n(&t->sigmask, __ATOMIC_RELAXED) & bit)) {
-			*slot = i;
-			return t;
+	int n = __atomic_load_n(&tt_n, __ATOMIC_ACQUIRE);
+	if (!n) return 0;
+	unsigned start = __atomic_load_n(&tt_next, __ATOMIC_RELAXED);
+	/* First a task whose mask lets it through now; then one whose
+	 * program mask does (it takes the signal when its window ends). */
+	for (int pass = 0; pass < 2; pass++) {
+		for (int k = 0; k < n; k++) {
+			int i = (start + k) % n;
+			struct tslot *s = tt_at(i);
+			if (!s || !__atomic_load_n(&s->t, __ATOMIC_RELAXED)) continue;
+			__atomic_fetch_add(&s->busy, 1, __ATOMIC_SEQ_CST);
+			struct task *t = __atomic_load_n(&s->t, __ATOMIC_SEQ_CST);
+			if (t && t != skip && !(__atomic_load_n(pass ? &t->cmask :
+			    &t->sigmask, __ATOMIC_RELAXED) & bit)) {
+				__atomic_store_n(&tt_next, i + 1, __ATOMIC_RELAXED);
+				*slot = i;
+				return t;
+			}
+			__atomic_fetch_sub(&s->busy, 1, __ATOMIC_RELEASE);
 		}
-		__atomic_fetch_sub(&sigwaiters[i].busy, 1, __ATOMIC_RELEASE);
 	}
 	return 0;
 }
 
-void __sched_sigwaiter_release(int slot)
+void __sched_sig_release(int slot)
 {
-	__atomic_fetch_sub(&sigwaiters[slot].busy, 1, __ATOMIC_RELEASE);
-}
-
-/* What some registered waiter's mask lets through (for idle masks). */
-uint64_t __sched_sigwaiters_open(void)
-{
-	uint64_t open = 0;
-	for (int i = 0; i < SIGWAITERS; i++) {
-		if (!__atomic_load_n(&sigwaiters[i].t, __ATOMIC_RELAXED)) continue;
-		__atomic_fetch_add(&sigwaiters[i].busy, 1, __ATOMIC_SEQ_CST);
-		struct task *t = __atomic_load_n(&sigwaiters[i].t, __ATOMIC_SEQ_CST);
-		if (t) open |= ~__atomic_load_n(&t->sigmask, __ATOMIC_RELAXED);
-		__atomic_fetch_sub(&sigwaiters[i].busy, 1, __ATOMIC_RELEASE);
-	}
-	return open;
+	__atomic_fetch_sub(&tt_at(slot)->busy, 1, __ATOMIC_RELEASE);
 }
 
 struct task *__sched_main(void)
@@ -141,9 +296,16 @@ struct task *__sched_main(void)
 void __sched_mask_set(struct task *t, uint64_t m, int how)
 {
 	struct worker *w = t->worker;
+	uint64_t k = how == MASK_LAZY ? t->kmask & m : m;	/* blocks stay out of it */
+	/* Outside handlers (whose mask sigreturn puts back) the kernel's
+	 * part is the program's own mask: counted (the open set). */
+	if (how != MASK_IN_KERNEL && !t->in_handler && (!t->mset || t->cmask != k)) {
+		__sched_nosig_enter(t);
+		recount(t, k);
+		__sched_nosig_leave(t);
+	}
 	t->sigmask = m;
-	if (how == MASK_LAZY) t->kmask &= m;	/* blocks stay out of it */
-	else t->kmask = m;
+	t->kmask = k;
 	if (how == MASK_IN_KERNEL)
 		w->mask = m;
 	else if (w->mask != t->kmask) {
@@ -384,12 +546,3 @@ static int sigwait_task(struct task *t, uint64_t set, uint64_t deadline)
 	return t->w.result;
 }
 
-
-/* Bool: some task waits in sigsuspend, pause or a masked poll (a signal
- * from outside may end its wait: the monitor's deadlock report). */
-int __sched_sigwaiters_any(void)
-{
-	for (int i = 0; i < SIGWAITERS; i++)
-		if (__atomic_load_n(&sigwaiters[i].t, __ATOMIC_RELAXED)) return 1;
-	return 0;
-}

@@ -324,19 +324,26 @@ static int write_rest(struct call *c, const struct call *orig, size_t done,
 	return 0;
 }
 
-/* A read try (try_nowait): a signalfd (signalfd(2)) sees the signals
- * sent to the task that it blocks (scheduler.h, __sched_sig_lend). */
+/* A read try (try_nowait), or (f < 0) the program's own non-blocking
+ * read made as it is: a signalfd (signalfd(2)) sees the signals sent to
+ * the task that it blocks (scheduler.h, __sched_sig_lend). */
 static long read_try(struct task *t, const struct call *c, int fd, int f)
 {
 	if (!(__atomic_load_n(&t->sigpending, __ATOMIC_RELAXED) & t->sigmask))
-		return try_nowait(c, fd, f, 0);
+		return f < 0 ? sys(c) : try_nowait(c, fd, f, 0);
 	/* Not a cancellation point here (it would leave in the critical
-	 * section); the wait that follows is. */
+	 * section); the wait that follows is, and a non-blocking read
+	 * acts on a pending cancellation first. */
 	struct call k = *c;
+	if (f < 0 && c->cp) {
+		k.nr = SYS_getpid;	/* a cancellation point that cannot block */
+		sys(&k);
+		k = *c;
+	}
 	k.cp = 0;
 	__sched_nosig_enter(t);
 	uint64_t lent = __sched_sig_lend(t);
-	long r = try_nowait(&k, fd, f, 0);
+	long r = f < 0 ? sys(&k) : try_nowait(&k, fd, f, 0);
 	if (lent) __sched_sig_reclaim(t, lent);
 	__sched_nosig_leave(t);
 	return r;
@@ -417,7 +424,8 @@ static __attribute__((noinline)) long fd_loop(struct task *t, struct call *c,
 
 	if (!t || !(e = __np_entry(fd))) return on_worker(t, c);
 	int f = learn(fd, e);
-	if ((f & NP_USERNB) || (msg_flags(c) & MSG_DONTWAIT)) return sys(c);
+	if ((f & NP_USERNB) || (msg_flags(c) & MSG_DONTWAIT))
+		return dir == D_READ ? read_try(t, c, fd, -1) : sys(c);
 	if (!(f & NP_REG)) return on_worker(t, c);
 	if (c->nr == SYS_accept || c->nr == SYS_accept4 || (f & NP_NONOWAIT))
 		return ready_then_call(t, c, dir, sock_deadline(fd, f, dir));
@@ -624,7 +632,6 @@ static long with_mask(struct task *t, struct call *c, const void *set,
 {
 	uint64_t m;
 	memcpy(&m, set, sizeof m);
-	__sched_sigwaiter_add(t);
 	uint64_t old = __sched_mask_wait(t, m);
 	long r = t->sigran & SIGRAN_HANDLER ? -EINTR : call(t, c);
 	__sched_mask_set(t, old, MASK_KERNEL);

@@ -100,7 +100,6 @@ int __pal_sigsuspend(const void *mask)
 
 	if (!task(t)) return __syscall_cp(SYS_rt_sigsuspend, mask, _NSIG/8);
 	__builtin_memcpy(&m, mask, sizeof m);
-	__sched_sigwaiter_add(t);
 	old = __sched_mask_wait(t, m);
 	t->sigran_ends = SIGRAN_HANDLER;
 	while (!(t->sigran & SIGRAN_HANDLER)) {
@@ -249,15 +248,18 @@ static int ps_claim(int sig, struct task *t, siginfo_t *si)
 	return r;
 }
 
-/* To a task waiting in sigsuspend (or the like) that lets sig through. */
-static int to_waiter(int sig, siginfo_t *si)
+/* To a task other than skip that lets sig through (scheduler.h,
+ * __sched_sig_hold): Linux's complete_signal looks for one, round robin,
+ * when the main thread blocks it.  Its wait ends with EINTR, or its
+ * blocking syscall is interrupted (__sched_kill), as a thread's would. */
+static int to_any(int sig, siginfo_t *si, struct task *skip)
 {
 	int slot;
-	struct task *w = __sched_sigwaiter_hold(sig, &slot);
+	struct task *w = __sched_sig_hold(sig, skip, &slot);
 	if (!w) return 0;
 	ps_put(sig, si, w, 1, 0);
 	__sched_kill(w, sig);
-	__sched_sigwaiter_release(slot);
+	__sched_sig_release(slot);
 	return 1;
 }
 
@@ -273,10 +275,11 @@ static int route(struct task *t, int sig, siginfo_t *si)
 			__sched_defer(t, sig);
 			return 1;
 		}
-		/* An idle g0 (its worker asleep): the main task, unless it
-		 * blocks it and a waiter does not, or it has exited. */
+		/* An idle g0 (its worker asleep, or the monitor): the main
+		 * task, unless it blocks it and another task does not, or it
+		 * has exited. */
 		m = __sched_main();
-		if ((!m || (m->sigmask & bit)) && to_waiter(sig, si)) return 1;
+		if ((!m || (m->sigmask & bit)) && to_any(sig, si, 0)) return 1;
 		if (!m) return 0;
 	} else {
 		if (__sched_hold_handlers(t)) {
@@ -286,11 +289,11 @@ static int route(struct task *t, int sig, siginfo_t *si)
 		}
 		m = __sched_main();
 		if (!m || m == t || (m->sigmask & bit)) {
-			/* Here; else a waiter that lets it through; else if
-			 * only t's mask blocks it (a window of
+			/* Here; else another task that lets it through; else
+			 * if only t's mask blocks it (a window of
 			 * __pal_sigmask_internal), when that ends. */
 			if (!(t->sigmask & bit)) return 0;
-			if (to_waiter(sig, si)) return 1;
+			if (to_any(sig, si, t)) return 1;
 			ps_put(sig, si, t, 1, 0);
 			__sched_defer(t, sig);
 			return 1;

@@ -9,7 +9,6 @@
  * before the call because the process was descheduled 100 ms, or one
  * after it, leaves the output as it was; with a one-shot timer the call
  * would block until the watchdog.  (alarm(1) leaves a second.) */
-/* conformance: xfail epoll -- issue 15 item 1: with main blocking SIGALRM, alarm() does not interrupt a helper thread blocked in read */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif

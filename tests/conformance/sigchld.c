@@ -7,7 +7,6 @@
  * continued child; SIGCHLD ignored reaps children (waitpid: ECHILD).
  * Each case in its own child process, with a deadline.
  */
-/* conformance: xfail epoll -- issue 15 (SIGCHLD and waitpid): at 2 and 4 workers a killed child's SIGCHLD siginfo or a thread's sigwaitinfo(SIGCHLD) differs */
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>

@@ -2,7 +2,6 @@
  * in every thread): it receives a process-directed kill(), a sigqueue() with
  * its value, and a pthread_kill() aimed at the reading thread itself; a
  * pthread_kill() aimed at another thread stays pending for that thread. */
-/* conformance: xfail epoll -- issue 15 item 2: a signal pthread_kill sent to the main thread is not read from its own signalfd */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
