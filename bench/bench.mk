@@ -29,7 +29,7 @@
 BENCH_RUNS ?=
 BENCH_QUICK ?=
 BENCH_VARIANTS = glibc musl weft-native weft-epoll
-BENCH_PROGS = spawn condvar ring tree mutex lock yield sleepers blocked
+BENCH_PROGS = spawn condvar ring tree mutex lock yield sleepers blocked pipeline
 BENCH_EXAMPLES = $(srcdir)/examples
 BENCH_CFLAGS = -O2 -pthread
 BO = obj/bench

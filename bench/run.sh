@@ -69,6 +69,8 @@ lock      15 uncontended_lock+unlock        ns lower lock 10000000
 yield     15 task_switch_(yield),_one_way   ns lower yield 50000
 sleepers  15 1000_sleepers,_usleep(1_s)_loop %cpu lower sleepers 1000 1000 2
 blocked   15 10^4_blocked_threads,_RSS_each KiB lower blocked 10000
+pipe2     15 pipeline_(pigz),_2_compressors ms lower pipeline 500 2
+pipe16    15 pipeline_(pigz),_16_compressors ms lower pipeline 500 16
 echo100   20 echo_100_conns                 -  -     echo 100
 echo1000  20 echo_1000_conns                -  -     echo 1000'
 else
@@ -83,6 +85,8 @@ lock      60 uncontended_lock+unlock        ns lower lock 100000000
 yield     60 task_switch_(yield),_one_way   ns lower yield 300000
 sleepers  60 5000_sleepers,_usleep(1_s)_loop %cpu lower sleepers 5000 1000 5
 blocked   60 10^5_blocked_threads,_RSS_each KiB lower blocked 100000
+pipe2     60 pipeline_(pigz),_2_compressors ms lower pipeline 8000 2
+pipe16    60 pipeline_(pigz),_16_compressors ms lower pipeline 8000 16
 echo100   40 echo_100_conns                 -  -     echo 100
 echo1000  40 echo_1000_conns                -  -     echo 1000
 echo10000 60 echo_10000_conns               -  -     echo 10000'
