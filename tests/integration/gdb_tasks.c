@@ -182,7 +182,8 @@ static void tasks_in_gdb(void **state)
 	if (!MN) skip();
 	const char *gdb = find_gdb(gdbpath, sizeof gdbpath);
 	if (!gdb) {
-		print_message("gdb_tasks: skipped: no gdb on PATH (apt-get install gdb)\n");
+		print_message("gdb_tasks: skipped: no gdb (WEFT_GDB, else on PATH: "
+			"apt-get install gdb)\n");
 		skip();
 	}
 	char *const py[] = { (char *)gdb, "-nx", "-batch", "-ex",
