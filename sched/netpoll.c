@@ -27,7 +27,8 @@ volatile int __np_multi_seq, __np_multi, __np_waiters;
 
 /* For the gdb extension (gdbinfo.c): the table, its chunks' size, and
  * how many there can be. */
-hidden const unsigned long __np_gdb[3] = { (unsigned long)top, CHUNK, NP_MAX_FD >> CHUNK_BITS };
+hidden const unsigned long __np_gdb[3] = {
+	(unsigned long)top, CHUNK, NP_MAX_FD >> CHUNK_BITS };
 
 struct __np_fd *__np_entry(int fd)
 {

@@ -32,7 +32,8 @@
 #define WEFT_GDB_DIR ""	/* tests.mk: the build's share/weft/gdb */
 #endif
 
-static pthread_mutex_t a = PTHREAD_MUTEX_INITIALIZER, b = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t a = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t b = PTHREAD_MUTEX_INITIALIZER;
 static pthread_barrier_t bar;
 static int ids[2];	/* the child tells the parent its threads' ids */
 
