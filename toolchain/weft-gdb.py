@@ -486,6 +486,32 @@ class _AsTask:
         return False
 
 
+class _KeepSelection:
+    """with _KeepSelection(): the user's selected thread and frame are
+    selected again at the end (switching threads and invalidating the
+    frame cache select frame #0)."""
+
+    def __enter__(self):
+        self.thread = gdb.selected_thread()
+        try:
+            self.level = gdb.selected_frame().level()
+        except gdb.error:
+            self.level = None
+
+    def __exit__(self, *exc):
+        try:
+            if self.thread is not None and self.thread.is_valid():
+                self.thread.switch()
+            if self.level:
+                f = gdb.newest_frame()
+                for _ in range(self.level):
+                    f = f.older() or f
+                f.select()
+        except gdb.error:
+            pass
+        return False
+
+
 # Waits on a word the task keeps itself, by a function on its stack:
 # sleeps (pal/epoll/io.c) and musl's condition variables, whose waiters
 # each wait on a node on their own stack.
@@ -525,19 +551,14 @@ def _thread_of(ktid):
 def _live_on_worker(snap, t):
     """A worker thread whose stack pointer is in t's stack: t is in the
     middle of a switch there, and its saved context is not (yet) its
-    state."""
+    state.  Leaves another thread selected: call in _KeepSelection."""
     if not t.stack:
         return None
-    cur = gdb.selected_thread()
-    try:
-        for th in _inferior().threads():
-            th.switch()
-            sp = int(gdb.parse_and_eval("(unsigned long)$sp"))
-            if t.stack[0] <= sp < t.stack[1]:
-                return th
-    finally:
-        if cur is not None:
-            cur.switch()
+    for th in _inferior().threads():
+        th.switch()
+        sp = int(gdb.parse_and_eval("(unsigned long)$sp"))
+        if t.stack[0] <= sp < t.stack[1]:
+            return th
     return None
 
 
@@ -575,6 +596,10 @@ with the timeout of a timed wait; exited."""
                          gdb.COMPLETE_NONE)
 
     def invoke(self, arg, from_tty):
+        with _KeepSelection():
+            self._invoke()
+
+    def _invoke(self):
         try:
             snap = Snapshot()
         except WeftError as e:
@@ -627,6 +652,10 @@ prints each frame's locals, as `bt full`."""
         except gdb.error as e:
             raise gdb.GdbError("weft-bt: %s" % e)
         bt = "bt -full" if len(argv) == 2 else "bt"
+        with _KeepSelection():
+            self._invoke(tid, bt)
+
+    def _invoke(self, tid, bt):
         try:
             snap = Snapshot()
             t = snap.find(tid)
@@ -652,14 +681,8 @@ prints each frame's locals, as `bt full`."""
                     gdb.write("task %d is switching on LWP %d (gdb thread "
                               "%d):\n" % (tid, th.ptid[1], th.num))
             if th is not None:
-                cur = gdb.selected_thread()
-                frame = gdb.selected_frame()
                 th.switch()
-                try:
-                    gdb.execute(bt)
-                finally:
-                    cur.switch()
-                    frame.select()
+                gdb.execute(bt)
                 return
             with _AsTask(_saved_regs(snap, t)):
                 text = gdb.execute(bt, to_string=True)
