@@ -30,6 +30,8 @@ RANLIB = ranlib
 bindir = $(prefix)/bin
 libdir = $(prefix)/lib
 includedir = $(prefix)/include
+datadir = $(prefix)/share
+gdbdir = $(datadir)/weft/gdb
 
 NO_TREE_GOALS = clean distclean
 ifneq ($(filter-out $(NO_TREE_GOALS),$(or $(MAKECMDGOALS),all)),)
@@ -78,7 +80,17 @@ GENH_INT = obj/src/internal/version.h
 CFLAGS_ALL = $(CFLAGS_C99FSE) -D_XOPEN_SOURCE=700 \
 	-I$(T)/arch/$(ARCH) -I$(T)/arch/generic -Iobj/src/internal \
 	-I$(T)/src/include -I$(T)/src/internal -Iobj/include -I$(T)/include \
-	-I$(srcdir)/pal $(PAL_CPPFLAGS) $(CPPFLAGS) $(CFLAGS_AUTO) $(CFLAGS)
+	-I$(srcdir)/pal $(PAL_CPPFLAGS) $(CPPFLAGS) $(CFLAGS_AUTO) $(CFLAGS_CFI) $(CFLAGS)
+# Call frame information for debuggers, so that gdb can unwind through
+# libc (weft-bt, docs/debugging.md "gdb"): in .debug_frame, not loaded
+# with the program and removed by strip -g; the code is unchanged.  It
+# costs about 18% of libc.a and 15% of libc.so on disk.  --enable-debug's
+# -g emits it anyway.  (tools/debug-frame.h says how.)
+ifneq ($(DEBUG),yes)
+CFLAGS_CFI = -fasynchronous-unwind-tables -include $(srcdir)/tools/debug-frame.h
+endif
+# A build made before the header existed has objects without it: remake.
+$(ALL_OBJS) $(ALL_OBJS:%.o=%.lo) $(PAL_OBJS) $(LOBJS): $(srcdir)/tools/debug-frame.h
 LDFLAGS_ALL = $(LDFLAGS_AUTO) -Wl,--dynamic-list=$(T)/dynamic.list $(LDFLAGS)
 
 ARCH_INCLUDES = $(wildcard $(T)/arch/$(ARCH)/bits/*.h)
@@ -93,11 +105,14 @@ EMPTY_LIBS = $(EMPTY_LIB_NAMES:%=lib/lib%.a)
 CRT_LIBS = $(addprefix lib/,$(notdir $(CRT_OBJS)))
 ALL_LIBS = $(CRT_LIBS) lib/libc.a lib/libc.so $(EMPTY_LIBS) lib/weft-gcc.specs
 ALL_TOOLS = bin/weft-gcc
+# The M:N scheduler's gdb extension (sched/gdbinfo.c), staged here as it
+# is installed: share/weft/gdb/weft-gdb.py.
+GDB_SCRIPT = $(if $(filter obj/sched/gdbinfo.o,$(PAL_OBJS)),share/weft/gdb/weft-gdb.py)
 
 # Build-tree toolchain paths (absolute, so weft-gcc works from anywhere).
 B := $(CURDIR)
 
-all: $(ALL_LIBS) $(ALL_TOOLS) $(ALL_INCLUDES)
+all: $(ALL_LIBS) $(ALL_TOOLS) $(ALL_INCLUDES) $(GDB_SCRIPT)
 
 OBJ_DIRS = $(sort $(patsubst %/,%,$(dir $(ALL_LIBS) $(ALL_TOOLS) $(ALL_OBJS) \
 	$(PAL_OBJS) $(GENH) $(GENH_INT))) obj/include)
@@ -138,6 +153,10 @@ NOSSP_OBJS = $(CRT_OBJS) $(LDSO_OBJS) $(PAL_OBJS) $(filter \
 $(NOSSP_OBJS) $(NOSSP_OBJS:%.o=%.lo): CFLAGS_ALL += $(CFLAGS_NOSSP)
 
 $(CRT_OBJS): CFLAGS_ALL += -DCRT
+# The program's .debug_gdb_scripts entry names the build directory's copy
+# of the gdb script; install rewrites it (obj/install/gdb-scripts).
+obj/sched/gdbinfo.o obj/sched/gdbinfo.lo: CFLAGS_ALL += \
+	-DWEFT_GDB_SCRIPT='"$(B)/share/weft/gdb/weft-gdb.py"'
 $(LOBJS) $(LDSO_OBJS): CFLAGS_ALL += -fPIC
 
 # Each object has its own dependency file (foo.o.d, foo.lo.d): with one
@@ -205,6 +224,9 @@ include/bits/%: obj/include/bits/%
 include/%: $(T)/include/%
 	@mkdir -p $(@D) && cp $< $@
 
+share/weft/gdb/weft-gdb.py: $(srcdir)/toolchain/weft-gdb.py
+	@mkdir -p $(@D) && cp $< $@
+
 # weft-gcc: the build-tree copy points at lib/ and include/ here; the
 # installed copy (obj/install/) at the prefix.
 lib/weft-gcc.specs: $(srcdir)/toolchain/weft-gcc.specs.sh config.mak
@@ -220,16 +242,40 @@ obj/install/weft-gcc: $(srcdir)/toolchain/weft-gcc.in config.mak
 	sed -e 's|@CC@|$(CC)|' -e 's|@SPECS@|$(libdir)/weft-gcc.specs|' -e 's|@PAL@|$(PAL)|' $< > $@
 	chmod +x $@
 
-install: all obj/install/weft-gcc.specs obj/install/weft-gcc
+# With the gdb script, the installed libc.a and libc.so differ from the
+# build directory's in one thing: their .debug_gdb_scripts entry names
+# the installed script (sched/gdbinfo.c).
+ifneq ($(GDB_SCRIPT),)
+INSTALL_LIBC = obj/install/libc.a obj/install/libc.so
+obj/install/gdb-scripts: config.mak
+	@mkdir -p $(@D)
+	printf '\001%s\000' '$(gdbdir)/weft-gdb.py' > $@
+obj/install/libc.a: lib/libc.a obj/install/gdb-scripts
+	rm -rf $@ $@.d && mkdir -p $@.d
+	cd $@.d && $(AR) x $(B)/lib/libc.a gdbinfo.o
+	objcopy --update-section .debug_gdb_scripts=obj/install/gdb-scripts $@.d/gdbinfo.o
+	cp lib/libc.a $@.tmp && $(AR) r $@.tmp $@.d/gdbinfo.o && $(RANLIB) $@.tmp
+	rm -rf $@.d && mv $@.tmp $@
+obj/install/libc.so: lib/libc.so obj/install/gdb-scripts
+	objcopy --update-section .debug_gdb_scripts=obj/install/gdb-scripts lib/libc.so $@
+else
+INSTALL_LIBC = lib/libc.a lib/libc.so
+endif
+
+install: all obj/install/weft-gcc.specs obj/install/weft-gcc $(INSTALL_LIBC)
 	mkdir -p $(DESTDIR)$(libdir) $(DESTDIR)$(bindir) $(DESTDIR)$(includedir)
-	cp $(CRT_LIBS) lib/libc.a $(EMPTY_LIBS) $(DESTDIR)$(libdir)/
-	cp lib/libc.so $(DESTDIR)$(libdir)/libc.so.new && chmod 755 $(DESTDIR)$(libdir)/libc.so.new
+	cp $(CRT_LIBS) $(filter %.a,$(INSTALL_LIBC)) $(EMPTY_LIBS) $(DESTDIR)$(libdir)/
+	cp $(filter %.so,$(INSTALL_LIBC)) $(DESTDIR)$(libdir)/libc.so.new && chmod 755 $(DESTDIR)$(libdir)/libc.so.new
 	mv -f $(DESTDIR)$(libdir)/libc.so.new $(DESTDIR)$(libdir)/libc.so
 	cp obj/install/weft-gcc.specs $(DESTDIR)$(libdir)/weft-gcc.specs
 	cp obj/install/weft-gcc $(DESTDIR)$(bindir)/weft-gcc
 	cd include && find . -type f | while read -r h; do \
 		mkdir -p "$(DESTDIR)$(includedir)/$${h%/*}"; \
 		cp "$$h" "$(DESTDIR)$(includedir)/$$h"; done
+ifneq ($(GDB_SCRIPT),)
+	mkdir -p $(DESTDIR)$(gdbdir)
+	cp $(GDB_SCRIPT) $(DESTDIR)$(gdbdir)/weft-gdb.py
+endif
 
 # ---- Reference and conformance -------------------------------------------
 # Stock musl built from the same verified source, for comparisons (public
@@ -332,7 +378,7 @@ endif
 -include $(srcdir)/bench/bench.mk
 
 clean:
-	rm -rf obj lib include bin $(T) $(T).new tests-out
+	rm -rf obj lib include bin share $(T) $(T).new tests-out
 
 distclean: clean
 	rm -rf config.mak dl

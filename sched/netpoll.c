@@ -26,6 +26,11 @@ static volatile int ready;	/* epfd and kickfd are set up */
 
 volatile int __np_multi_seq, __np_multi, __np_waiters;
 
+/* For the gdb extension (gdbinfo.c): the table, its chunks' size, and
+ * how many there can be. */
+hidden const unsigned long __np_gdb[3] = {
+	(unsigned long)top, CHUNK, NP_MAX_FD >> CHUNK_BITS };
+
 struct __np_fd *__np_entry(int fd)
 {
 	if (fd < 0 || fd >= NP_MAX_FD) return 0;

@@ -29,18 +29,48 @@
 	.type	__sched_async_preempt,@function
 	.align	16
 __sched_async_preempt:
+	/* Call frame information, for debuggers only (a preempted task's
+	 * backtrace, weft-bt): the caller is the interrupted code, whose
+	 * rsp is 128 above the usual call's and whose rip is exact (a
+	 * signal frame: not a return address after a call). */
+	.cfi_startproc
+	.cfi_signal_frame
+	.cfi_val_offset rsp, 128
 	pushfq
+	.cfi_adjust_cfa_offset 8
+	.cfi_rel_offset rflags, 0
 	pushq	%rax
+	.cfi_adjust_cfa_offset 8
+	.cfi_rel_offset rax, 0
 	pushq	%rcx
+	.cfi_adjust_cfa_offset 8
+	.cfi_rel_offset rcx, 0
 	pushq	%rdx
+	.cfi_adjust_cfa_offset 8
+	.cfi_rel_offset rdx, 0
 	pushq	%rsi
+	.cfi_adjust_cfa_offset 8
+	.cfi_rel_offset rsi, 0
 	pushq	%rdi
+	.cfi_adjust_cfa_offset 8
+	.cfi_rel_offset rdi, 0
 	pushq	%r8
+	.cfi_adjust_cfa_offset 8
+	.cfi_rel_offset r8, 0
 	pushq	%r9
+	.cfi_adjust_cfa_offset 8
+	.cfi_rel_offset r9, 0
 	pushq	%r10
+	.cfi_adjust_cfa_offset 8
+	.cfi_rel_offset r10, 0
 	pushq	%r11
+	.cfi_adjust_cfa_offset 8
+	.cfi_rel_offset r11, 0
 	pushq	%rbp
+	.cfi_adjust_cfa_offset 8
+	.cfi_rel_offset rbp, 0
 	movq	%rsp, %rbp
+	.cfi_def_cfa_register rbp
 	cld					/* the ABI's direction flag */
 	movl	__sched_xsave_size(%rip), %eax
 	testl	%eax, %eax
@@ -74,18 +104,42 @@ __sched_async_preempt:
 	fxrstor	(%rsp)
 .Lrestore:
 	movq	%rbp, %rsp
+	.cfi_def_cfa_register rsp
 	popq	%rbp
+	.cfi_adjust_cfa_offset -8
+	.cfi_restore rbp
 	popq	%r11
+	.cfi_adjust_cfa_offset -8
+	.cfi_restore r11
 	popq	%r10
+	.cfi_adjust_cfa_offset -8
+	.cfi_restore r10
 	popq	%r9
+	.cfi_adjust_cfa_offset -8
+	.cfi_restore r9
 	popq	%r8
+	.cfi_adjust_cfa_offset -8
+	.cfi_restore r8
 	popq	%rdi
+	.cfi_adjust_cfa_offset -8
+	.cfi_restore rdi
 	popq	%rsi
+	.cfi_adjust_cfa_offset -8
+	.cfi_restore rsi
 	popq	%rdx
+	.cfi_adjust_cfa_offset -8
+	.cfi_restore rdx
 	popq	%rcx
+	.cfi_adjust_cfa_offset -8
+	.cfi_restore rcx
 	popq	%rax
+	.cfi_adjust_cfa_offset -8
+	.cfi_restore rax
 	popfq
+	.cfi_adjust_cfa_offset -8
+	.cfi_restore rflags
 	ret	$128
+	.cfi_endproc
 	.size	__sched_async_preempt, .-__sched_async_preempt
 
 	.section .note.GNU-stack,"",@progbits

@@ -93,6 +93,10 @@
 struct sched S;
 struct task main_task;
 
+/* The gdb extension's table (gdbinfo.c): this reference links it in. */
+hidden extern const char __sched_gdb[];
+static const void *const gdbinfo __attribute__((used)) = __sched_gdb;
+
 /* ---- Small helpers ------------------------------------------------------ */
 
 uint64_t __sched_now(void)

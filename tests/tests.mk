@@ -116,6 +116,11 @@ $(TO)/integration/%-dynamic: $(srcdir)/tests/integration/%.c $(TEST_HDRS) \
 	@mkdir -p $(@D)
 	$(TEST_CC) $(TEST_CFLAGS) -o $@ $< $(CMOCKA_DIR)/cmocka.lo
 
+# gdb_tasks runs gdb on a child with the build's gdb script (weft-gdb.py,
+# staged by `all`), trusted by this auto-load safe-path.
+$(TO)/integration/gdb_tasks-static $(TO)/integration/gdb_tasks-dynamic: \
+	TEST_CFLAGS += -DWEFT_GDB_DIR='"$(B)/share/weft/gdb"'
+
 # ---- sched/ on the host -------------------------------------------------
 # The sched/ sources each host test links (test_stack includes stack.c).
 sched_srcs_test_switch = switch_x86_64.S cpu_x86_64.c
