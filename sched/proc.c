@@ -963,9 +963,19 @@ static unsigned long hwcap2(void)
 	return 0;
 }
 
-/* A worker's TCB and g0 stack in one mapping: stack below, TLS at top.
+/* A worker's signal stack, g0 stack and TCB in one mapping, from the
+ * bottom: ALT_STACK bytes of sigaltstack, a PROT_NONE page, the g0
+ * stack, the TLS.  The page stops a g0 overflow from running into the
+ * signal stack, and is what Valgrind needs: its clone wrapper registers
+ * the new thread's stack as the whole mapping segment under the first
+ * sp, down to the first change of protection, and without the page that
+ * takes in the mappings below, adjacent task stacks included; a task
+ * switch inside that range looks to memcheck like a frame made or
+ * popped (vg.h).  With it the range is the g0 stack, as registered here.
  * A spare slot that had a spare before keeps its mapping: the rest of
  * the record starts afresh (its run queue was left empty). */
+#define G0_GUARD 4096
+
 int __sched_worker_init(struct worker *w, int idx, int id)
 {
 	size_t tls = (libc.tls_size + 4095) & -4096;
@@ -979,13 +989,17 @@ int __sched_worker_init(struct worker *w, int idx, int id)
 		w->spare_id = spare_id;
 		w->vg_stack = vg;
 	} else {
-		map = __mmap(0, ALT_STACK + WORKER_STACK + tls,
+		map = __mmap(0, ALT_STACK + G0_GUARD + WORKER_STACK + tls,
 			PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANON, -1, 0);
 		if (map == MAP_FAILED) return -ENOMEM;
-		w->vg_stack = vg_stack_register(map + ALT_STACK, map + ALT_STACK + WORKER_STACK);
+		/* Best effort: without it (no memory for one more mapping)
+		 * the worker runs, unguarded. */
+		__mprotect(map + ALT_STACK, G0_GUARD, PROT_NONE);
+		w->vg_stack = vg_stack_register(map + ALT_STACK + G0_GUARD,
+			map + ALT_STACK + G0_GUARD + WORKER_STACK);
 	}
 	w->alt = map;
-	map += ALT_STACK;
+	map += ALT_STACK + G0_GUARD;
 	struct pthread *td = __copy_tls(map + WORKER_STACK + tls - libc.tls_size);
 	struct pthread *self = __pthread_self();
 	td->self = td;
