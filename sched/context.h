@@ -32,6 +32,10 @@
 #define SCHED_FRAME_RIP		0x38	/* return address of __sched_switch */
 #define SCHED_FRAME_SIZE	0x40
 
+/* How far asynchronous preemption's landing pad moves rsp down (below):
+ * the red zone and the slot of its return address. */
+#define SCHED_PREEMPT_SKIP	136
+
 /* From <asm/prctl.h> and <asm/hwcap2.h>, which musl does not ship. */
 #define SCHED_ARCH_SET_FS	0x1002
 #define SCHED_HWCAP2_FSGSBASE	(1UL << 1)
@@ -82,16 +86,18 @@ hidden void __sched_cpu_init(unsigned long hwcap2);
 
 /*
  * Asynchronous preemption's landing pad (preempt_x86_64.S): a signal
- * handler makes the interrupted context "call" it by storing the
- * interrupted rip 136 bytes below the interrupted rsp (past the red
- * zone) and setting rsp to that slot and rip to this function.  It
- * saves every caller-saved register, the flags and the FPU/vector
- * state, calls __sched_preempt_yield(), restores them and returns to
- * the interrupted rip with the original rsp.  Never called directly.
+ * handler makes the interrupted context "call" it by keeping the
+ * interrupted rip in the task (t->preempt_rip) and setting rip to this
+ * function, rsp unchanged.  It moves rsp 136 bytes down (past the red
+ * zone, and a slot for the return address), saves every caller-saved
+ * register, the flags and the FPU/vector state, stores the interrupted
+ * rip that __sched_preempt_landed() returns in the slot, calls
+ * __sched_preempt_yield(), restores them and returns to the
+ * interrupted rip with the original rsp.  Never called directly.
  */
 hidden void __sched_async_preempt(void);
+hidden uintptr_t __sched_preempt_landed(void);
 hidden void __sched_preempt_yield(void);
-#define SCHED_PREEMPT_SKIP	136	/* red zone + the return address */
 
 /*
  * Suspend the caller: save its callee-saved registers and FP control

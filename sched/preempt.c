@@ -20,7 +20,18 @@
  * windows); in a scheduler critical section, at its end (t->preempt,
  * __sched_nosig_leave), as Go's preemption waits for a safe point.  A
  * request refused otherwise is dropped; the monitor asks again at its
- * next look. */
+ * next look.
+ *
+ * The interrupted rip goes to the task (t->preempt_rip), not onto its
+ * stack as Go's does: Go's handler runs on the signal stack, this one
+ * (SIGSYNCCALL, no SA_ONSTACK) on the interrupted stack, where its own
+ * frame starts at the red zone, the kernel's xsave area on top.  A slot
+ * below the red zone is inside that frame: written there, the rip
+ * clobbered the area's end marker (FP_XSTATE_MAGIC2) whenever the
+ * interrupted rsp was 8 mod 64 (with this machine's 2820-byte area), and
+ * sigreturn then restored only the x87/SSE state: the upper halves of
+ * the ymm registers came back zero.  The pad makes its slot itself,
+ * where memcheck also sees the stack grow (vg.h). */
 void __sched_preempt_signal(struct task *t, ucontext_t *uc)
 {
 	struct worker *w = t->worker;
@@ -43,11 +54,26 @@ void __sched_preempt_signal(struct task *t, ucontext_t *uc)
 	if (m != w->mask || __sched_hold_handlers(t) || t->in_syscall ||
 	    t->in_handler || (t->sigmask & 1ULL << (SIGSYNCCALL - 1)))
 		return;
+	/* One at a time: a request that comes while t is in the pad,
+	 * before the pad has taken the rip, is dropped. */
+	if (t->preempt_rip) return;
 	greg_t *g = uc->uc_mcontext.gregs;
-	uint64_t sp = g[REG_RSP] - SCHED_PREEMPT_SKIP;
-	*(uint64_t *)sp = g[REG_RIP];
-	g[REG_RSP] = sp;
+	t->preempt_rip = g[REG_RIP];
 	g[REG_RIP] = (uintptr_t)__sched_async_preempt;
+}
+
+/* The landing pad's first call, with everything saved: the rip to
+ * return to, for its slot (where a debugger's unwind finds it, while
+ * __sched_preempt_yield runs).  A new request may land once it is
+ * taken: it nests as a call would. */
+uintptr_t __sched_preempt_landed(void)
+{
+	struct task *t = __sched_self();
+	uintptr_t rip = t->preempt_rip;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	t->preempt_rip = 0;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	return rip;
 }
 
 void __sched_preempt_yield(void)

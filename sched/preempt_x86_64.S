@@ -6,21 +6,31 @@
  * tasks inside the handler: it makes the interrupted context return
  * here, as if the code had called __sched_async_preempt at the point it
  * was interrupted, and returns from the signal normally.  The handler
- * has stored the interrupted rip 136 bytes below the interrupted rsp,
- * leaving the 128-byte red zone that C code may use below rsp intact,
- * and made that slot the new rsp:
+ * has kept the interrupted rip in the task and left rsp as it was; the
+ * first instruction here steps over the 128-byte red zone that C code
+ * may use below rsp, and makes the slot of a return address:
  *
  *	interrupted rsp - 128 .. rsp	red zone, untouched
- *	interrupted rsp - 136		interrupted rip (our return address)
+ *	interrupted rsp - 136		interrupted rip (our return address),
+ *					stored once __sched_preempt_landed
+ *					has given it
  *
+ * (Not the handler: its own frame is there while it runs, preempt.c.)
  * This saves everything the interrupted code may have live (every
- * general register but the callee-saved ones, which the C call below
- * preserves; the flags; the whole x87/SSE/AVX state with XSAVE, of
+ * general register but the callee-saved ones, which the C calls below
+ * preserve; the flags; the whole x87/SSE/AVX state with XSAVE, of
  * __sched_xsave_size bytes, or FXSAVE's 512 where there is no XSAVE),
- * calls __sched_preempt_yield, restores it all, and returns to the
+ * takes the rip (__sched_preempt_landed) into the slot, calls
+ * __sched_preempt_yield, restores it all, and returns to the
  * interrupted rip with `ret $128`, which also gives back the red zone.
  */
+#include "context.h"
+
+/* The slot, above the 11 registers pushed below rbp. */
+#define RIP_SLOT	(11 * 8)
+
 	.hidden	__sched_xsave_size			/* cpu_x86_64.c */
+	.hidden	__sched_preempt_landed			/* preempt.c */
 	.hidden	__sched_preempt_yield			/* preempt.c */
 
 	.text
@@ -32,10 +42,16 @@ __sched_async_preempt:
 	/* Call frame information, for debuggers only (a preempted task's
 	 * backtrace, weft-bt): the caller is the interrupted code, whose
 	 * rsp is 128 above the usual call's and whose rip is exact (a
-	 * signal frame: not a return address after a call). */
+	 * signal frame: not a return address after a call).  The rip is
+	 * in the slot only once stored: before that, the unwind ends here.
+	 * At the first instruction the CFA (the slot + 8) is rsp - 128. */
 	.cfi_startproc
 	.cfi_signal_frame
+	.cfi_def_cfa_offset -128
 	.cfi_val_offset rsp, 128
+	.cfi_undefined rip
+	leaq	-SCHED_PREEMPT_SKIP(%rsp), %rsp		/* red zone and slot (flags kept) */
+	.cfi_def_cfa_offset 8
 	pushfq
 	.cfi_adjust_cfa_offset 8
 	.cfi_rel_offset rflags, 0
@@ -91,16 +107,24 @@ __sched_async_preempt:
 	movl	$-1, %eax
 	movl	$-1, %edx
 	xsave	(%rsp)
-	call	__sched_preempt_yield
-	movl	$-1, %eax
-	movl	$-1, %edx
-	xrstor	(%rsp)
-	jmp	.Lrestore
+	jmp	.Lsaved
 .Lfxsave:
 	subq	$512, %rsp
 	andq	$-16, %rsp
 	fxsave	(%rsp)
+.Lsaved:
+	call	__sched_preempt_landed
+	movq	%rax, RIP_SLOT(%rbp)			/* the interrupted rip */
+	.cfi_offset rip, -8
 	call	__sched_preempt_yield
+	movl	__sched_xsave_size(%rip), %eax
+	testl	%eax, %eax
+	jz	.Lfxrstor
+	movl	$-1, %eax
+	movl	$-1, %edx
+	xrstor	(%rsp)
+	jmp	.Lrestore
+.Lfxrstor:
 	fxrstor	(%rsp)
 .Lrestore:
 	movq	%rbp, %rsp
@@ -138,7 +162,7 @@ __sched_async_preempt:
 	popfq
 	.cfi_adjust_cfa_offset -8
 	.cfi_restore rflags
-	ret	$128
+	ret	$(SCHED_PREEMPT_SKIP - 8)		/* the slot's rip, then the red zone */
 	.cfi_endproc
 	.size	__sched_async_preempt, .-__sched_async_preempt
 

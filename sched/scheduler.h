@@ -44,6 +44,9 @@ struct task {
 	int heap_idx;			/* index in the timer heap, -1: none */
 	unsigned vg_stack;		/* its stack's Valgrind id (vg.h); spawn
 					 * sets, bury drops */
+	uintptr_t preempt_rip;		/* where asynchronous preemption
+					 * interrupted it, from the handler to
+					 * the landing pad; 0: none (preempt.c) */
 	volatile int timer_busy;	/* the expiry path is using w */
 	uint64_t sigpending;		/* signals to raise when it runs */
 	uint32_t rtcount[33];		/* how many of each real-time one */
