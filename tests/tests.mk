@@ -9,6 +9,8 @@
 #   tests/sched/test_*.c   the scheduler's building blocks on the host
 #                          (system gcc, glibc, Debian's libcmocka-dev);
 #                          sched/ is also compiled as libc code first
+#   tests/valgrind/*.c     threaded programs under Valgrind's memcheck,
+#                          static only; skipped without valgrind in PATH
 #
 # cmocka is not committed: Debian's source package is fetched at build
 # time (tools/debsrc.sh), its orig tarball checked against the sha256
@@ -48,6 +50,9 @@ UNIT_BINS = $(UNIT_NAMES:%=$(TO)/unit/%-static)
 INTEG_BINS = $(foreach n,$(INTEG_NAMES),$(TO)/integration/$(n)-static \
 	$(TO)/integration/$(n)-dynamic)
 
+VG_NAMES = $(sort $(basename $(notdir $(wildcard $(srcdir)/tests/valgrind/*.c))))
+VG_BINS = $(VG_NAMES:%=$(TO)/valgrind/%-static)
+
 SCHED_TESTS = $(sort $(basename $(notdir $(wildcard $(srcdir)/tests/sched/test_*.c))))
 SCHED_BINS = $(SCHED_TESTS:%=$(TO)/sched/%-host)
 # The lock-free and lockless parts again under ThreadSanitizer (gcc's
@@ -58,9 +63,10 @@ SCHED_TSAN_BINS = $(SCHED_TSAN:%=$(TO)/sched/%-tsan)
 # The suite under this build's backend; `make check` (Makefile) runs it
 # here and in a sibling build of every other backend.
 check-suite: all $(UNIT_BINS) $(INTEG_BINS) $(TO)/sched/libc-check $(SCHED_BINS) \
-		$(SCHED_TSAN_BINS)
+		$(SCHED_TSAN_BINS) $(VG_BINS)
 	@TEST_TIMEOUT=$(TEST_TIMEOUT) sh $(srcdir)/tests/run.sh '$(PAL)' \
-		$(TO)/logs $(UNIT_BINS) $(INTEG_BINS) $(SCHED_BINS) $(SCHED_TSAN_BINS)
+		$(TO)/logs $(UNIT_BINS) $(INTEG_BINS) $(SCHED_BINS) $(SCHED_TSAN_BINS) \
+		$(VG_BINS)
 
 # ---- cmocka -------------------------------------------------------------
 
@@ -120,6 +126,14 @@ $(TO)/integration/%-dynamic: $(srcdir)/tests/integration/%.c $(TEST_HDRS) \
 # staged by `all`), trusted by this auto-load safe-path.
 $(TO)/integration/gdb_tasks-static $(TO)/integration/gdb_tasks-dynamic: \
 	TEST_CFLAGS += -DWEFT_GDB_DIR='"$(B)/share/weft/gdb"'
+
+# WEFT_CLIENT_REQUESTS: the scheduler was built with valgrind.h (sched/vg.h);
+# without it an M:N program cannot pass, and the test says so and skips.
+$(TO)/valgrind/%-static: $(srcdir)/tests/valgrind/%.c $(TEST_HDRS) \
+		$(CMOCKA_DIR)/cmocka.o $(TEST_STATIC_DEPS) config.mak | all
+	@mkdir -p $(@D)
+	$(TEST_CC) $(TEST_CFLAGS) -DWEFT_CLIENT_REQUESTS=$(if $(VALGRIND_CPPFLAGS),1,0) \
+		-static -o $@ $< $(CMOCKA_DIR)/cmocka.o
 
 # ---- sched/ on the host -------------------------------------------------
 # The sched/ sources each host test links (test_stack includes stack.c).
