@@ -325,6 +325,7 @@ static void bury(struct task *t)
 	volatile int *exited = t->exited;
 	if (st.map) st.guard = t->tcb->guard_size;
 	vg_stack_deregister(t->vg_stack);
+	vg_stack_deregister(t->vg_alt);
 	id_free(t->id);
 	__sched_stack_put(&st);
 	/* Off its stack for good: a joiner may free it now.  The store
@@ -697,6 +698,24 @@ static inline void resumed(struct task *t)
 		__sched_g0_raise(w);
 }
 
+/* t switches away in a handler: if it is on its own alternate stack
+ * (the program's memory), that stack is registered with Valgrind too,
+ * else the switch back onto it would be taken for a frame made or
+ * popped between it and the stack left (vg.h).  Once per range, until
+ * the task exits (bury). */
+static __attribute__((noinline)) void vg_alt_register(struct task *t)
+{
+	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+	const stack_t *a = &t->alt;
+	if (!vg_running() || sp - (uintptr_t)a->ss_sp >= a->ss_size) return;
+	if (t->vg_alt && t->vg_alt_ss.ss_sp == a->ss_sp &&
+	    t->vg_alt_ss.ss_size == a->ss_size)
+		return;
+	vg_stack_deregister(t->vg_alt);
+	t->vg_alt = vg_stack_register(a->ss_sp, (char *)a->ss_sp + a->ss_size);
+	t->vg_alt_ss = *a;
+}
+
 /* Switch the caller t (a running task that has set w->switching, its
  * new state and its after-switch work) away: straight to the next task
  * on its worker's queue, or to g0, which also checks the global queue,
@@ -709,7 +728,10 @@ static inline void switch_out(struct task *t)
 	struct worker *w = t->worker;
 	unsigned tick = w->tick + 1;
 	struct task *n;
-	if (__builtin_expect(t->in_handler && t->alt.ss_size, 0)) __sched_alt_block(w, t);
+	if (__builtin_expect(t->in_handler && t->alt.ss_size, 0)) {
+		__sched_alt_block(w, t);
+		vg_alt_register(t);
+	}
 	if ((tick & 63) && (tick % 61) &&
 	    ((n = take_runnext(w)) || (n = __sched_runq_get(&w->rq)))) {
 		w->tick = tick;

@@ -44,6 +44,10 @@ struct task {
 	int heap_idx;			/* index in the timer heap, -1: none */
 	unsigned vg_stack;		/* its stack's Valgrind id (vg.h); spawn
 					 * sets, bury drops */
+	unsigned vg_alt;		/* Valgrind id of its alternate stack
+					 * as vg_alt_ss was, 0: none (proc.c,
+					 * vg_alt_register); bury drops it */
+	stack_t vg_alt_ss;
 	uintptr_t preempt_rip;		/* where asynchronous preemption
 					 * interrupted it, from the handler to
 					 * the landing pad; 0: none (preempt.c) */

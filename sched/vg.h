@@ -18,7 +18,10 @@
 #include WEFT_VALGRIND_H
 #define vg_stack_register(lo, hi) \
 	((unsigned)VALGRIND_STACK_REGISTER((lo), (hi)))
-#define vg_stack_deregister(id) VALGRIND_STACK_DEREGISTER(id)
+/* Id 0 is Valgrind's own, the process stack: never one of ours (the
+ * main task's vg_stack is 0). */
+#define vg_stack_deregister(id) \
+	do { if (id) VALGRIND_STACK_DEREGISTER(id); } while (0)
 #define vg_running() (RUNNING_ON_VALGRIND != 0)
 #else
 #define vg_stack_register(lo, hi) ((void)(lo), (void)(hi), 0U)
