@@ -4,8 +4,9 @@
 # libevent 2.1.12-stable-8), upstream source, Debian patches not applied.
 #
 # Per variant, libevent is configured with --disable-shared
-# --disable-openssl --disable-samples and installed under the variant's
-# directory; memcached is configured --with-libevent= that, so both are
+# --disable-openssl --disable-samples, with zlib 1.2.13 built from
+# Debian's source by the same compiler (for its bufferevent_zlib test),
+# and installed under the variant's directory; memcached is configured --with-libevent= that, so both are
 # built by the same compiler (weft: weft-gcc -static; glibc: gcc).
 # Tests:
 #   libevent regress   its own test/regress, every test ("N tests ok" or
@@ -34,6 +35,8 @@ skip_all() { # NOTE
 	exit 0
 }
 
+zt=$(fetch zlib '1:1.2.13.dfsg-1$' zlib_1.2.13.dfsg.orig.tar.bz2 \
+	71feb7947e3c00ef125f83b79a4e529bde31171e5babe48b391f06758d1ab0a1) &&
 lt=$(fetch libevent '2.1.12-stable-' libevent_2.1.12-stable.orig.tar.gz \
 	92e6de1be9ec176428fd2367677e61ceffc2ee1cb119035037a27d346b0403bb) &&
 mt=$(fetch memcached '1.6.18-' memcached_1.6.18.orig.tar.xz \
@@ -44,9 +47,13 @@ need prove perl || skip_all "no perl"
 
 build_libevent() ( # VARIANT
 	cc=$(cc_of "$1") d=$P/$1
+	unpack "$zt" "$d/zlib" &&
+	(cd "$d/zlib" && CC="$cc" CFLAGS=-O2 ./configure --static && make -j"$JOBS" libz.a) \
+		> "$d/libevent-build.log" 2>&1 &&
 	unpack "$lt" "$d/libevent" && cd "$d/libevent" &&
 	./configure --prefix="$d/inst" --disable-shared --enable-static --disable-openssl \
-		--disable-samples CC="$cc" > "$d/libevent-build.log" 2>&1 &&
+		--disable-samples CC="$cc" CPPFLAGS="-I$d/zlib" LDFLAGS="-L$d/zlib" \
+		>> "$d/libevent-build.log" 2>&1 &&
 	make -j"$JOBS" >> "$d/libevent-build.log" 2>&1 &&
 	make -j"$JOBS" test/regress >> "$d/libevent-build.log" 2>&1 &&
 	make install >> "$d/libevent-build.log" 2>&1
