@@ -376,6 +376,7 @@ endif
 
 -include $(srcdir)/tests/tests.mk
 -include $(srcdir)/bench/bench.mk
+-include $(srcdir)/tests/corpus/corpus.mk
 
 clean:
 	rm -rf obj lib include bin share $(T) $(T).new tests-out

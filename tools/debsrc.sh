@@ -36,7 +36,7 @@ derive() {
 	suites_re="^($codename|$codename-updates|$codename-security$1)\$"
 	for f in /etc/apt/sources.list.d/*.sources; do
 		[ -f "$f" ] || continue
-		awk -v re="$suites_re" -v extra="$1" '
+		awk -v re="$suites_re" -v extra="$1" -v cn="$codename" '
 		function flush() {
 			if (isdeb && uris != "" && suites != "") {
 				print "Types: deb-src"; print "URIs: " uris
@@ -55,15 +55,19 @@ derive() {
 		/^Suites:/ {
 			sub(/^Suites:[ \t]*/, ""); n = split($0, s, /[ \t]+/)
 			for (i = 1; i <= n; i++) if (s[i] ~ re) suites = suites " " s[i]
-			if (extra != "" && suites != "") suites = suites " " substr(extra, 2)
+			# A fallback suite is asked of the main archive only (the
+			# paragraph that lists the bare codename): the security
+			# archive names its suites CODENAME-security.
+			if (extra != "" && (suites " ") ~ (" " cn " ")) suites = suites " " substr(extra, 2)
 		}
 		END { flush() }' "$f"
 	done > "$st/sources.list.d/derived.sources"
 	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
 		[ -f "$f" ] || continue
-		awk -v re="$suites_re" '$1 == "deb" {
-			i = 2; if ($2 ~ /^\[/) while ($i !~ /\]$/) i++
-			if ($(i + 2) ~ re) { $1 = "deb-src"; print } }' "$f"
+		awk -v re="$suites_re" -v extra="$1" -v cn="$codename" '$1 == "deb" {
+			i = 1; if ($2 ~ /^\[/) { i = 2; while ($i !~ /\]$/) i++ }
+			if ($(i + 2) ~ re) { $1 = "deb-src"; print
+				if (extra != "" && $(i + 2) == cn) { $(i + 2) = substr(extra, 2); print } } }' "$f"
 	done > "$st/sources.list.d/derived.list"
 	[ -s "$st/sources.list.d/derived.sources" ] || [ -s "$st/sources.list.d/derived.list" ] ||
 		die "no Debian 'deb' entries for '$codename' in /etc/apt to derive deb-src from; give the source yourself (configure --musl-src=)"
