@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "testutil.h"
+#include "osthreads.h"
 
 #define MN (!strcmp(WEFT_PAL, "epoll"))
 #define NMANY 100000
@@ -46,38 +47,6 @@ static void *waiter(void *arg)
 	left++;
 	pthread_mutex_unlock(&m);
 	return arg;
-}
-
-/* Entries of /proc/self/task: the process's OS threads. */
-static int os_threads(void)
-{
-	DIR *d = opendir("/proc/self/task");
-	struct dirent *e;
-	int k = 0;
-
-	assert_non_null(d);
-	while ((e = readdir(d)))
-		if (e->d_name[0] != '.')
-			k++;
-	closedir(d);
-	return k;
-}
-
-/* How many workers the scheduler starts: WEFT_WORKERS if it is valid
- * (sched/proc.c takes 1 to 1024), else one per CPU the process may use. */
-static int workers(void)
-{
-	const char *s = getenv("WEFT_WORKERS");
-	cpu_set_t set;
-	char *end;
-
-	if (s && *s) {
-		long v = strtol(s, &end, 10);
-		if (!*end && v >= 1 && v <= 1024)
-			return v;
-	}
-	assert_int_equal(sched_getaffinity(0, sizeof set, &set), 0);
-	return CPU_COUNT(&set);
 }
 
 static void many_blocked_on_one_condvar(void **state)

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include "testutil.h"
+#include "osthreads.h"
 
 #define MN (!strcmp(WEFT_PAL, "epoll"))
 #define NBLOCK 8
@@ -30,36 +31,6 @@ static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t all_in = PTHREAD_COND_INITIALIZER;
 static int counted;
 static int pipefd[2];
-
-static int os_threads(void)
-{
-	DIR *d = opendir("/proc/self/task");
-	struct dirent *e;
-	int k = 0;
-
-	assert_non_null(d);
-	while ((e = readdir(d)))
-		if (e->d_name[0] != '.')
-			k++;
-	closedir(d);
-	return k;
-}
-
-/* WEFT_WORKERS if valid (1 to 1024), else one per CPU (sched/proc.c). */
-static int workers(void)
-{
-	const char *s = getenv("WEFT_WORKERS");
-	cpu_set_t set;
-	char *end;
-
-	if (s && *s) {
-		long v = strtol(s, &end, 10);
-		if (!*end && v >= 1 && v <= 1024)
-			return v;
-	}
-	assert_int_equal(sched_getaffinity(0, sizeof set, &set), 0);
-	return CPU_COUNT(&set);
-}
 
 static void *wait_child(void *arg)
 {
