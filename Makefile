@@ -20,6 +20,15 @@ endif
 include config.mak
 .DEFAULT_GOAL := all
 
+# Quiet by default: one short line per target, in the style of Linux's
+# kbuild ("  CC      src/stdio/printf.o": objects are named without obj/);
+# `make V=1` prints the commands instead.  A sibling build (obj/pal/P)
+# tags its lines with its backend, QPREFIX=[P].
+ifneq ($(V),1)
+msg = @printf '  %-7s %s%s\n' '$(1)' '$(if $(QPREFIX),$(QPREFIX) )' '$(patsubst obj/%,%,$(2))';
+Q = @
+endif
+
 T = tree
 OVERLAY = $(srcdir)/libc-overlay
 MUSL_SOURCE = $(or $(MUSL_TREE),$(MUSL_TARBALL))
@@ -47,8 +56,8 @@ $(shell mkdir -p obj && echo '$(OVERLAY_FILES)' > obj/overlay.list.new && \
 # "How Makefiles Are Remade").
 include obj/tree.mk
 obj/tree.mk: $(MUSL_SOURCE) obj/overlay.list $(srcdir)/tools/mktree.sh
-	sh $(srcdir)/tools/mktree.sh '$(MUSL_SOURCE)' $(OVERLAY) $(T)
-	echo 'TREE_READY = 1' > $@
+	$(call msg,TREE,$(T)/)sh $(srcdir)/tools/mktree.sh '$(MUSL_SOURCE)' $(OVERLAY) $(T)
+	$(Q)echo 'TREE_READY = 1' > $@
 endif
 
 # ---- Sources, the way musl's own Makefile finds them, rooted at tree/ ----
@@ -119,17 +128,17 @@ OBJ_DIRS = $(sort $(patsubst %/,%,$(dir $(ALL_LIBS) $(ALL_TOOLS) $(ALL_OBJS) \
 $(ALL_LIBS) $(ALL_TOOLS) $(ALL_OBJS) $(ALL_OBJS:%.o=%.lo) $(PAL_OBJS) \
 	$(LOBJS) $(GENH) $(GENH_INT): | $(OBJ_DIRS)
 $(OBJ_DIRS):
-	mkdir -p $@
+	$(Q)mkdir -p $@
 
 obj/include/bits/alltypes.h: $(T)/arch/$(ARCH)/bits/alltypes.h.in $(T)/include/alltypes.h.in $(T)/tools/mkalltypes.sed
-	sed -f $(T)/tools/mkalltypes.sed $(T)/arch/$(ARCH)/bits/alltypes.h.in $(T)/include/alltypes.h.in > $@
+	$(call msg,GEN,$@)sed -f $(T)/tools/mkalltypes.sed $(T)/arch/$(ARCH)/bits/alltypes.h.in $(T)/include/alltypes.h.in > $@
 
 obj/include/bits/syscall.h: $(T)/arch/$(ARCH)/bits/syscall.h.in
-	cp $< $@
-	sed -n -e s/__NR_/SYS_/p < $< >> $@
+	$(call msg,GEN,$@)cp $< $@
+	$(Q)sed -n -e s/__NR_/SYS_/p < $< >> $@
 
 obj/src/internal/version.h: $(T)/VERSION
-	printf '#define VERSION "%s"\n' "$$(cat $<)" > $@
+	$(call msg,GEN,$@)printf '#define VERSION "%s"\n' "$$(cat $<)" > $@
 
 obj/src/internal/version.o obj/src/internal/version.lo: obj/src/internal/version.h
 obj/crt/rcrt1.o: $(T)/ldso/dlstart.c
@@ -162,7 +171,7 @@ $(LOBJS) $(LDSO_OBJS): CFLAGS_ALL += -fPIC
 # Each object has its own dependency file (foo.o.d, foo.lo.d): with one
 # foo.d for both, the second compile overwrote the first's, and a header
 # change left foo.o stale in libc.a.
-CC_CMD = $(CC) $(CFLAGS_ALL) -MMD -MP -MF $@.d -c -o $@ $<
+CC_CMD = $(call msg,CC,$@)$(CC) $(CFLAGS_ALL) -MMD -MP -MF $@.d -c -o $@ $<
 
 obj/pal/%.o: $(srcdir)/pal/%.c $(GENH)
 	$(CC_CMD)
@@ -197,22 +206,22 @@ obj/%.lo: $(T)/%.c $(GENH)
 -include $(wildcard $(addsuffix .d,$(ALL_OBJS) $(LOBJS) $(LDSO_OBJS) $(PAL_OBJS) $(PAL_OBJS:%.o=%.lo)))
 
 lib/libc.so: $(LOBJS) $(LDSO_OBJS)
-	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -nostdlib -shared \
+	$(call msg,LD,$@)$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -nostdlib -shared \
 	-Wl,-e,_dlstart -o $@ $(LOBJS) $(LDSO_OBJS) $(LIBCC)
 
 lib/libc.a: $(AOBJS)
-	rm -f $@
-	$(AR) rc $@ $(AOBJS)
-	$(RANLIB) $@
+	$(call msg,AR,$@)rm -f $@
+	$(Q)$(AR) rc $@ $(AOBJS)
+	$(Q)$(RANLIB) $@
 
 $(EMPTY_LIBS):
-	rm -f $@
-	$(AR) rc $@
+	$(call msg,AR,$@)rm -f $@
+	$(Q)$(AR) rc $@
 
 lib/%.o: obj/crt/$(ARCH)/%.o
-	cp $< $@
+	$(call msg,CP,$@)cp $< $@
 lib/%.o: obj/crt/%.o
-	cp $< $@
+	$(call msg,CP,$@)cp $< $@
 
 # Headers, staged in the build tree as they will be installed.
 include/bits/%: $(T)/arch/$(ARCH)/bits/%
@@ -230,10 +239,10 @@ share/weft/gdb/weft-gdb.py: $(srcdir)/toolchain/weft-gdb.py
 # weft-gcc: the build-tree copy points at lib/ and include/ here; the
 # installed copy (obj/install/) at the prefix.
 lib/weft-gcc.specs: $(srcdir)/toolchain/weft-gcc.specs.sh config.mak
-	sh $< "$(B)/include" "$(B)/lib" "$(B)/lib/libc.so" > $@
+	$(call msg,GEN,$@)sh $< "$(B)/include" "$(B)/lib" "$(B)/lib/libc.so" > $@
 bin/weft-gcc: $(srcdir)/toolchain/weft-gcc.in config.mak
-	sed -e 's|@CC@|$(CC)|' -e 's|@SPECS@|$(B)/lib/weft-gcc.specs|' -e 's|@PAL@|$(PAL)|' $< > $@
-	chmod +x $@
+	$(call msg,GEN,$@)sed -e 's|@CC@|$(CC)|' -e 's|@SPECS@|$(B)/lib/weft-gcc.specs|' -e 's|@PAL@|$(PAL)|' $< > $@
+	$(Q)chmod +x $@
 obj/install/weft-gcc.specs: $(srcdir)/toolchain/weft-gcc.specs.sh config.mak
 	@mkdir -p $(@D)
 	sh $< "$(includedir)" "$(libdir)" "$(libdir)/libc.so" > $@
@@ -282,13 +291,13 @@ endif
 # symbols here; benchmarks later).  It is musl's own build, not weft's.
 STOCK = obj/stock-musl
 $(STOCK)/inst/lib/libc.a: | obj/tree.mk
-	rm -rf $(STOCK) && mkdir -p $(STOCK)/src
-	if [ -n "$(MUSL_TREE)" ]; then cp -pR "$(MUSL_TREE)/." $(STOCK)/src/; \
+	$(call msg,MUSL,$(STOCK)/ (log: $(STOCK)/build.log))rm -rf $(STOCK) && mkdir -p $(STOCK)/src
+	$(Q)if [ -n "$(MUSL_TREE)" ]; then cp -pR "$(MUSL_TREE)/." $(STOCK)/src/; \
 	else tar -xzf "$(MUSL_TARBALL)" -C $(STOCK)/src --strip-components=1; fi
-	cd $(STOCK)/src && ./configure --prefix=$(B)/$(STOCK)/inst \
+	$(Q)cd $(STOCK)/src && ./configure --prefix=$(B)/$(STOCK)/inst \
 		--syslibdir=$(B)/$(STOCK)/inst/lib CC="$(CC)" > ../configure.log
-	$(MAKE) -C $(STOCK)/src > $(STOCK)/build.log 2>&1
-	$(MAKE) -C $(STOCK)/src install >> $(STOCK)/build.log 2>&1
+	$(Q)$(MAKE) -C $(STOCK)/src > $(STOCK)/build.log 2>&1
+	$(Q)$(MAKE) -C $(STOCK)/src install >> $(STOCK)/build.log 2>&1
 stock-musl: $(STOCK)/inst/lib/libc.a
 
 # A sibling build of weft with backend P (native, epoll) under
@@ -303,12 +312,12 @@ obj/pal/%/config.mak: config.mak
 		{ cat configure.log >&2; exit 1; }
 .PRECIOUS: obj/pal/%/config.mak
 pal-build-%: obj/pal/%/config.mak
-	@$(MAKE) --no-print-directory -C obj/pal/$* all
+	@$(MAKE) --no-print-directory -C obj/pal/$* all QPREFIX=[$*]
 
 # libc.a and libc.so must export exactly stock musl's public symbols.
 check-symbols: lib/libc.a lib/libc.so $(STOCK)/inst/lib/libc.a
-	sh $(srcdir)/tests/symbols/compare.sh lib/libc.a $(STOCK)/inst/lib/libc.a
-	sh $(srcdir)/tests/symbols/compare.sh lib/libc.so $(STOCK)/inst/lib/libc.so
+	$(Q)sh $(srcdir)/tests/symbols/compare.sh lib/libc.a $(STOCK)/inst/lib/libc.a
+	$(Q)sh $(srcdir)/tests/symbols/compare.sh lib/libc.so $(STOCK)/inst/lib/libc.so
 
 # make check: public symbols and the suite under this build's backend,
 # then the same under every other backend, in its sibling build (obj/pal/P,
@@ -335,7 +344,7 @@ endif
 endif
 check-pal-%: obj/pal/%/config.mak check-symbols check-suite
 	@echo "== make check under --pal=$* (sibling build obj/pal/$*)"
-	@$(MAKE) --no-print-directory -C obj/pal/$* check CHECK_OTHERS=no \
+	@$(MAKE) --no-print-directory -C obj/pal/$* check CHECK_OTHERS=no QPREFIX=[$*] \
 		TEST_TIMEOUT=$(TEST_TIMEOUT) STOCK=$(B)/$(STOCK) \
 		CMOCKA_TARBALL=$(B)/$(CMOCKA_ORIG)
 
@@ -372,7 +381,7 @@ else
 DEMO_GCC = obj/pal/epoll/bin/weft-gcc
 demo: all pal-build-epoll
 endif
-	sh $(srcdir)/tools/demo-echo.sh $(DEMO_GCC) $(DEMO_CONNS) $(DEMO_SECONDS) obj/examples
+	$(Q)sh $(srcdir)/tools/demo-echo.sh $(DEMO_GCC) $(DEMO_CONNS) $(DEMO_SECONDS) obj/examples
 
 -include $(srcdir)/tests/tests.mk
 -include $(srcdir)/bench/bench.mk
