@@ -29,6 +29,9 @@ msg = @printf '  %-7s %s%s\n' '$(1)' '$(if $(QPREFIX),$(QPREFIX) )' '$(patsubst 
 Q = @
 endif
 
+# The threading model of the configured backend, as users are told it.
+PAL_MODEL = $(if $(filter native,$(PAL)),1:1,M:N)
+
 T = tree
 OVERLAY = $(srcdir)/libc-overlay
 MUSL_SOURCE = $(or $(MUSL_TREE),$(MUSL_TARBALL))
@@ -78,7 +81,11 @@ PAL_DIRS = pal/$(PAL)
 PAL_SRCS = $(sort $(wildcard $(foreach d,$(PAL_DIRS),$(srcdir)/$(d)/*.[csS])) $(PAL_EXTRA_SRCS))
 PAL_OBJS = $(patsubst $(srcdir)/%,obj/%.o,$(basename $(PAL_SRCS)))
 
-LIBC_OBJS = $(filter obj/src/%,$(ALL_OBJS)) $(PAL_OBJS)
+# The backend's name as an ELF note (toolchain/backend-note.S), in libc and
+# in the start files, and so in every program weft-gcc links.
+NOTE_OBJ = obj/toolchain/backend-note.o
+
+LIBC_OBJS = $(filter obj/src/%,$(ALL_OBJS)) $(PAL_OBJS) $(NOTE_OBJ)
 LDSO_OBJS = $(filter obj/ldso/%,$(ALL_OBJS:%.o=%.lo))
 CRT_OBJS = $(filter obj/crt/%,$(ALL_OBJS))
 AOBJS = $(LIBC_OBJS)
@@ -124,7 +131,7 @@ B := $(CURDIR)
 all: $(ALL_LIBS) $(ALL_TOOLS) $(ALL_INCLUDES) $(GDB_SCRIPT)
 
 OBJ_DIRS = $(sort $(patsubst %/,%,$(dir $(ALL_LIBS) $(ALL_TOOLS) $(ALL_OBJS) \
-	$(PAL_OBJS) $(GENH) $(GENH_INT))) obj/include)
+	$(PAL_OBJS) $(NOTE_OBJ) $(GENH) $(GENH_INT))) obj/include)
 $(ALL_LIBS) $(ALL_TOOLS) $(ALL_OBJS) $(ALL_OBJS:%.o=%.lo) $(PAL_OBJS) \
 	$(LOBJS) $(GENH) $(GENH_INT): | $(OBJ_DIRS)
 $(OBJ_DIRS):
@@ -203,6 +210,10 @@ obj/%.lo: $(T)/%.S
 obj/%.lo: $(T)/%.c $(GENH)
 	$(CC_CMD)
 
+$(NOTE_OBJ) $(NOTE_OBJ:.o=.lo): $(srcdir)/toolchain/backend-note.S config.mak
+	$(call msg,AS,$@)$(CC) $(CFLAGS_C99FSE) \
+		-DWEFT_BACKEND_NOTE='"weft backend: $(PAL) ($(PAL_MODEL))"' -c -o $@ $<
+
 -include $(wildcard $(addsuffix .d,$(ALL_OBJS) $(LOBJS) $(LDSO_OBJS) $(PAL_OBJS) $(PAL_OBJS:%.o=%.lo)))
 
 lib/libc.so: $(LOBJS) $(LDSO_OBJS)
@@ -218,10 +229,12 @@ $(EMPTY_LIBS):
 	$(call msg,AR,$@)rm -f $@
 	$(Q)$(AR) rc $@
 
+# crti.o and crtn.o as built; crt1.o, Scrt1.o and rcrt1.o with the
+# backend's note.
 lib/%.o: obj/crt/$(ARCH)/%.o
 	$(call msg,CP,$@)cp $< $@
-lib/%.o: obj/crt/%.o
-	$(call msg,CP,$@)cp $< $@
+lib/%.o: obj/crt/%.o $(NOTE_OBJ)
+	$(call msg,LD,$@)$(CC) -nostdlib -r -o $@ $< $(NOTE_OBJ)
 
 # Headers, staged in the build tree as they will be installed.
 include/bits/%: $(T)/arch/$(ARCH)/bits/%
@@ -237,18 +250,22 @@ share/weft/gdb/weft-gdb.py: $(srcdir)/toolchain/weft-gdb.py
 	@mkdir -p $(@D) && cp $< $@
 
 # weft-gcc: the build-tree copy points at lib/ and include/ here; the
-# installed copy (obj/install/) at the prefix.
+# installed copy (obj/install/) at the prefix.  sed_in PREFIX,BINDIR,
+# LIBDIR,INCLUDEDIR is the substitution of toolchain/*.in.
+sed_in = sed -e 's|@CC@|$(CC)|g' -e 's|@PAL@|$(PAL)|g' -e 's|@MODEL@|$(PAL_MODEL)|g' \
+	-e 's|@MUSL_VERSION@|$(MUSL_VERSION)|g' -e 's|@PREFIX@|$(1)|g' \
+	-e 's|@BINDIR@|$(2)|g' -e 's|@LIBDIR@|$(3)|g' -e 's|@INCLUDEDIR@|$(4)|g'
 lib/weft-gcc.specs: $(srcdir)/toolchain/weft-gcc.specs.sh config.mak
 	$(call msg,GEN,$@)sh $< "$(B)/include" "$(B)/lib" "$(B)/lib/libc.so" > $@
 bin/weft-gcc: $(srcdir)/toolchain/weft-gcc.in config.mak
-	$(call msg,GEN,$@)sed -e 's|@CC@|$(CC)|' -e 's|@SPECS@|$(B)/lib/weft-gcc.specs|' -e 's|@PAL@|$(PAL)|' $< > $@
+	$(call msg,GEN,$@)$(call sed_in,$(B),$(B)/bin,$(B)/lib,$(B)/include) $< > $@
 	$(Q)chmod +x $@
 obj/install/weft-gcc.specs: $(srcdir)/toolchain/weft-gcc.specs.sh config.mak
 	@mkdir -p $(@D)
 	sh $< "$(includedir)" "$(libdir)" "$(libdir)/libc.so" > $@
 obj/install/weft-gcc: $(srcdir)/toolchain/weft-gcc.in config.mak
 	@mkdir -p $(@D)
-	sed -e 's|@CC@|$(CC)|' -e 's|@SPECS@|$(libdir)/weft-gcc.specs|' -e 's|@PAL@|$(PAL)|' $< > $@
+	$(call sed_in,$(prefix),$(bindir),$(libdir),$(includedir)) $< > $@
 	chmod +x $@
 
 # With the gdb script, the installed libc.a and libc.so differ from the
