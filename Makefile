@@ -249,9 +249,10 @@ include/%: $(T)/include/%
 share/weft/gdb/weft-gdb.py: $(srcdir)/toolchain/weft-gdb.py
 	@mkdir -p $(@D) && cp $< $@
 
-# weft-gcc: the build-tree copy points at lib/ and include/ here; the
-# installed copy (obj/install/) at the prefix.  sed_in PREFIX,BINDIR,
-# LIBDIR,INCLUDEDIR is the substitution of toolchain/*.in.
+# weft-gcc and the files that tell build systems about weft, from
+# toolchain/*.in: the build tree's copies (bin/weft-gcc and its specs)
+# name lib/ and include/ here; `make install` writes copies that name the
+# prefix.  sed_in PREFIX,BINDIR,LIBDIR,INCLUDEDIR is the substitution.
 sed_in = sed -e 's|@CC@|$(CC)|g' -e 's|@PAL@|$(PAL)|g' -e 's|@MODEL@|$(PAL_MODEL)|g' \
 	-e 's|@MUSL_VERSION@|$(MUSL_VERSION)|g' -e 's|@PREFIX@|$(1)|g' \
 	-e 's|@BINDIR@|$(2)|g' -e 's|@LIBDIR@|$(3)|g' -e 's|@INCLUDEDIR@|$(4)|g'
@@ -260,48 +261,76 @@ lib/weft-gcc.specs: $(srcdir)/toolchain/weft-gcc.specs.sh config.mak
 bin/weft-gcc: $(srcdir)/toolchain/weft-gcc.in config.mak
 	$(call msg,GEN,$@)$(call sed_in,$(B),$(B)/bin,$(B)/lib,$(B)/include) $< > $@
 	$(Q)chmod +x $@
-obj/install/weft-gcc.specs: $(srcdir)/toolchain/weft-gcc.specs.sh config.mak
-	@mkdir -p $(@D)
-	sh $< "$(includedir)" "$(libdir)" "$(libdir)/libc.so" > $@
-obj/install/weft-gcc: $(srcdir)/toolchain/weft-gcc.in config.mak
-	@mkdir -p $(@D)
-	$(call sed_in,$(prefix),$(bindir),$(libdir),$(includedir)) $< > $@
-	chmod +x $@
+
+# ---- Install -------------------------------------------------------------
+# make install [prefix=DIR] [DESTDIR=DIR] installs libc, the headers,
+# weft-gcc, an M:N build's gdb script, a CMake toolchain file, a meson
+# cross file and weft.pc; make uninstall removes them, and then the
+# directories left empty.  The loader's search path for shared libraries
+# (musl's $(prefix)/etc/ld-musl-$(ARCH).path: without it, /lib:
+# /usr/local/lib:/usr/lib) is written as $(libdir) only if it does not
+# exist, and uninstall removes it only if it still says just that.
+pkgconfigdir = $(libdir)/pkgconfig
+weftdatadir = $(datadir)/weft
+ldso_path = $(patsubst %/,%,$(dir $(libdir)))/etc/ld-musl-$(ARCH).path
 
 # With the gdb script, the installed libc.a and libc.so differ from the
 # build directory's in one thing: their .debug_gdb_scripts entry names
-# the installed script (sched/gdbinfo.c).
+# the installed script (sched/gdbinfo.c).  It is written at every
+# install, for the prefix given then (make install prefix=OTHER).
 ifneq ($(GDB_SCRIPT),)
 INSTALL_LIBC = obj/install/libc.a obj/install/libc.so
-obj/install/gdb-scripts: config.mak
+obj/install/gdb-scripts: FORCE
 	@mkdir -p $(@D)
-	printf '\001%s\000' '$(gdbdir)/weft-gdb.py' > $@
+	@printf '\001%s\000' '$(gdbdir)/weft-gdb.py' > $@
 obj/install/libc.a: lib/libc.a obj/install/gdb-scripts
-	rm -rf $@ $@.d && mkdir -p $@.d
-	cd $@.d && $(AR) x $(B)/lib/libc.a gdbinfo.o
-	objcopy --update-section .debug_gdb_scripts=obj/install/gdb-scripts $@.d/gdbinfo.o
-	cp lib/libc.a $@.tmp && $(AR) r $@.tmp $@.d/gdbinfo.o && $(RANLIB) $@.tmp
-	rm -rf $@.d && mv $@.tmp $@
+	$(call msg,OBJCOPY,$@)rm -rf $@ $@.d && mkdir -p $@.d
+	$(Q)cd $@.d && $(AR) x $(B)/lib/libc.a gdbinfo.o
+	$(Q)objcopy --update-section .debug_gdb_scripts=obj/install/gdb-scripts $@.d/gdbinfo.o
+	$(Q)cp lib/libc.a $@.tmp && $(AR) r $@.tmp $@.d/gdbinfo.o && $(RANLIB) $@.tmp
+	$(Q)rm -rf $@.d && mv $@.tmp $@
 obj/install/libc.so: lib/libc.so obj/install/gdb-scripts
-	objcopy --update-section .debug_gdb_scripts=obj/install/gdb-scripts lib/libc.so $@
+	$(call msg,OBJCOPY,$@)objcopy --update-section .debug_gdb_scripts=obj/install/gdb-scripts lib/libc.so $@
 else
 INSTALL_LIBC = lib/libc.a lib/libc.so
 endif
+FORCE:
+INSTALL_LIBS = $(CRT_LIBS) $(EMPTY_LIBS)
+INSTALLED = $(addprefix $(DESTDIR),$(addprefix $(libdir)/,$(notdir $(INSTALL_LIBS)) \
+	libc.a libc.so weft-gcc.specs) $(bindir)/weft-gcc $(pkgconfigdir)/weft.pc \
+	$(weftdatadir)/toolchain.cmake $(weftdatadir)/meson-cross.ini \
+	$(if $(GDB_SCRIPT),$(gdbdir)/weft-gdb.py) $(ALL_INCLUDES:include/%=$(includedir)/%))
+INSTALL_SED = $(call sed_in,$(prefix),$(bindir),$(libdir),$(includedir))
 
-install: all obj/install/weft-gcc.specs obj/install/weft-gcc $(INSTALL_LIBC)
-	mkdir -p $(DESTDIR)$(libdir) $(DESTDIR)$(bindir) $(DESTDIR)$(includedir)
-	cp $(CRT_LIBS) $(filter %.a,$(INSTALL_LIBC)) $(EMPTY_LIBS) $(DESTDIR)$(libdir)/
-	cp $(filter %.so,$(INSTALL_LIBC)) $(DESTDIR)$(libdir)/libc.so.new && chmod 755 $(DESTDIR)$(libdir)/libc.so.new
-	mv -f $(DESTDIR)$(libdir)/libc.so.new $(DESTDIR)$(libdir)/libc.so
-	cp obj/install/weft-gcc.specs $(DESTDIR)$(libdir)/weft-gcc.specs
-	cp obj/install/weft-gcc $(DESTDIR)$(bindir)/weft-gcc
-	cd include && find . -type f | while read -r h; do \
+install: all $(INSTALL_LIBC)
+	$(call msg,INSTALL,$(DESTDIR)$(prefix))mkdir -p $(DESTDIR)$(libdir) $(DESTDIR)$(bindir) \
+		$(DESTDIR)$(includedir) $(DESTDIR)$(pkgconfigdir) $(DESTDIR)$(weftdatadir)
+	$(Q)cp $(INSTALL_LIBS) $(filter %.a,$(INSTALL_LIBC)) $(DESTDIR)$(libdir)/
+	$(Q)cp $(filter %.so,$(INSTALL_LIBC)) $(DESTDIR)$(libdir)/libc.so.new && chmod 755 $(DESTDIR)$(libdir)/libc.so.new
+	$(Q)mv -f $(DESTDIR)$(libdir)/libc.so.new $(DESTDIR)$(libdir)/libc.so
+	$(Q)sh $(srcdir)/toolchain/weft-gcc.specs.sh "$(includedir)" "$(libdir)" \
+		"$(libdir)/libc.so" > $(DESTDIR)$(libdir)/weft-gcc.specs
+	$(Q)$(INSTALL_SED) $(srcdir)/toolchain/weft-gcc.in > $(DESTDIR)$(bindir)/weft-gcc
+	$(Q)chmod 755 $(DESTDIR)$(bindir)/weft-gcc
+	$(Q)$(INSTALL_SED) $(srcdir)/toolchain/weft.pc.in > $(DESTDIR)$(pkgconfigdir)/weft.pc
+	$(Q)$(INSTALL_SED) $(srcdir)/toolchain/toolchain.cmake.in > $(DESTDIR)$(weftdatadir)/toolchain.cmake
+	$(Q)$(INSTALL_SED) $(srcdir)/toolchain/meson-cross.ini.in > $(DESTDIR)$(weftdatadir)/meson-cross.ini
+	$(Q)cd include && find . -type f | while read -r h; do \
 		mkdir -p "$(DESTDIR)$(includedir)/$${h%/*}"; \
 		cp "$$h" "$(DESTDIR)$(includedir)/$$h"; done
 ifneq ($(GDB_SCRIPT),)
-	mkdir -p $(DESTDIR)$(gdbdir)
-	cp $(GDB_SCRIPT) $(DESTDIR)$(gdbdir)/weft-gdb.py
+	$(Q)mkdir -p $(DESTDIR)$(gdbdir)
+	$(Q)cp $(GDB_SCRIPT) $(DESTDIR)$(gdbdir)/weft-gdb.py
 endif
+	$(Q)f='$(DESTDIR)$(ldso_path)'; [ -e "$$f" ] || { mkdir -p "$${f%/*}" && \
+		echo '$(libdir)' > "$$f"; }
+
+uninstall:
+	$(call msg,UNINST,$(DESTDIR)$(prefix))rm -f $(INSTALLED)
+	$(Q)f='$(DESTDIR)$(ldso_path)'; [ ! -f "$$f" ] || [ "$$(cat "$$f")" != '$(libdir)' ] || rm -f "$$f"
+	$(Q)for d in $(sort $(patsubst %/,%,$(dir $(INSTALLED) $(DESTDIR)$(ldso_path)))) \
+		$(DESTDIR)$(datadir) $(DESTDIR)$(prefix); do echo "$$d"; done | \
+		sort -r | while read -r d; do rmdir "$$d" 2>/dev/null || :; done
 
 # ---- Reference and conformance -------------------------------------------
 # Stock musl built from the same verified source, for comparisons (public
@@ -410,6 +439,6 @@ clean:
 distclean: clean
 	rm -rf config.mak dl
 
-.PHONY: all demo install clean distclean check check-symbols stock-musl libc-test \
+.PHONY: all demo install uninstall clean distclean check check-symbols stock-musl libc-test \
 	libc-test-repeat \
 	check-suite
