@@ -174,3 +174,4 @@ $(TO)/sched/%-tsan: $(srcdir)/tests/sched/%.c \
 		$(addprefix $(srcdir)/sched/,$(sched_srcs_$*)) -lcmocka -lm
 
 -include $(srcdir)/tests/conformance/conformance.mk
+-include $(srcdir)/tests/toolchain/toolchain.mk
