@@ -337,7 +337,7 @@ uninstall:
 # symbols here; benchmarks later).  It is musl's own build, not weft's.
 STOCK = obj/stock-musl
 $(STOCK)/inst/lib/libc.a: | obj/tree.mk
-	$(call msg,MUSL,$(STOCK)/ (log: $(STOCK)/build.log))rm -rf $(STOCK) && mkdir -p $(STOCK)/src
+	$(call msg,MUSL,stock musl $(MUSL_VERSION); log: $(B)/$(STOCK)/build.log)rm -rf $(STOCK) && mkdir -p $(STOCK)/src
 	$(Q)if [ -n "$(MUSL_TREE)" ]; then cp -pR "$(MUSL_TREE)/." $(STOCK)/src/; \
 	else tar -xzf "$(MUSL_TARBALL)" -C $(STOCK)/src --strip-components=1; fi
 	$(Q)cd $(STOCK)/src && ./configure --prefix=$(B)/$(STOCK)/inst \
