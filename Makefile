@@ -353,7 +353,7 @@ stock-musl: $(STOCK)/inst/lib/libc.a
 PALS = $(notdir $(patsubst %/,%,$(dir $(wildcard $(srcdir)/pal/*/))))
 obj/pal/%/config.mak: config.mak
 	@mkdir -p $(@D)
-	cd $(@D) && sh $(srcdir)/configure --pal=$* --musl-src="$(MUSL_SOURCE)" \
+	$(call msg,CONFIG,--pal=$* in $(B)/$(@D))cd $(@D) && sh $(srcdir)/configure --pal=$* --musl-src="$(MUSL_SOURCE)" \
 		--prefix="$(prefix)" CC="$(CC)" > configure.log 2>&1 || \
 		{ cat configure.log >&2; exit 1; }
 .PRECIOUS: obj/pal/%/config.mak
