@@ -4,7 +4,9 @@
 #
 #   install     `make install prefix=PREFIX` in the build directory BUILD
 #               (backend PAL) installs weft-gcc, libc, the CMake toolchain
-#               file, the meson cross file, weft.pc and the loader's path
+#               file, the meson cross file, weft.pc and the loader's path;
+#               an M:N build's gdb script too, named by the installed
+#               libc's .debug_gdb_scripts at PREFIX
 #   backend     weft-gcc --version and -print-weft-backend name PAL; the
 #               programs it links, libc.so and libc.a carry the note
 #               "weft backend: PAL"
@@ -85,10 +87,19 @@ for f in bin/weft-gcc lib/libc.so lib/libc.a lib/Scrt1.o lib/weft-gcc.specs \
 	include/pthread.h etc/ld-musl-x86_64.path; do
 	[ -f "$prefix/$f" ] || missing="$missing $f"
 done
+# An M:N build's gdb script, which the installed libc's .debug_gdb_scripts
+# entry must name at this prefix, whatever prefix configure was given.
+gdbpy=
+if [ -f "$build/share/weft/gdb/weft-gdb.py" ]; then
+	gdbpy=$prefix/share/weft/gdb/weft-gdb.py
+	[ -f "$gdbpy" ] || missing="$missing share/weft/gdb/weft-gdb.py"
+fi
 if [ -n "$missing" ]; then
 	fail install "not installed:$missing" "$log"
 elif [ "$(cat "$prefix/etc/ld-musl-x86_64.path")" != "$prefix/lib" ]; then
 	fail install "etc/ld-musl-x86_64.path says '$(cat "$prefix/etc/ld-musl-x86_64.path")', not $prefix/lib"
+elif [ -n "$gdbpy" ] && ! LC_ALL=C readelf -p .debug_gdb_scripts "$prefix/lib/libc.so" | grep -qF "$gdbpy"; then
+	fail install "the installed libc.so's .debug_gdb_scripts does not name $gdbpy"
 else
 	pass install
 fi
