@@ -132,7 +132,7 @@ $(TO)/integration/gdb_tasks-static $(TO)/integration/gdb_tasks-dynamic: \
 $(TO)/valgrind/%-static: $(srcdir)/tests/valgrind/%.c $(TEST_HDRS) \
 		$(CMOCKA_DIR)/cmocka.o $(TEST_STATIC_DEPS) config.mak | all
 	@mkdir -p $(@D)
-	$(TEST_CC) $(TEST_CFLAGS) -DWEFT_CLIENT_REQUESTS=$(if $(VALGRIND_CPPFLAGS),1,0) \
+	$(call msg,CC,$@)$(TEST_CC) $(TEST_CFLAGS) -DWEFT_CLIENT_REQUESTS=$(if $(VALGRIND_CPPFLAGS),1,0) \
 		-static -o $@ $< $(CMOCKA_DIR)/cmocka.o
 
 # ---- sched/ on the host -------------------------------------------------
