@@ -20,6 +20,18 @@ endif
 include config.mak
 .DEFAULT_GOAL := all
 
+# Quiet by default: one short line per target, in the style of Linux's
+# kbuild ("  CC      src/stdio/printf.o": objects are named without obj/);
+# `make V=1` prints the commands instead.  A sibling build (obj/pal/P)
+# tags its lines with its backend, QPREFIX=[P].
+ifneq ($(V),1)
+msg = @printf '  %-7s %s%s\n' '$(1)' '$(if $(QPREFIX),$(QPREFIX) )' '$(patsubst obj/%,%,$(2))';
+Q = @
+endif
+
+# The threading model of the configured backend, as users are told it.
+PAL_MODEL = $(if $(filter native,$(PAL)),1:1,M:N)
+
 T = tree
 OVERLAY = $(srcdir)/libc-overlay
 MUSL_SOURCE = $(or $(MUSL_TREE),$(MUSL_TARBALL))
@@ -47,8 +59,8 @@ $(shell mkdir -p obj && echo '$(OVERLAY_FILES)' > obj/overlay.list.new && \
 # "How Makefiles Are Remade").
 include obj/tree.mk
 obj/tree.mk: $(MUSL_SOURCE) obj/overlay.list $(srcdir)/tools/mktree.sh
-	sh $(srcdir)/tools/mktree.sh '$(MUSL_SOURCE)' $(OVERLAY) $(T)
-	echo 'TREE_READY = 1' > $@
+	$(call msg,TREE,$(T)/)sh $(srcdir)/tools/mktree.sh '$(MUSL_SOURCE)' $(OVERLAY) $(T)
+	$(Q)echo 'TREE_READY = 1' > $@
 endif
 
 # ---- Sources, the way musl's own Makefile finds them, rooted at tree/ ----
@@ -69,7 +81,11 @@ PAL_DIRS = pal/$(PAL)
 PAL_SRCS = $(sort $(wildcard $(foreach d,$(PAL_DIRS),$(srcdir)/$(d)/*.[csS])) $(PAL_EXTRA_SRCS))
 PAL_OBJS = $(patsubst $(srcdir)/%,obj/%.o,$(basename $(PAL_SRCS)))
 
-LIBC_OBJS = $(filter obj/src/%,$(ALL_OBJS)) $(PAL_OBJS)
+# The backend's name as an ELF note (toolchain/backend-note.S), in libc and
+# in the start files, and so in every program weft-gcc links.
+NOTE_OBJ = obj/toolchain/backend-note.o
+
+LIBC_OBJS = $(filter obj/src/%,$(ALL_OBJS)) $(PAL_OBJS) $(NOTE_OBJ)
 LDSO_OBJS = $(filter obj/ldso/%,$(ALL_OBJS:%.o=%.lo))
 CRT_OBJS = $(filter obj/crt/%,$(ALL_OBJS))
 AOBJS = $(LIBC_OBJS)
@@ -115,21 +131,21 @@ B := $(CURDIR)
 all: $(ALL_LIBS) $(ALL_TOOLS) $(ALL_INCLUDES) $(GDB_SCRIPT)
 
 OBJ_DIRS = $(sort $(patsubst %/,%,$(dir $(ALL_LIBS) $(ALL_TOOLS) $(ALL_OBJS) \
-	$(PAL_OBJS) $(GENH) $(GENH_INT))) obj/include)
+	$(PAL_OBJS) $(NOTE_OBJ) $(GENH) $(GENH_INT))) obj/include)
 $(ALL_LIBS) $(ALL_TOOLS) $(ALL_OBJS) $(ALL_OBJS:%.o=%.lo) $(PAL_OBJS) \
 	$(LOBJS) $(GENH) $(GENH_INT): | $(OBJ_DIRS)
 $(OBJ_DIRS):
-	mkdir -p $@
+	$(Q)mkdir -p $@
 
 obj/include/bits/alltypes.h: $(T)/arch/$(ARCH)/bits/alltypes.h.in $(T)/include/alltypes.h.in $(T)/tools/mkalltypes.sed
-	sed -f $(T)/tools/mkalltypes.sed $(T)/arch/$(ARCH)/bits/alltypes.h.in $(T)/include/alltypes.h.in > $@
+	$(call msg,GEN,$@)sed -f $(T)/tools/mkalltypes.sed $(T)/arch/$(ARCH)/bits/alltypes.h.in $(T)/include/alltypes.h.in > $@
 
 obj/include/bits/syscall.h: $(T)/arch/$(ARCH)/bits/syscall.h.in
-	cp $< $@
-	sed -n -e s/__NR_/SYS_/p < $< >> $@
+	$(call msg,GEN,$@)cp $< $@
+	$(Q)sed -n -e s/__NR_/SYS_/p < $< >> $@
 
 obj/src/internal/version.h: $(T)/VERSION
-	printf '#define VERSION "%s"\n' "$$(cat $<)" > $@
+	$(call msg,GEN,$@)printf '#define VERSION "%s"\n' "$$(cat $<)" > $@
 
 obj/src/internal/version.o obj/src/internal/version.lo: obj/src/internal/version.h
 obj/crt/rcrt1.o: $(T)/ldso/dlstart.c
@@ -162,7 +178,7 @@ $(LOBJS) $(LDSO_OBJS): CFLAGS_ALL += -fPIC
 # Each object has its own dependency file (foo.o.d, foo.lo.d): with one
 # foo.d for both, the second compile overwrote the first's, and a header
 # change left foo.o stale in libc.a.
-CC_CMD = $(CC) $(CFLAGS_ALL) -MMD -MP -MF $@.d -c -o $@ $<
+CC_CMD = $(call msg,CC,$@)$(CC) $(CFLAGS_ALL) -MMD -MP -MF $@.d -c -o $@ $<
 
 obj/pal/%.o: $(srcdir)/pal/%.c $(GENH)
 	$(CC_CMD)
@@ -194,25 +210,31 @@ obj/%.lo: $(T)/%.S
 obj/%.lo: $(T)/%.c $(GENH)
 	$(CC_CMD)
 
+$(NOTE_OBJ) $(NOTE_OBJ:.o=.lo): $(srcdir)/toolchain/backend-note.S config.mak
+	$(call msg,AS,$@)$(CC) $(CFLAGS_C99FSE) \
+		-DWEFT_BACKEND_NOTE='"weft backend: $(PAL) ($(PAL_MODEL))"' -c -o $@ $<
+
 -include $(wildcard $(addsuffix .d,$(ALL_OBJS) $(LOBJS) $(LDSO_OBJS) $(PAL_OBJS) $(PAL_OBJS:%.o=%.lo)))
 
 lib/libc.so: $(LOBJS) $(LDSO_OBJS)
-	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -nostdlib -shared \
+	$(call msg,LD,$@)$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -nostdlib -shared \
 	-Wl,-e,_dlstart -o $@ $(LOBJS) $(LDSO_OBJS) $(LIBCC)
 
 lib/libc.a: $(AOBJS)
-	rm -f $@
-	$(AR) rc $@ $(AOBJS)
-	$(RANLIB) $@
+	$(call msg,AR,$@)rm -f $@
+	$(Q)$(AR) rc $@ $(AOBJS)
+	$(Q)$(RANLIB) $@
 
 $(EMPTY_LIBS):
-	rm -f $@
-	$(AR) rc $@
+	$(call msg,AR,$@)rm -f $@
+	$(Q)$(AR) rc $@
 
+# crti.o and crtn.o as built; crt1.o, Scrt1.o and rcrt1.o with the
+# backend's note.
 lib/%.o: obj/crt/$(ARCH)/%.o
-	cp $< $@
-lib/%.o: obj/crt/%.o
-	cp $< $@
+	$(call msg,CP,$@)cp $< $@
+lib/%.o: obj/crt/%.o $(NOTE_OBJ)
+	$(call msg,LD,$@)$(CC) -nostdlib -r -o $@ $< $(NOTE_OBJ)
 
 # Headers, staged in the build tree as they will be installed.
 include/bits/%: $(T)/arch/$(ARCH)/bits/%
@@ -227,68 +249,101 @@ include/%: $(T)/include/%
 share/weft/gdb/weft-gdb.py: $(srcdir)/toolchain/weft-gdb.py
 	@mkdir -p $(@D) && cp $< $@
 
-# weft-gcc: the build-tree copy points at lib/ and include/ here; the
-# installed copy (obj/install/) at the prefix.
+# weft-gcc and the files that tell build systems about weft, from
+# toolchain/*.in: the build tree's copies (bin/weft-gcc and its specs)
+# name lib/ and include/ here; `make install` writes copies that name the
+# prefix.  sed_in PREFIX,BINDIR,LIBDIR,INCLUDEDIR is the substitution.
+sed_in = sed -e 's|@CC@|$(CC)|g' -e 's|@PAL@|$(PAL)|g' -e 's|@MODEL@|$(PAL_MODEL)|g' \
+	-e 's|@MUSL_VERSION@|$(MUSL_VERSION)|g' -e 's|@PREFIX@|$(1)|g' \
+	-e 's|@BINDIR@|$(2)|g' -e 's|@LIBDIR@|$(3)|g' -e 's|@INCLUDEDIR@|$(4)|g'
 lib/weft-gcc.specs: $(srcdir)/toolchain/weft-gcc.specs.sh config.mak
-	sh $< "$(B)/include" "$(B)/lib" "$(B)/lib/libc.so" > $@
+	$(call msg,GEN,$@)sh $< "$(B)/include" "$(B)/lib" "$(B)/lib/libc.so" > $@
 bin/weft-gcc: $(srcdir)/toolchain/weft-gcc.in config.mak
-	sed -e 's|@CC@|$(CC)|' -e 's|@SPECS@|$(B)/lib/weft-gcc.specs|' -e 's|@PAL@|$(PAL)|' $< > $@
-	chmod +x $@
-obj/install/weft-gcc.specs: $(srcdir)/toolchain/weft-gcc.specs.sh config.mak
-	@mkdir -p $(@D)
-	sh $< "$(includedir)" "$(libdir)" "$(libdir)/libc.so" > $@
-obj/install/weft-gcc: $(srcdir)/toolchain/weft-gcc.in config.mak
-	@mkdir -p $(@D)
-	sed -e 's|@CC@|$(CC)|' -e 's|@SPECS@|$(libdir)/weft-gcc.specs|' -e 's|@PAL@|$(PAL)|' $< > $@
-	chmod +x $@
+	$(call msg,GEN,$@)$(call sed_in,$(B),$(B)/bin,$(B)/lib,$(B)/include) $< > $@
+	$(Q)chmod +x $@
+
+# ---- Install -------------------------------------------------------------
+# make install [prefix=DIR] [DESTDIR=DIR] installs libc, the headers,
+# weft-gcc, an M:N build's gdb script, a CMake toolchain file, a meson
+# cross file and weft.pc; make uninstall removes them, and then the
+# directories left empty.  The loader's search path for shared libraries
+# (musl's $(prefix)/etc/ld-musl-$(ARCH).path: without it, /lib:
+# /usr/local/lib:/usr/lib) is written as $(libdir) only if it does not
+# exist, and uninstall removes it only if it still says just that.
+pkgconfigdir = $(libdir)/pkgconfig
+weftdatadir = $(datadir)/weft
+ldso_path = $(patsubst %/,%,$(dir $(libdir)))/etc/ld-musl-$(ARCH).path
 
 # With the gdb script, the installed libc.a and libc.so differ from the
 # build directory's in one thing: their .debug_gdb_scripts entry names
-# the installed script (sched/gdbinfo.c).
+# the installed script (sched/gdbinfo.c).  It is written at every
+# install, for the prefix given then (make install prefix=OTHER).
 ifneq ($(GDB_SCRIPT),)
 INSTALL_LIBC = obj/install/libc.a obj/install/libc.so
-obj/install/gdb-scripts: config.mak
+obj/install/gdb-scripts: FORCE
 	@mkdir -p $(@D)
-	printf '\001%s\000' '$(gdbdir)/weft-gdb.py' > $@
+	@printf '\001%s\000' '$(gdbdir)/weft-gdb.py' > $@
 obj/install/libc.a: lib/libc.a obj/install/gdb-scripts
-	rm -rf $@ $@.d && mkdir -p $@.d
-	cd $@.d && $(AR) x $(B)/lib/libc.a gdbinfo.o
-	objcopy --update-section .debug_gdb_scripts=obj/install/gdb-scripts $@.d/gdbinfo.o
-	cp lib/libc.a $@.tmp && $(AR) r $@.tmp $@.d/gdbinfo.o && $(RANLIB) $@.tmp
-	rm -rf $@.d && mv $@.tmp $@
+	$(call msg,OBJCOPY,$@)rm -rf $@ $@.d && mkdir -p $@.d
+	$(Q)cd $@.d && $(AR) x $(B)/lib/libc.a gdbinfo.o
+	$(Q)objcopy --update-section .debug_gdb_scripts=obj/install/gdb-scripts $@.d/gdbinfo.o
+	$(Q)cp lib/libc.a $@.tmp && $(AR) r $@.tmp $@.d/gdbinfo.o && $(RANLIB) $@.tmp
+	$(Q)rm -rf $@.d && mv $@.tmp $@
 obj/install/libc.so: lib/libc.so obj/install/gdb-scripts
-	objcopy --update-section .debug_gdb_scripts=obj/install/gdb-scripts lib/libc.so $@
+	$(call msg,OBJCOPY,$@)objcopy --update-section .debug_gdb_scripts=obj/install/gdb-scripts lib/libc.so $@
 else
 INSTALL_LIBC = lib/libc.a lib/libc.so
 endif
+FORCE:
+INSTALL_LIBS = $(CRT_LIBS) $(EMPTY_LIBS)
+INSTALLED = $(addprefix $(DESTDIR),$(addprefix $(libdir)/,$(notdir $(INSTALL_LIBS)) \
+	libc.a libc.so weft-gcc.specs) $(bindir)/weft-gcc $(pkgconfigdir)/weft.pc \
+	$(weftdatadir)/toolchain.cmake $(weftdatadir)/meson-cross.ini \
+	$(if $(GDB_SCRIPT),$(gdbdir)/weft-gdb.py) $(ALL_INCLUDES:include/%=$(includedir)/%))
+INSTALL_SED = $(call sed_in,$(prefix),$(bindir),$(libdir),$(includedir))
 
-install: all obj/install/weft-gcc.specs obj/install/weft-gcc $(INSTALL_LIBC)
-	mkdir -p $(DESTDIR)$(libdir) $(DESTDIR)$(bindir) $(DESTDIR)$(includedir)
-	cp $(CRT_LIBS) $(filter %.a,$(INSTALL_LIBC)) $(EMPTY_LIBS) $(DESTDIR)$(libdir)/
-	cp $(filter %.so,$(INSTALL_LIBC)) $(DESTDIR)$(libdir)/libc.so.new && chmod 755 $(DESTDIR)$(libdir)/libc.so.new
-	mv -f $(DESTDIR)$(libdir)/libc.so.new $(DESTDIR)$(libdir)/libc.so
-	cp obj/install/weft-gcc.specs $(DESTDIR)$(libdir)/weft-gcc.specs
-	cp obj/install/weft-gcc $(DESTDIR)$(bindir)/weft-gcc
-	cd include && find . -type f | while read -r h; do \
+install: all $(INSTALL_LIBC)
+	$(call msg,INSTALL,$(DESTDIR)$(prefix))mkdir -p $(DESTDIR)$(libdir) $(DESTDIR)$(bindir) \
+		$(DESTDIR)$(includedir) $(DESTDIR)$(pkgconfigdir) $(DESTDIR)$(weftdatadir)
+	$(Q)cp $(INSTALL_LIBS) $(filter %.a,$(INSTALL_LIBC)) $(DESTDIR)$(libdir)/
+	$(Q)cp $(filter %.so,$(INSTALL_LIBC)) $(DESTDIR)$(libdir)/libc.so.new && chmod 755 $(DESTDIR)$(libdir)/libc.so.new
+	$(Q)mv -f $(DESTDIR)$(libdir)/libc.so.new $(DESTDIR)$(libdir)/libc.so
+	$(Q)sh $(srcdir)/toolchain/weft-gcc.specs.sh "$(includedir)" "$(libdir)" \
+		"$(libdir)/libc.so" > $(DESTDIR)$(libdir)/weft-gcc.specs
+	$(Q)$(INSTALL_SED) $(srcdir)/toolchain/weft-gcc.in > $(DESTDIR)$(bindir)/weft-gcc
+	$(Q)chmod 755 $(DESTDIR)$(bindir)/weft-gcc
+	$(Q)$(INSTALL_SED) $(srcdir)/toolchain/weft.pc.in > $(DESTDIR)$(pkgconfigdir)/weft.pc
+	$(Q)$(INSTALL_SED) $(srcdir)/toolchain/toolchain.cmake.in > $(DESTDIR)$(weftdatadir)/toolchain.cmake
+	$(Q)$(INSTALL_SED) $(srcdir)/toolchain/meson-cross.ini.in > $(DESTDIR)$(weftdatadir)/meson-cross.ini
+	$(Q)cd include && find . -type f | while read -r h; do \
 		mkdir -p "$(DESTDIR)$(includedir)/$${h%/*}"; \
 		cp "$$h" "$(DESTDIR)$(includedir)/$$h"; done
 ifneq ($(GDB_SCRIPT),)
-	mkdir -p $(DESTDIR)$(gdbdir)
-	cp $(GDB_SCRIPT) $(DESTDIR)$(gdbdir)/weft-gdb.py
+	$(Q)mkdir -p $(DESTDIR)$(gdbdir)
+	$(Q)cp $(GDB_SCRIPT) $(DESTDIR)$(gdbdir)/weft-gdb.py
 endif
+	$(Q)f='$(DESTDIR)$(ldso_path)'; [ -e "$$f" ] || { mkdir -p "$${f%/*}" && \
+		echo '$(libdir)' > "$$f"; }
+
+uninstall:
+	$(call msg,UNINST,$(DESTDIR)$(prefix))rm -f $(INSTALLED)
+	$(Q)f='$(DESTDIR)$(ldso_path)'; [ ! -f "$$f" ] || [ "$$(cat "$$f")" != '$(libdir)' ] || rm -f "$$f"
+	$(Q)for d in $(sort $(patsubst %/,%,$(dir $(INSTALLED) $(DESTDIR)$(ldso_path)))) \
+		$(DESTDIR)$(datadir) $(DESTDIR)$(prefix); do echo "$$d"; done | \
+		sort -r | while read -r d; do rmdir "$$d" 2>/dev/null || :; done
 
 # ---- Reference and conformance -------------------------------------------
 # Stock musl built from the same verified source, for comparisons (public
 # symbols here; benchmarks later).  It is musl's own build, not weft's.
 STOCK = obj/stock-musl
 $(STOCK)/inst/lib/libc.a: | obj/tree.mk
-	rm -rf $(STOCK) && mkdir -p $(STOCK)/src
-	if [ -n "$(MUSL_TREE)" ]; then cp -pR "$(MUSL_TREE)/." $(STOCK)/src/; \
+	$(call msg,MUSL,stock musl $(MUSL_VERSION); log: $(B)/$(STOCK)/build.log)rm -rf $(STOCK) && mkdir -p $(STOCK)/src
+	$(Q)if [ -n "$(MUSL_TREE)" ]; then cp -pR "$(MUSL_TREE)/." $(STOCK)/src/; \
 	else tar -xzf "$(MUSL_TARBALL)" -C $(STOCK)/src --strip-components=1; fi
-	cd $(STOCK)/src && ./configure --prefix=$(B)/$(STOCK)/inst \
+	$(Q)cd $(STOCK)/src && ./configure --prefix=$(B)/$(STOCK)/inst \
 		--syslibdir=$(B)/$(STOCK)/inst/lib CC="$(CC)" > ../configure.log
-	$(MAKE) -C $(STOCK)/src > $(STOCK)/build.log 2>&1
-	$(MAKE) -C $(STOCK)/src install >> $(STOCK)/build.log 2>&1
+	$(Q)$(MAKE) -C $(STOCK)/src > $(STOCK)/build.log 2>&1
+	$(Q)$(MAKE) -C $(STOCK)/src install >> $(STOCK)/build.log 2>&1
 stock-musl: $(STOCK)/inst/lib/libc.a
 
 # A sibling build of weft with backend P (native, epoll) under
@@ -298,17 +353,17 @@ stock-musl: $(STOCK)/inst/lib/libc.a
 PALS = $(notdir $(patsubst %/,%,$(dir $(wildcard $(srcdir)/pal/*/))))
 obj/pal/%/config.mak: config.mak
 	@mkdir -p $(@D)
-	cd $(@D) && sh $(srcdir)/configure --pal=$* --musl-src="$(MUSL_SOURCE)" \
+	$(call msg,CONFIG,--pal=$* in $(B)/$(@D))cd $(@D) && sh $(srcdir)/configure --pal=$* --musl-src="$(MUSL_SOURCE)" \
 		--prefix="$(prefix)" CC="$(CC)" > configure.log 2>&1 || \
 		{ cat configure.log >&2; exit 1; }
 .PRECIOUS: obj/pal/%/config.mak
 pal-build-%: obj/pal/%/config.mak
-	@$(MAKE) --no-print-directory -C obj/pal/$* all
+	@$(MAKE) --no-print-directory -C obj/pal/$* all QPREFIX=[$*]
 
 # libc.a and libc.so must export exactly stock musl's public symbols.
 check-symbols: lib/libc.a lib/libc.so $(STOCK)/inst/lib/libc.a
-	sh $(srcdir)/tests/symbols/compare.sh lib/libc.a $(STOCK)/inst/lib/libc.a
-	sh $(srcdir)/tests/symbols/compare.sh lib/libc.so $(STOCK)/inst/lib/libc.so
+	$(Q)sh $(srcdir)/tests/symbols/compare.sh lib/libc.a $(STOCK)/inst/lib/libc.a
+	$(Q)sh $(srcdir)/tests/symbols/compare.sh lib/libc.so $(STOCK)/inst/lib/libc.so
 
 # make check: public symbols and the suite under this build's backend,
 # then the same under every other backend, in its sibling build (obj/pal/P,
@@ -335,7 +390,7 @@ endif
 endif
 check-pal-%: obj/pal/%/config.mak check-symbols check-suite
 	@echo "== make check under --pal=$* (sibling build obj/pal/$*)"
-	@$(MAKE) --no-print-directory -C obj/pal/$* check CHECK_OTHERS=no \
+	@$(MAKE) --no-print-directory -C obj/pal/$* check CHECK_OTHERS=no QPREFIX=[$*] \
 		TEST_TIMEOUT=$(TEST_TIMEOUT) STOCK=$(B)/$(STOCK) \
 		CMOCKA_TARBALL=$(B)/$(CMOCKA_ORIG)
 
@@ -372,7 +427,7 @@ else
 DEMO_GCC = obj/pal/epoll/bin/weft-gcc
 demo: all pal-build-epoll
 endif
-	sh $(srcdir)/tools/demo-echo.sh $(DEMO_GCC) $(DEMO_CONNS) $(DEMO_SECONDS) obj/examples
+	$(Q)sh $(srcdir)/tools/demo-echo.sh $(DEMO_GCC) $(DEMO_CONNS) $(DEMO_SECONDS) obj/examples
 
 -include $(srcdir)/tests/tests.mk
 -include $(srcdir)/bench/bench.mk
@@ -384,6 +439,6 @@ clean:
 distclean: clean
 	rm -rf config.mak dl
 
-.PHONY: all demo install clean distclean check check-symbols stock-musl libc-test \
+.PHONY: all demo install uninstall clean distclean check check-symbols stock-musl libc-test \
 	libc-test-repeat \
 	check-suite

@@ -13,7 +13,8 @@ pal=$1 logs=$2
 shift 2
 tmo=${TEST_TIMEOUT:-180}
 command -v timeout >/dev/null 2>&1 || { echo "run.sh: timeout(1) not found" >&2; exit 2; }
-mkdir -p "$logs"
+# Absolute: a failing test's log path must work from wherever make was run.
+mkdir -p "$logs" && logs=$(cd "$logs" && pwd) || exit 2
 results=$logs/results
 : >"$results"
 

@@ -89,38 +89,38 @@ $(CMOCKA_ORIG):
 		echo "error:   expected $(CMOCKA_SHA256) (CMOCKA_SHA256 in tests/tests.mk)" >&2; \
 		exit 1; }; \
 	echo "cmocka: $(@F) sha256 $$sum OK"
-	mv $(CMOCKA_DIR)/dl/$(@F) $@
+	$(Q)mv $(CMOCKA_DIR)/dl/$(@F) $@
 
 $(CMOCKA_SRC)/src/cmocka.c: $(CMOCKA_ORIG)
-	rm -rf $(CMOCKA_SRC)
-	tar -xJf $< -C $(CMOCKA_DIR)
-	touch $@
+	$(call msg,UNTAR,$(CMOCKA_SRC))rm -rf $(CMOCKA_SRC)
+	$(Q)tar -xJf $< -C $(CMOCKA_DIR)
+	$(Q)touch $@
 
 # cmocka.o for static tests, cmocka.lo (PIC) for dynamic ones.
 $(CMOCKA_DIR)/cmocka.o: $(CMOCKA_SRC)/src/cmocka.c \
 		$(srcdir)/tests/cmocka/config.h $(TEST_STATIC_DEPS) | all
-	$(TEST_CC) $(CMOCKA_CFLAGS) -c -o $@ $<
+	$(call msg,CC,$@)$(TEST_CC) $(CMOCKA_CFLAGS) -c -o $@ $<
 $(CMOCKA_DIR)/cmocka.lo: $(CMOCKA_SRC)/src/cmocka.c \
 		$(srcdir)/tests/cmocka/config.h $(TEST_DYNAMIC_DEPS) | all
-	$(TEST_CC) $(CMOCKA_CFLAGS) -fPIC -c -o $@ $<
+	$(call msg,CC,$@)$(TEST_CC) $(CMOCKA_CFLAGS) -fPIC -c -o $@ $<
 
 # ---- Tests --------------------------------------------------------------
 
 $(TO)/unit/%-static: $(srcdir)/tests/unit/%.c $(srcdir)/pal/pal.h \
 		$(srcdir)/tests/unit/palutil.h $(TEST_HDRS) $(CMOCKA_DIR)/cmocka.o $(TEST_STATIC_DEPS) | all
 	@mkdir -p $(@D)
-	$(TEST_CC) $(TEST_CFLAGS) -I$(srcdir)/pal \
+	$(call msg,CC,$@)$(TEST_CC) $(TEST_CFLAGS) -I$(srcdir)/pal \
 		-static -o $@ $< $(CMOCKA_DIR)/cmocka.o
 
 $(TO)/integration/%-static: $(srcdir)/tests/integration/%.c $(TEST_HDRS) \
 		$(CMOCKA_DIR)/cmocka.o $(TEST_STATIC_DEPS) | all
 	@mkdir -p $(@D)
-	$(TEST_CC) $(TEST_CFLAGS) -static -o $@ $< $(CMOCKA_DIR)/cmocka.o
+	$(call msg,CC,$@)$(TEST_CC) $(TEST_CFLAGS) -static -o $@ $< $(CMOCKA_DIR)/cmocka.o
 
 $(TO)/integration/%-dynamic: $(srcdir)/tests/integration/%.c $(TEST_HDRS) \
 		$(CMOCKA_DIR)/cmocka.lo $(TEST_DYNAMIC_DEPS) | all
 	@mkdir -p $(@D)
-	$(TEST_CC) $(TEST_CFLAGS) -o $@ $< $(CMOCKA_DIR)/cmocka.lo
+	$(call msg,CC,$@)$(TEST_CC) $(TEST_CFLAGS) -o $@ $< $(CMOCKA_DIR)/cmocka.lo
 
 # gdb_tasks runs gdb on a child with the build's gdb script (weft-gdb.py,
 # staged by `all`), trusted by this auto-load safe-path.
@@ -132,7 +132,7 @@ $(TO)/integration/gdb_tasks-static $(TO)/integration/gdb_tasks-dynamic: \
 $(TO)/valgrind/%-static: $(srcdir)/tests/valgrind/%.c $(TEST_HDRS) \
 		$(CMOCKA_DIR)/cmocka.o $(TEST_STATIC_DEPS) config.mak | all
 	@mkdir -p $(@D)
-	$(TEST_CC) $(TEST_CFLAGS) -DWEFT_CLIENT_REQUESTS=$(if $(VALGRIND_CPPFLAGS),1,0) \
+	$(call msg,CC,$@)$(TEST_CC) $(TEST_CFLAGS) -DWEFT_CLIENT_REQUESTS=$(if $(VALGRIND_CPPFLAGS),1,0) \
 		-static -o $@ $< $(CMOCKA_DIR)/cmocka.o
 
 # ---- sched/ on the host -------------------------------------------------
@@ -162,7 +162,7 @@ $(TO)/sched/%-host: $(srcdir)/tests/sched/%.c \
 		$$(addprefix $(srcdir)/sched/,$$(sched_srcs_$$*)) \
 		$(srcdir)/tests/sched/util.h $(wildcard $(srcdir)/sched/*.h) \
 		| $(TO)/sched/have-cmocka
-	$(CC) $(SCHED_HOST_CFLAGS) -o $@ $< \
+	$(call msg,HOSTCC,$@)$(CC) $(SCHED_HOST_CFLAGS) -o $@ $< \
 		$(addprefix $(srcdir)/sched/,$(sched_srcs_$*)) -lcmocka -lm
 # -Wno-tsan: TSan does not model fences (lot.c's are paired with seq_cst
 # accesses, which it does).
@@ -170,7 +170,8 @@ $(TO)/sched/%-tsan: $(srcdir)/tests/sched/%.c \
 		$$(addprefix $(srcdir)/sched/,$$(sched_srcs_$$*)) \
 		$(srcdir)/tests/sched/util.h $(wildcard $(srcdir)/sched/*.h) \
 		| $(TO)/sched/have-cmocka
-	$(CC) $(SCHED_HOST_CFLAGS) -O1 -fsanitize=thread -Wno-tsan -o $@ $< \
+	$(call msg,HOSTCC,$@)$(CC) $(SCHED_HOST_CFLAGS) -O1 -fsanitize=thread -Wno-tsan -o $@ $< \
 		$(addprefix $(srcdir)/sched/,$(sched_srcs_$*)) -lcmocka -lm
 
 -include $(srcdir)/tests/conformance/conformance.mk
+-include $(srcdir)/tests/toolchain/toolchain.mk

@@ -58,7 +58,7 @@ for f in /proc/sys/kernel/pid_max /proc/sys/kernel/threads-max; do
 done
 
 # --- build
-backend=$(sed -n 's/.*(backend: \([A-Za-z0-9_-]*\)).*/\1/p' "$wg" | head -n 1)
+backend=$("$wg" -print-weft-backend 2>/dev/null)
 weft=weft-${backend:-unknown}
 echo "== building into $dir"
 timeout 300 "$weft_gcc" -O2 -Wall -Wextra -o "$dir/echo_server-$weft" "$top/examples/echo_server.c" ||
