@@ -192,9 +192,9 @@ obj/sched/%.o: $(srcdir)/sched/%.c $(GENH)
 	$(CC_CMD)
 obj/sched/%.lo: $(srcdir)/sched/%.c $(GENH)
 	$(CC_CMD)
-obj/sched/%.o: $(srcdir)/sched/%.S
+obj/sched/%.o: $(srcdir)/sched/%.S $(GENH)
 	$(CC_CMD)
-obj/sched/%.lo: $(srcdir)/sched/%.S
+obj/sched/%.lo: $(srcdir)/sched/%.S $(GENH)
 	$(CC_CMD)
 
 obj/%.o: $(T)/%.s
