@@ -110,7 +110,10 @@ need() {
 	command -v "$1" >/dev/null 2>&1 && return 0
 	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
 		log "installing Debian package $2 (for $1)"
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$2" \
+		# On a fresh machine the package lists may be empty: update once.
+		{ DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$2" ||
+		  { apt-get update -q && DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -q --no-install-recommends "$2"; }; } \
 			> "$CO/apt-$2.log" 2>&1 && command -v "$1" >/dev/null 2>&1 && return 0
 	fi
 	log "$1 not found: apt-get install $2"
