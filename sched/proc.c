@@ -55,8 +55,9 @@
  *   - Timers: a task arms its deadline with its waiter queued and bucket
  *     locked; expiry pops it under the timer lock, marks t->timer_busy,
  *     then removes the waiter from the lot (bucket lock; never both
- *     locks).  Disarm waits for timer_busy to clear, so an expiry never
- *     touches a waiter that has been reused for the next wait.
+ *     locks) and clears timer_busy before it unparks the task.  Disarm
+ *     waits for timer_busy to clear, so an expiry never touches a waiter
+ *     that has been reused for the next wait.
  *
  * What blocks what
  *   futex waits in libc (locks, condvars, sems, join)  the task
