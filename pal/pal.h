@@ -209,12 +209,16 @@ hidden int __pal_thread_spawn(struct __pthread *td, int (*start)(void *),
 
 /*
  * Let the thread that __pal_thread_spawn made for td run, if it does not
- * already: called once per successful spawn, by its caller, after td is
- * linked into the thread list and the thread-list lock is released
- * (application signals still blocked).  Native: nothing (clone started
- * it).  M:N: queues the task and wakes an idle worker, which is not done
- * under the lock: that wake can be a FUTEX_WAKE, and every exit on the
- * other workers takes the lock.
+ * already: called once per successful spawn, by pthread_create, after td
+ * is linked into the thread list, the thread-list lock and the ptc lock
+ * are released, the creator's signal mask is restored and the new
+ * pthread_t is stored in the caller's variable (glibc stores it before
+ * the thread starts; stock musl after).  Native: nothing (clone started
+ * it).  M:N: the new task runs at once on the creator's worker and the
+ * creator waits in that worker's runnext, where an idle worker may steal
+ * it (a handoff, as Cilk's work-first spawn; sched/proc.c,
+ * __sched_run).  Not done under the locks: the creator switches away
+ * here, and every exit on the other workers takes the thread-list lock.
  */
 hidden void __pal_thread_run(struct __pthread *td);
 

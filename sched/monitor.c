@@ -355,7 +355,7 @@ static void trace(int n, uint64_t now)
 		else if (w->cur) busy++;
 		else spin++;
 		sw += w->nswitch, steal += w->nsteal, pre += w->npreempt;
-		local += __sched_runq_len(&w->rq) + !!w->runnext;
+		local += __sched_runq_len(&w->rq) + !!w->runnext + w->ncont;
 	}
 	/* Ids: every one issued but free ones, the workers' and the
 	 * monitor's; the main task has the process id. */
@@ -385,7 +385,7 @@ static void trace(int n, uint64_t now)
 	p = put(p, " [");
 	for (int i = 0; i < n && p < lim; i++) {
 		if (i) *p++ = ' ';
-		NUM(__sched_runq_len(&S.w[i].rq) + !!S.w[i].runnext);
+		NUM(__sched_runq_len(&S.w[i].rq) + !!S.w[i].runnext + S.w[i].ncont);
 	}
 	p = put(p, "] tasks=");
 	NUM(tasks);

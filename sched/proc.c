@@ -309,6 +309,9 @@ static inline void push_on(struct worker *w, struct task *t, int wake)
 	if (wake) __sched_wake_one();
 }
 
+static void cont_push(struct worker *w, struct task *t);
+
+
 static void push(struct task *t, int wake)
 {
 	push_on(self_worker(), t, wake);
@@ -392,6 +395,14 @@ static inline void after_switch(struct worker *w)
 		if (w->preempted) {
 			w->preempted = 0;
 			push_on(0, t, 1);
+		} else if (w->handoff) {
+			/* The creator waits next in line; the runnext it
+			 * displaces, older, goes where thieves look first. */
+			w->handoff = 0;
+			struct task *old = __atomic_exchange_n(&w->runnext, t,
+				__ATOMIC_SEQ_CST);
+			if (old) cont_push(w, rn_task(old));
+			__sched_wake_one();
 		} else {
 			push_on(w, t, 0);
 		}
@@ -407,13 +418,54 @@ int __sched_work_visible(int runnext)
 	if (__atomic_load_n(&S.qhead, __ATOMIC_RELAXED)) return 1;
 	int n = __atomic_load_n(&S.n, __ATOMIC_ACQUIRE);
 	for (int i = 0; i < n; i++) {
-		if (__sched_runq_len(&S.w[i].rq)) return 1;
+		if (__sched_runq_len(&S.w[i].rq) ||
+		    __atomic_load_n(&S.w[i].ncont, __ATOMIC_RELAXED)) return 1;
 		struct task *t = runnext ?
 			__atomic_load_n(&S.w[i].runnext, __ATOMIC_RELAXED) : 0;
 		if (t && (runnext == RN_ALL || !rn_is_lock(t)))
 			return 1;
 	}
 	return 0;
+}
+
+/*
+ * Tasks displaced from runnext, in a deque per worker (Cilk's): a newer
+ * one took their place, a creator's handoff (__sched_run) or a wake
+ * (unpark).  They were next in line, so they stay ahead of the FIFO run
+ * queue, and the newest goes first: in a fork-join program that is the
+ * creator nearest the leaves, so the tree runs depth first and the tasks
+ * alive at once stay few (a creator displaced to the run queue's tail
+ * would only resume after older creators had each started another
+ * subtree).  A thief takes the oldest, the biggest piece of work left.
+ * Order of a switch (switch_out): runnext, the newest here, the run
+ * queue; find_runnable, every 32nd or so and when idle, looks at the run
+ * queue first, and every 1024th gives the oldest here a turn.  Past
+ * CONT_MAX the oldest goes to the run queue.
+ */
+static void cont_push(struct worker *w, struct task *t)
+{
+	struct task *out = 0;
+	spin_lock(&w->cont_lock);
+	if (w->cont_hi - w->cont_lo == CONT_MAX)
+		out = w->cont[w->cont_lo++ % CONT_MAX];
+	w->cont[w->cont_hi++ % CONT_MAX] = t;
+	__atomic_store_n(&w->ncont, w->cont_hi - w->cont_lo, __ATOMIC_RELEASE);
+	spin_unlock(&w->cont_lock);
+	if (out) push_on(w, out, 0);
+}
+
+/* newest: the owner's end; else the oldest, a thief's. */
+static struct task *cont_take(struct worker *w, int newest)
+{
+	struct task *t = 0;
+	if (!__atomic_load_n(&w->ncont, __ATOMIC_ACQUIRE)) return 0;
+	spin_lock(&w->cont_lock);
+	if (w->cont_hi != w->cont_lo)
+		t = newest ? w->cont[--w->cont_hi % CONT_MAX] :
+			w->cont[w->cont_lo++ % CONT_MAX];
+	__atomic_store_n(&w->ncont, w->cont_hi - w->cont_lo, __ATOMIC_RELEASE);
+	spin_unlock(&w->cont_lock);
+	return t;
 }
 
 /* w's own runnext, if any. */
@@ -432,6 +484,11 @@ static struct task *steal(struct worker *w)
 		struct worker *v = &S.w[(start + i) % n];
 		struct task *t;
 		if (v != w && (t = __sched_runq_steal(&w->rq, &v->rq))) return t;
+	}
+	for (int i = 0; i < n; i++) {
+		struct worker *v = &S.w[(start + i) % n];
+		struct task *t;
+		if (v != w && (t = cont_take(v, 0))) return t;
 	}
 	return 0;
 }
@@ -516,6 +573,7 @@ static _Noreturn void worker_retire(struct worker *w)
 	struct task *t = take_runnext(w);
 	if (t) global_put(t);
 	while ((t = __sched_runq_get(&w->rq))) global_put(t);
+	while ((t = cont_take(w, 0))) global_put(t);
 	while (w->nids) id_free_on(0, w->ids[--w->nids]);
 	if (!wake_worker(&S.w[0])) __sched_wake_one();
 	for (;;) __syscall(SYS_exit, 0);
@@ -546,7 +604,12 @@ static struct task *find_runnable(struct worker *w)
 	int lazy_slept = 0;	/* slept LAZY_NS for a lock wake's task */
 	/* Now and then a busy worker polls even with work queued, so that
 	 * tasks woken by I/O are not starved by a yield-heavy load. */
-	if (!(++w->tick & 63)) poll_io(w);
+	if (!(++w->tick & 63)) {
+		poll_io(w);
+		/* And every 1024th, the oldest in the cont deque (whose
+		 * newest go first), so that none waits forever. */
+		if (!(w->tick & 1023) && (t = cont_take(w, 0))) return t;
+	}
 	/* And the global queue gets a turn even while the local one is
 	 * never empty (Go's schedtick % 61). */
 	if (!(w->tick % 61) && (t = global_get())) return t;
@@ -561,6 +624,7 @@ static struct task *find_runnable(struct worker *w)
 		 * runnext, and every 61st and 64th pick comes here. */
 		if ((t = __sched_runq_get(&w->rq))) return t;
 		if ((t = take_runnext(w))) return t;
+		if ((t = cont_take(w, 1))) return t;
 		if ((t = global_get_batch(w))) return t;
 		if (poll_io(w) && (t = __sched_runq_get(&w->rq))) return t;
 		if ((t = steal(w))) {
@@ -734,7 +798,8 @@ static inline void switch_out(struct task *t)
 		vg_alt_register(t);
 	}
 	if ((tick & 63) && (tick % 61) &&
-	    ((n = take_runnext(w)) || (n = __sched_runq_get(&w->rq)))) {
+	    ((n = take_runnext(w)) || (n = cont_take(w, 1)) ||
+	     (n = __sched_runq_get(&w->rq)))) {
 		w->tick = tick;
 		set_state(n, T_RUNNABLE, T_RUNNING);
 		n->worker = w;
@@ -793,7 +858,8 @@ int __sched_spin_ok(void)
 	struct task *t = __sched_self();
 	if (!t || !t->id) return 1;
 	struct worker *me = t->worker;
-	if (__sched_runq_len(&me->rq) || __atomic_load_n(&me->runnext, __ATOMIC_RELAXED))
+	if (__sched_runq_len(&me->rq) || __atomic_load_n(&me->runnext, __ATOMIC_RELAXED) ||
+	    __atomic_load_n(&me->ncont, __ATOMIC_RELAXED))
 		return 0;
 	int n = __atomic_load_n(&S.n, __ATOMIC_ACQUIRE);
 	for (int i = 0; i < n; i++)
@@ -816,7 +882,7 @@ static inline void unpark(struct task *t, int lock)
 	}
 	old = __atomic_exchange_n(&self->worker->runnext,
 		(struct task *)((uintptr_t)t | (lock ? RN_LOCK_TAG : 0)), __ATOMIC_SEQ_CST);
-	if (old) push(rn_task(old), 0);
+	if (old) cont_push(self->worker, rn_task(old));
 	/* Against find_runnable's end of a lazy period: it clears S.lazy,
 	 * then looks for runnexts; this made t one, then reads S.lazy.
 	 * The wake is still owed to old, if any. */
@@ -936,9 +1002,38 @@ int __sched_spawn(struct __pthread *td, int (*start)(void *), void *arg,
 	return id;
 }
 
+/*
+ * A new task runs at once, on its creator's worker, and the creator waits
+ * in that worker's runnext (after_switch, w->handoff) until the new one
+ * parks, yields or exits, or an idle worker steals it.  This is Cilk's
+ * work-first spawn: a fork-join program runs depth first, so the tasks
+ * alive at once number about depth x fan-out per worker, not a whole
+ * level of the tree, and a task that exits at once hands its stack, hot
+ * in the cache, to the next one through the pool (stack.h).  Thieves
+ * take the older work, the creator and the tasks it displaced from
+ * runnext.  Under 1:1 either may run first, so no program can rely on
+ * the order.  Not from a handler (its alternate stack) or inside a
+ * scheduler critical section other than the caller's own, or with a
+ * switch already under way: then t is queued behind the others.
+ */
 void __sched_run(struct task *t)
 {
-	push(t, 1);
+	struct task *self = __sched_self();
+	if (!self || !self->worker || self == &self->worker->g0 ||
+	    self->in_handler || self->nosig > 1 || self->worker->switching) {
+		push(t, 1);
+		return;
+	}
+	struct worker *w = begin_switch(self);
+	set_state(self, T_RUNNING, T_RUNNABLE);
+	w->requeue = self;
+	w->handoff = 1;
+	set_state(t, T_RUNNABLE, T_RUNNING);
+	t->worker = w;
+	w->cur = t;
+	w->nswitch++;
+	__sched_switch(&self->sp, t->sp, t->tp, t);
+	resumed(self);
 }
 
 static int nworkers(void)

@@ -31,6 +31,7 @@
 #include "vg.h"
 
 #define ID_CACHE 32	/* free ids a worker keeps (id_free_on) */
+#define CONT_MAX 1024	/* displaced tasks a worker keeps (cont_push) */
 /* Task ids start above every kernel tid (PID_MAX_LIMIT on 64-bit Linux,
  * 2^22: pid_max cannot be set higher), so that a task id, which the
  * program sees (gettid), never names a real thread or process: tkill and
@@ -53,6 +54,12 @@ struct worker {
 	struct task *requeue;		/* to queue after the switch; g0 */
 	int preempted;			/* requeue was preempted: queue it on
 					 * the global queue; this worker */
+	int handoff;			/* requeue made a task and ran it at
+					 * once (__sched_run): it goes to
+					 * runnext; this worker */
+	int cont_lock;			/* guards cont_lo, cont_hi, cont[] */
+	unsigned cont_lo, cont_hi;	/* cont[lo..hi), modulo CONT_MAX */
+	volatile unsigned ncont;	/* hi - lo, for lock-free looks */
 	struct task *dead;		/* to bury after the switch; g0 */
 	struct task *parked;		/* the task that parked, with unlock */
 	volatile int g0_idle;		/* g0 is blocked in the kernel: it may
@@ -101,6 +108,10 @@ struct worker {
 	void *alt;			/* ALT_STACK bytes: sigaltstack */
 	int nids;			/* free ids cached here (id_free_on); */
 	int ids[ID_CACHE];		/* ... this worker */
+	struct task *cont[CONT_MAX];	/* tasks displaced from runnext:
+					 * the owner takes the newest,
+					 * thieves the oldest (cont_push);
+					 * cont_lock */
 };
 
 struct sched {

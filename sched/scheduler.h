@@ -153,7 +153,9 @@ hidden void __sched_timer_kill(struct __pthread *td);
 hidden int __sched_spawn(struct __pthread *td, int (*start)(void *),
 	void *arg, void *stack);
 
-/* Queue t, made by __sched_spawn, and wake an idle worker for it; once. */
+/* Let t, made by __sched_spawn, run; once.  From a task: t runs at once
+ * and the caller waits in its worker's runnext (a handoff; proc.c).
+ * Else t is queued and an idle worker woken for it. */
 hidden void __sched_run(struct task *t);
 
 /* Park the calling task, whose waiter is queued in b (locked); b is

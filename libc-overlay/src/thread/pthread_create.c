@@ -376,8 +376,6 @@ int __pthread_create(pthread_t *restrict res, const pthread_attr_t *restrict att
 		if (!--libc.threads_minus_1) libc.need_locks = 0;
 	}
 	__tl_unlock();
-	/* weft: an M:N task is queued only now, off the lock (pal.h). */
-	if (ret >= 0) __pal_thread_run(new);
 	__restore_sigs(&set);
 	__release_ptc();
 
@@ -387,6 +385,11 @@ int __pthread_create(pthread_t *restrict res, const pthread_attr_t *restrict att
 	}
 
 	*res = new;
+	/* weft: an M:N task is let run only now, off the locks, with the
+	 * creator's mask back and *res stored, as glibc stores it before
+	 * the thread starts: the task may run at once, ahead of its
+	 * creator (pal.h). */
+	__pal_thread_run(new);
 	return 0;
 fail:
 	__release_ptc();
