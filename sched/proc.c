@@ -503,22 +503,29 @@ struct rn_seen {
 	struct worker *v;
 	struct task *t;
 	unsigned nswitch;
+	uint64_t since;		/* first seen so (ns) */
 };
 
+/* Note the first other worker's runnext, and since when it has been so
+ * (its owner not having switched meanwhile). */
 static void runnext_look(struct worker *w, struct rn_seen *seen)
 {
 	int n = __atomic_load_n(&S.n, __ATOMIC_ACQUIRE);
-	seen->v = 0;
 	for (int i = 0; i < n; i++) {
 		struct worker *v = &S.w[(w->idx + 1 + i) % n];
 		struct task *t;
 		if (v == w || !(t = __atomic_load_n(&v->runnext, __ATOMIC_RELAXED)))
 			continue;
-		seen->v = v;
-		seen->t = t;
-		seen->nswitch = v->nswitch;
+		unsigned sw = __atomic_load_n(&v->nswitch, __ATOMIC_RELAXED);
+		if (seen->v != v || seen->t != t || seen->nswitch != sw) {
+			seen->v = v;
+			seen->t = t;
+			seen->nswitch = sw;
+			seen->since = __sched_now();
+		}
 		return;
 	}
+	seen->v = 0;
 }
 
 /* lazy: a lock's wake (RN_LOCK_TAG) may be taken only once the lazy
@@ -527,7 +534,12 @@ static struct task *runnext_steal(struct rn_seen *seen, int lazy)
 {
 	struct worker *v = seen->v;
 	struct task *t = seen->t;
+	/* Only one that has waited RN_GRACE_NS: a task that wakes another
+	 * and then parks at once (a ping-pong, a condvar handoff) switches
+	 * to it within a microsecond or so; taken from under it, the pair
+	 * would bounce between workers (Go's runqsteal waits 3 us too). */
 	if (!v || v->nswitch != seen->nswitch || (lazy && rn_is_lock(t)) ||
+	    __sched_now() - seen->since < RN_GRACE_NS ||
 	    __atomic_load_n(&v->runnext, __ATOMIC_RELAXED) != t ||
 	    !__atomic_compare_exchange_n(&v->runnext, &t, 0, 0,
 	    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
@@ -602,6 +614,8 @@ static struct task *find_runnable(struct worker *w)
 {
 	struct task *t;
 	int lazy_slept = 0;	/* slept LAZY_NS for a lock wake's task */
+	int rn_spins = 0;	/* spins kept up only by others' runnexts */
+	struct rn_seen seen = { 0 };
 	/* Now and then a busy worker polls even with work queued, so that
 	 * tasks woken by I/O are not starved by a yield-heavy load. */
 	if (!(++w->tick & 63)) {
@@ -631,7 +645,6 @@ static struct task *find_runnable(struct worker *w)
 			w->nsteal++;
 			return t;
 		}
-		struct rn_seen seen;
 		runnext_look(w, &seen);
 		for (int i = 0; i < 64; i++) {
 			__builtin_ia32_pause();
@@ -644,8 +657,33 @@ static struct task *find_runnable(struct worker *w)
 			return t;
 		}
 		/* Others' runnexts keep it spinning: they are taken by their
-		 * own workers, or here once they have waited too long. */
-		if (__sched_work_visible(lazy ? RN_NOT_LOCK : RN_ALL)) continue;
+		 * own workers, or here once they have waited too long.  But
+		 * not for ever: a runnext that a busy worker refills at each
+		 * switch (a ping-pong between two of its tasks) never waits
+		 * long, and watching it only pulls that worker's lines away
+		 * (bench/condvar on 2 workers took 1.0 us a round trip, 0.45
+		 * on 1).  After RN_SPINS rounds in which the owner moved on it
+		 * sleeps: any runnext filled after that wakes it (the
+		 * unpark's wake_one).  One left behind a task that keeps its
+		 * worker is stolen above once it has waited RN_GRACE_NS, but
+		 * for one that its owner leaves there as it switches to
+		 * another task (find_runnable's run-queue turn) in the very
+		 * round this worker gives up: that one waits for its owner's
+		 * next switch or for preemption (monitor.c). */
+		int rn = lazy ? RN_NOT_LOCK : RN_ALL;
+		if (rn_spins >= RN_SPINS) rn = RN_NONE;
+		if (__sched_work_visible(rn)) {
+			/* A round counts once the runnext watched has been
+			 * taken or its owner has switched: one left sitting
+			 * behind a running task keeps it here until the
+			 * grace has passed and it is stolen above. */
+			struct worker *v = seen.v;
+			if (rn != RN_NONE && !__sched_work_visible(RN_NONE) &&
+			    (!v || __atomic_load_n(&v->nswitch, __ATOMIC_RELAXED) != seen.nswitch ||
+			     __atomic_load_n(&v->runnext, __ATOMIC_RELAXED) != seen.t))
+				rn_spins++;
+			continue;
+		}
 
 		/* Sleep: one idle worker in the netpoller (its timeout is the
 		 * nearest deadline), the others on their futex.  A spare
@@ -667,7 +705,8 @@ static struct task *find_runnable(struct worker *w)
 			__atomic_store_n(&S.lazy, 0, __ATOMIC_SEQ_CST);
 			lazy = 0;
 		}
-		if (__sched_work_visible(lazy ? RN_NOT_LOCK : RN_ALL) ||
+		if (__sched_work_visible(rn_spins >= RN_SPINS ? RN_NONE :
+		    lazy ? RN_NOT_LOCK : RN_ALL) ||
 		    (next && next <= __sched_now())) {
 			if (how == SLEEP_POLL) __atomic_store_n(&S.polling, 0, __ATOMIC_RELEASE);
 			sleep_end(w, how);
@@ -704,6 +743,7 @@ static struct task *find_runnable(struct worker *w)
 			__sched_g0_idle(0);
 		}
 		sleep_end(w, how);
+		rn_spins = 0;
 	}
 }
 

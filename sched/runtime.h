@@ -160,6 +160,12 @@ extern hidden struct task __sched_main_task;	/* proc.c */
 /* How long an idle worker sleeps at most while lock wakes leave idle
  * workers asleep (__sched_unpark_lock). */
 #define LAZY_NS 100000ULL
+/* Idle spins an idle worker keeps up for others' runnexts alone (proc.c,
+ * find_runnable): about 2-4 us each. */
+#define RN_SPINS 16
+/* How long another worker's runnext must sit unchanged, its owner not
+ * switching, before an idle worker takes it (proc.c, runnext_steal). */
+#define RN_GRACE_NS 5000ULL
 
 /* musl's internal signals (SIGTIMER, SIGCANCEL, SIGSYNCCALL: 32-34). */
 #define INTERNAL_SIGS (7ULL << 31)
