@@ -179,4 +179,31 @@ printf '%-14s %8s %11s %10s %9s %9s %9s  %s\n' \
 printf '%s' "$rows" | while read -r v c r p t m k e; do
 	printf '%-14s %8s %11s %10s %9s %9s %9s  %s\n' "$v" "$c" "$r" "$p" "$t" "$m" "$k" "$e"
 done
+cat <<'LEGEND'
+
+  conns        connections the server held at once (of those asked for)
+  requests/s   echoes per second over the measured interval, all connections
+  p99 us       99th-percentile round trip of one echo, in microseconds
+  threads      most OS threads the server process had (/proc/PID/task)
+  RSS MiB      the server's peak resident memory (VmHWM)
+  KiB/conn     (peak RSS - RSS before the load) / connections
+  errors       short or wrong echoes, refused connections; 0 when all is well
+LEGEND
+
+# One line that says what the table means: the same unmodified program,
+# its thread count, and its speed and memory against glibc's 1:1 threads.
+printf '%s' "$rows" | awk -v weft="$weft" '
+	{ c[$1] = $2; r[$1] = $3; t[$1] = $5; k[$1] = $7; e[$1] = $8 }
+	END {
+		if (e[weft] != "0") {
+			printf "\nverdict: the %s build FAILED (errors: %s); see the lines above\n", weft, e[weft]
+			exit
+		}
+		printf "\nverdict: the same unmodified server held %s connections on %s OS threads under weft (glibc: %s threads)", c[weft], t[weft], t["glibc"]
+		if (e["glibc"] == "0" && r["glibc"] + 0 > 0 && k[weft] + 0 > 0)
+			printf "; %.2fx glibc'\''s requests/s, %.2fx its memory per connection", r[weft] / r["glibc"], k[weft] / k["glibc"]
+		else
+			printf "; the glibc build did not complete (%s), so no ratio", e["glibc"]
+		printf "\n"
+	}'
 exit $failed
