@@ -122,15 +122,13 @@ func fill(b []byte, seq int64) {
 // crunch is the compressor's work, as in pipeline.c: greedy LZ77 over the
 // block with deflate's rolling 3-byte hash and a head table, hashing the
 // token stream with FNV-1a.
-func crunch(p []byte, head []uint32) uint64 {
+func crunch(b []byte, head *[hsize]uint32) uint64 {
+	p := (*[block]byte)(b) // arrays of known size: fewer bounds checks
 	f := uint64(1469598103934665603)
 	h := (uint32(p[0])<<5 ^ uint32(p[1])) & (hsize - 1)
 	i := 0
 
-	p = p[:block]
-	for k := range head {
-		head[k] = 0
-	}
+	*head = [hsize]uint32{}
 	for i+2 < block {
 		h = (h<<5 ^ uint32(p[i+2])) & (hsize - 1)
 		cand := int(head[h])
@@ -179,7 +177,7 @@ func producer() {
 }
 
 func compressor() {
-	head := make([]uint32, hsize)
+	head := new([hsize]uint32)
 	for {
 		work.mu.Lock()
 		for work.head == nil {
@@ -233,7 +231,7 @@ func main() {
 	njobs := 2*threads + 3 // pigz's INBUFS(p)
 	src = make([]byte, srcSize+block)
 	results = make([]uint64, blocks)
-	head := make([]uint32, hsize)
+	head := new([hsize]uint32)
 	makeSrc()
 	for i := int64(0); i < njobs; i++ {
 		pool.append(&job{buf: make([]byte, block)})
