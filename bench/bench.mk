@@ -2,7 +2,8 @@
 # bench/bench.mk: `make bench`, included by the main Makefile and run in
 # any build directory (bench/README.md says how to read the result).
 #
-# Builds every bench/*.c program, unmodified, four ways under obj/bench/:
+# Builds each program of BENCH_PROGS (bench/NAME.c), unmodified, four
+# ways under obj/bench/:
 #   glibc        $(CC) -O2 -pthread                      (dynamic, the system libc)
 #   musl         stock musl 1.2.3 from the same verified source
 #                (`make stock-musl`): its musl-gcc -static -O2 -pthread
