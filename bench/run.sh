@@ -75,7 +75,7 @@ fi
 # The benchmarks: id, timeout (s), row label, unit, better (lower or
 # higher), program and arguments.  "echo N" rows are special: one run of
 # echo_server + echo_load gives three rows (id.rps, id.p99, id.kib).
-# Sized so that a full run takes about 20 minutes on 2 cores.
+# Sized so that a full run takes about 17 minutes on 2 cores.
 if [ -n "$QUICK" ]; then
 	SECS=1 WAIT=5
 	BENCHES='spawn     15 spawn_create+join_(1000_alive)  ns lower spawn 5000
@@ -409,7 +409,7 @@ cpu=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo | head -n
 	case " $VARIANTS " in
 	*" go "*)
 		echo "go: ${GOV:-$(go version 2>/dev/null)}; bench/go/*/main.go, go build, CGO_ENABLED=0 (static);"
-		echo "    GOMAXPROCS = nproc (yield: 1); no stack attribute (tree 64K and sleepers: Go's own stacks)" ;;
+		echo "    GOMAXPROCS=${GOMAXPROCS:-nproc} (yield: 1); no stack attribute (tree 64K and sleepers: Go's own stacks)" ;;
 	*) [ "$GOV" = none ] && echo "go: not installed (Debian: apt-get install golang-go): no go column" ;;
 	esac
 	case " $VARIANTS " in *" epoll-loop "*)
