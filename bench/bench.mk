@@ -2,7 +2,8 @@
 # bench/bench.mk: `make bench`, included by the main Makefile and run in
 # any build directory (bench/README.md says how to read the result).
 #
-# Builds every bench/*.c program, unmodified, four ways under obj/bench/:
+# Builds each program of BENCH_PROGS (bench/NAME.c), unmodified, four
+# ways under obj/bench/:
 #   glibc        $(CC) -O2 -pthread                      (dynamic, the system libc)
 #   musl         stock musl 1.2.3 from the same verified source
 #                (`make stock-musl`): its musl-gcc -static -O2 -pthread
@@ -15,11 +16,19 @@
 # musl and weft alike, so the two differ only in the PAL.
 # examples/echo_server.c is built the same four ways and
 # examples/echo_load.c once, with $(CC) (glibc), as the fixed client.
+# Two more columns:
+#   go           the Go twins, bench/go/*/main.go, built by `go build`
+#                (stdlib only, no network: GOPROXY=off, GOCACHE and GOPATH
+#                under obj/bench/go-build); no column when go is missing
+#   epoll-loop   bench/echo_epoll.c, an epoll event-loop echo server,
+#                with $(CC): the echo rows only (issue 18's anchor)
 # Then bench/run.sh runs them all and writes obj/bench/results.txt.
 #
-#   make bench                   medians of 5 runs (about 15 minutes on 2 cores)
-#   make bench BENCH_QUICK=1     small sizes, 3 runs: a smoke test (< 2 minutes)
+#   make bench                   medians of 5 runs (about 17 minutes on 2 cores)
+#   make bench BENCH_QUICK=1     small sizes, 3 runs: a smoke test (under 3 minutes)
 #   make bench BENCH_RUNS=7      more runs
+#   make bench LOAD=2            the same with 2 CPU-bound processes beside
+#                                it (tests/load.sh); results-load2.txt
 #
 # A toolchain that does not build leaves its column as "no build"; a
 # program that fails, hangs or hits a resource limit gets "fail",
@@ -28,7 +37,9 @@
 
 BENCH_RUNS ?=
 BENCH_QUICK ?=
-BENCH_VARIANTS = glibc musl weft-native weft-epoll
+BENCH_C_VARIANTS = glibc musl weft-native weft-epoll
+BENCH_VARIANTS = $(BENCH_C_VARIANTS) go epoll-loop
+BENCH_LOAD = $(filter-out 0,$(strip $(LOAD)))
 BENCH_PROGS = spawn condvar ring tree mutex lock yield sleepers blocked pipeline
 BENCH_EXAMPLES = $(srcdir)/examples
 BENCH_CFLAGS = -O2 -pthread
@@ -47,6 +58,12 @@ BENCH_LIB_weft-epoll = obj/pal/epoll/lib/libc.a
 BENCH_BUILD = $(BENCH_VARIANTS)
 BENCH_HAVE_ECHO = $(and $(wildcard $(BENCH_EXAMPLES)/echo_server.c),$(wildcard $(BENCH_EXAMPLES)/echo_load.c))
 
+# bench-build's targets for each variant.
+$(foreach v,$(BENCH_C_VARIANTS),$(eval BENCH_TARGETS_$(v) = $(BENCH_PROGS:%=$(BO)/$(v)/%) \
+	$(if $(BENCH_HAVE_ECHO),$(BO)/$(v)/echo_server)))
+BENCH_TARGETS_go = $(BENCH_PROGS:%=$(BO)/go/%) $(if $(BENCH_HAVE_ECHO),$(BO)/go/echo_server)
+BENCH_TARGETS_epoll-loop = $(if $(BENCH_HAVE_ECHO),$(BO)/epoll-loop/echo_server)
+
 define bench_variant
 $(BO)/$(1)/%: $(srcdir)/bench/%.c $(srcdir)/bench/bench.h $(BENCH_LIB_$(1))
 	@mkdir -p $$(@D)
@@ -55,18 +72,37 @@ $(BO)/$(1)/echo_server: $(BENCH_EXAMPLES)/echo_server.c $(BENCH_LIB_$(1))
 	@mkdir -p $$(@D)
 	$(BENCH_CC_$(1)) $(BENCH_CFLAGS) -o $$@ $$<
 endef
-$(foreach v,$(BENCH_VARIANTS),$(eval $(call bench_variant,$(v))))
+$(foreach v,$(BENCH_C_VARIANTS),$(eval $(call bench_variant,$(v))))
+
+# The Go twins: one main package per directory of the module bench/go
+# (go.mod, no requirements).  Built offline into this build directory;
+# CGO_ENABLED=0, so they are static and need no C compiler.
+BENCH_GO = go
+BENCH_GO_LIB = $(srcdir)/bench/go/go.mod $(wildcard $(srcdir)/bench/go/internal/*/*.go)
+BENCH_GO_ENV = GOCACHE='$(abspath $(BO))/go-build/cache' GOPATH='$(abspath $(BO))/go-build/path' \
+	GOPROXY=off GOFLAGS= GO111MODULE=on GOWORK=off CGO_ENABLED=0
+$(BO)/go/%: $(srcdir)/bench/go/%/main.go $(BENCH_GO_LIB)
+	@mkdir -p $(@D)
+	cd $(srcdir)/bench/go && $(BENCH_GO_ENV) $(BENCH_GO) build -trimpath -o '$(abspath $@)' ./$*
+
+$(BO)/epoll-loop/echo_server: $(srcdir)/bench/echo_epoll.c
+	@mkdir -p $(@D)
+	$(BENCH_CC_glibc) $(BENCH_CFLAGS) -o $@ $<
 
 $(BO)/glibc/echo_load: $(BENCH_EXAMPLES)/echo_load.c
 	@mkdir -p $(@D)
 	$(BENCH_CC_glibc) $(BENCH_CFLAGS) -o $@ $<
 
-bench-build: $(foreach v,$(BENCH_BUILD),$(BENCH_PROGS:%=$(BO)/$(v)/%) \
-	$(if $(BENCH_HAVE_ECHO),$(BO)/$(v)/echo_server)) \
+bench-build: $(foreach v,$(BENCH_BUILD),$(BENCH_TARGETS_$(v))) \
 	$(if $(BENCH_HAVE_ECHO),$(BO)/glibc/echo_load)
 
+# go is optional: without it the table has no go column and says so.
 bench:
-	@ok=glibc; \
+	@ok=glibc; vars='$(filter-out go,$(BENCH_VARIANTS))'; gov=none; \
+	if command -v $(BENCH_GO) > /dev/null 2>&1; then \
+		ok="$$ok go"; vars='$(BENCH_VARIANTS)'; gov=$$($(BENCH_GO) version); \
+	else echo "bench: no '$(BENCH_GO)' (Debian: apt-get install golang-go): no go column" >&2; fi; \
+	ok="$$ok epoll-loop"; \
 	if $(MAKE) --no-print-directory stock-musl; then ok="$$ok musl"; \
 	else echo "bench: stock musl did not build: its column says 'no build'" >&2; fi; \
 	for p in native epoll; do \
@@ -79,9 +115,9 @@ bench:
 	done; \
 	$(MAKE) --no-print-directory -k bench-build BENCH_BUILD="$$ok" || \
 		echo "bench: some programs did not build: their cells say 'no build'" >&2; \
-	BENCH_RUNS='$(BENCH_RUNS)' BENCH_QUICK='$(BENCH_QUICK)' \
-	BENCH_VARIANTS='$(BENCH_VARIANTS)' BENCH_ECHO='$(if $(BENCH_HAVE_ECHO),1)' \
+	BENCH_RUNS='$(BENCH_RUNS)' BENCH_QUICK='$(BENCH_QUICK)' BENCH_LOAD='$(BENCH_LOAD)' \
+	BENCH_VARIANTS="$$vars" BENCH_GO_VERSION="$$gov" BENCH_ECHO='$(if $(BENCH_HAVE_ECHO),1)' \
 		sh $(srcdir)/bench/run.sh $(BO) \
-		"make -C $(CURDIR) bench$(if $(BENCH_RUNS), BENCH_RUNS=$(BENCH_RUNS))$(if $(BENCH_QUICK), BENCH_QUICK=$(BENCH_QUICK))"
+		"make -C $(CURDIR) bench$(if $(BENCH_RUNS), BENCH_RUNS=$(BENCH_RUNS))$(if $(BENCH_QUICK), BENCH_QUICK=$(BENCH_QUICK))$(if $(BENCH_LOAD), LOAD=$(BENCH_LOAD))"
 
 .PHONY: bench bench-build

@@ -12,10 +12,13 @@
 #
 # Environment: BENCH_RUNS (default 5, or 3 with BENCH_QUICK), BENCH_QUICK
 # (non-empty and not 0: small sizes), BENCH_VARIANTS (default "glibc musl
-# weft-native weft-epoll"; the first is the baseline of the ratios),
+# weft-native weft-epoll go epoll-loop"; the first is the baseline of the
+# ratios; epoll-loop is a server only and runs the echo rows only),
 # BENCH_ECHO (non-empty: the echo rows; needs echo_server per variant
-# and glibc/echo_load), BENCH_TIMEOUT (seconds, overrides every
-# benchmark's own limit).
+# and glibc/echo_load), BENCH_GO_VERSION (`go version`'s line for the
+# header, or "none": go is not installed, no go column), BENCH_LOAD (N:
+# run everything with N CPU-bound processes beside it, tests/load.sh's;
+# the files are then results-loadN.txt, raw-loadN.txt, logs-loadN/).
 set -u
 
 die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
@@ -31,13 +34,29 @@ QUICK=${BENCH_QUICK:-}
 RUNS=${BENCH_RUNS:-}
 [ -n "$RUNS" ] || { [ -n "$QUICK" ] && RUNS=3 || RUNS=5; }
 case $RUNS in '' | *[!0-9]* | 0) die "BENCH_RUNS must be a positive number, not '$RUNS'" ;; esac
-VARIANTS=${BENCH_VARIANTS:-"glibc musl weft-native weft-epoll"}
+VARIANTS=${BENCH_VARIANTS:-"glibc musl weft-native weft-epoll go epoll-loop"}
 BASE=${VARIANTS%% *}
 ECHO=${BENCH_ECHO:-}
+GOV=${BENCH_GO_VERSION:-}
+LOAD=${BENCH_LOAD:-}
+[ "$LOAD" = 0 ] && LOAD=
+case $LOAD in *[!0-9]*) die "LOAD must be a number of processes, not '$LOAD'" ;; esac
 
-LOGS=$BO/logs
-RAW=$BO/raw.txt
-OUT=$BO/results.txt
+# LOAD=N: the whole run again under tests/load.sh, which starts the N
+# spinners, and stops them however this ends (even if it is killed: each
+# spinner stops by itself once load.sh is gone).
+if [ -n "$LOAD" ] && [ "${BENCH_LOADED:-}" != "$LOAD" ]; then
+	LOADSH=$(dirname "$0")/../tests/load.sh
+	[ -f "$LOADSH" ] || die "$LOADSH: not found (needed by LOAD=$LOAD)"
+	BENCH_LOADED=$LOAD
+	export BENCH_LOADED
+	exec sh "$LOADSH" "$LOAD" sh "$0" "$BO" "$CMD"
+fi
+
+SUFFIX=${LOAD:+-load$LOAD}
+LOGS=$BO/logs$SUFFIX
+RAW=$BO/raw$SUFFIX.txt
+OUT=$BO/results$SUFFIX.txt
 rm -rf "$LOGS" && mkdir -p "$LOGS" || die "cannot make $LOGS"
 : > "$RAW"
 
@@ -56,7 +75,7 @@ fi
 # The benchmarks: id, timeout (s), row label, unit, better (lower or
 # higher), program and arguments.  "echo N" rows are special: one run of
 # echo_server + echo_load gives three rows (id.rps, id.p99, id.kib).
-# Sized so that a full run takes about 15 minutes on 2 cores.
+# Sized so that a full run takes about 17 minutes on 2 cores.
 if [ -n "$QUICK" ]; then
 	SECS=1 WAIT=5
 	BENCHES='spawn     15 spawn_create+join_(1000_alive)  ns lower spawn 5000
@@ -255,6 +274,16 @@ run_echo() {
 
 # ---- the runs: interleaved; a failed (benchmark, variant) is not rerun ----
 
+# runs VARIANT PROG: whether VARIANT has a program PROG.  epoll-loop is
+# bench/echo_epoll.c, a server only.
+runs() {
+	case $1/$2 in
+	epoll-loop/echo) return 0 ;;
+	epoll-loop/*) return 1 ;;
+	esac
+	return 0
+}
+
 printf '%s\n' "$BENCHES" > "$LOGS/benches"
 nbench=$(grep -c . "$LOGS/benches")
 echo "bench: $nbench benchmarks x $(echo $VARIANTS | wc -w) variants x $RUNS runs; logs in $LOGS"
@@ -264,6 +293,7 @@ while [ $run -le "$RUNS" ]; do
 	while read -r id to label unit better prog args; do
 		for v in $VARIANTS; do
 			case $skip in *" $id/$v "*) continue ;; esac
+			runs "$v" "$prog" || continue
 			if [ "$prog" = echo ]; then
 				# shellcheck disable=SC2086
 				run_echo "$id" "$v" $run "$to" $args && ok=1 || ok=
@@ -362,9 +392,10 @@ END {
 	print "memory); fail, timeout: see below; \"!\": a later run failed, median of the runs before it."
 	print "peak RSS: median of each run'"'"'s peak; echo rows: the server'"'"'s VmHWM."
 	if (secs != "")
-		printf "echo: examples/echo_server.c per variant, examples/echo_load.c (glibc, 2 threads)\n" \
-			"as client; all connections open, then %s s measured; KiB/conn = (server VmHWM\n" \
-			"after the run - its VmRSS idle before it) / connections.\n", secs
+		printf "echo: examples/echo_server.c per variant (go: bench/go/echo_server, epoll-loop:\n" \
+			"bench/echo_epoll.c), examples/echo_load.c (glibc, 2 threads) as client; all\n" \
+			"connections open, then %s s measured; KiB/conn = (server VmHWM after the run\n" \
+			"- its VmRSS idle before it) / connections.\n", secs
 }'
 
 cpu=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo | head -n 1)
@@ -375,6 +406,20 @@ cpu=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo | head -n
 	echo "medians of $RUNS run$([ "$RUNS" -gt 1 ] && echo s)$([ -n "$QUICK" ] && echo ' (BENCH_QUICK: small sizes)'), variants interleaved; peak RSS: $RSS_HOW"
 	echo "glibc: system gcc -O2 -pthread (dynamic); musl: stock musl 1.2.3, musl-gcc -static -O2;"
 	echo "weft-native, weft-epoll: obj/pal/{native,epoll}/bin/weft-gcc -static -O2 (epoll: WEFT_WORKERS=${WEFT_WORKERS:-nproc})"
+	case " $VARIANTS " in
+	*" go "*)
+		echo "go: ${GOV:-$(go version 2>/dev/null)}; bench/go/*/main.go, go build, CGO_ENABLED=0 (static);"
+		echo "    GOMAXPROCS=${GOMAXPROCS:-nproc} (yield: 1); no stack attribute (tree 64K and sleepers: Go's own stacks)" ;;
+	*) [ "$GOV" = none ] && echo "go: not installed (Debian: apt-get install golang-go): no go column" ;;
+	esac
+	case " $VARIANTS " in *" epoll-loop "*)
+		echo "epoll-loop: bench/echo_epoll.c, system gcc -O2 (glibc), one epoll loop per CPU, SO_REUSEPORT; echo rows only"
+	esac
+	if [ -n "$LOAD" ]; then
+		echo "LOAD=$LOAD: $LOAD CPU-bound process(es) (tests/load.sh's shell spinners) running beside every run"
+	else
+		echo "no LOAD: nothing else started beside the runs"
+	fi
 	echo
 	awk -v variants="$VARIANTS" -v secs="$([ -n "$ECHO" ] && echo $SECS)" "$TABLE_AWK" \
 		"$LOGS/benches" "$RAW"
