@@ -16,8 +16,10 @@
 #   search      -print-file-name=libc.so|libc.a|libpthread.a and
 #               -print-search-dirs name weft's files, never glibc's
 #   glibc       linking refuses glibc's library directories (-L, -Wl,-L,
-#               -rpath) and a library that needs libc.so.6, saying to
-#               rebuild it; a library built with weft-gcc links and runs
+#               -rpath), a library that needs libc.so.6 and a static
+#               archive compiled against glibc's headers, saying to
+#               rebuild it; a library built with weft-gcc links and runs;
+#               glibc's header directories (-I, -isystem) are refused
 #   c++         a C++ source or -lstdc++ is refused: C++ is not supported
 #   cmake       a small threaded project (tests/toolchain/project: a
 #               shared library and a program) built with the toolchain
@@ -215,6 +217,34 @@ if ${CC:-gcc} -shared -fPIC -o "$d/glibc/libglibcdep.so" "$d/dep.c" >>"$log" 2>&
 else
 	ok=0; fail glibc "${CC:-gcc} could not build a glibc shared library" "$log"
 fi
+# A static archive compiled against glibc's headers (its C99 sscanf is
+# __isoc99_sscanf), by -l and by path; the same source built by weft-gcc
+# links.
+printf '#include <stdio.h>\nint glibc_dep(void) { int x = 0; sscanf("1", "%%d", &x); return x; }\n' >"$d/sdep.c"
+if ${CC:-gcc} -O2 -c -o "$d/glibc/sdep.o" "$d/sdep.c" >>"$log" 2>&1 &&
+	ar rc "$d/glibc/libsdep.a" "$d/glibc/sdep.o" >>"$log" 2>&1; then
+	printf 'int glibc_dep(void);\nint main(void) { return !glibc_dep(); }\n' >"$d/main.c"
+	refused "compiled for glibc" "$d/main.c" -L"$d/glibc" -lsdep
+	refused "compiled for glibc" "$d/main.c" "$d/glibc/libsdep.a"
+	if ! { "$wg" -O2 -c -o "$d/weft/sdep.o" "$d/sdep.c" &&
+		ar rc "$d/weft/libsdep.a" "$d/weft/sdep.o" &&
+		"$wg" -o "$d/prog" "$d/main.c" -L"$d/weft" -lsdep && "$d/prog"; } >>"$log" 2>&1; then
+		ok=0; fail glibc "weft-gcc refused, or mislinked, a static library it built itself" "$log"
+	fi
+else
+	ok=0; fail glibc "${CC:-gcc} could not build a glibc static library" "$log"
+fi
+# glibc's header directories (a library's subdirectory is fine).
+for a in -I/usr/include "-I /usr/include/x86_64-linux-gnu" "-isystem /usr/include"; do
+	# shellcheck disable=SC2086
+	if "$wg" $a -c -o "$d/x.o" "$d/main.c" >"$d/err" 2>&1 ||
+		! grep -q "glibc's header directory" "$d/err"; then
+		ok=0; fail glibc "weft-gcc $a did not refuse glibc's headers" "$d/err"
+	fi
+	cat "$d/err" >>"$log"
+done
+"$wg" -I/usr/include/nonexistent-lib -c -o "$d/x.o" "$d/main.c" >>"$log" 2>&1 ||
+	{ ok=0; fail glibc "weft-gcc refused a header directory that is not glibc's" "$log"; }
 [ $ok = 1 ] && pass glibc
 
 # ---- c++
