@@ -138,6 +138,9 @@ static long read_nowait(struct task *t, long nr, const long *a, int cp,
 {
 	struct iovec one = { (void *)a[1], a[2] };
 	struct rd r = { a[0], &one, 1, -1 };
+	/* A count past SSIZE_MAX: read's error (EFAULT) is not preadv2's. */
+	if ((nr == SYS_read || nr == SYS_pread64) && a[2] < 0)
+		return blocking(t, cp, nr, a);
 	if (nr == SYS_readv || nr == SYS_preadv) {
 		r.iov = (void *)a[1];
 		r.n = a[2];
@@ -168,7 +171,10 @@ static long direct(struct task *t, long nr, const long *a, int cp)
 {
 	struct iocb cb;
 	long res;
-	if (a[3] < 0) return blocking(t, cp, nr, a);	/* the kernel's EINVAL */
+	/* A negative offset, or a count past SSIZE_MAX: the kernel's own
+	 * error for the call, which AIO's need not be. */
+	if (a[3] < 0 || ((nr == SYS_pread64 || nr == SYS_pwrite64) && a[2] < 0))
+		return blocking(t, cp, nr, a);
 	if (cp && cancel_due()) return __cancel();
 	switch (nr) {
 	case SYS_pread64:

@@ -54,6 +54,7 @@ CONFORM_UNUSED static const char *en(int e)
 	case ENOTCONN: return "ENOTCONN";
 	case EINPROGRESS: return "EINPROGRESS";
 	case EISDIR: return "EISDIR";
+	case EFAULT: return "EFAULT";
 	case ESPIPE: return "ESPIPE";
 	case EWOULDBLOCK == EAGAIN ? -1 : EWOULDBLOCK: return "EWOULDBLOCK";
 	}

@@ -127,6 +127,9 @@ static void reads(void)
 		fclose(f);
 	}
 	printf("pread -1: %s\n", re(pread(fd, r, 10, -1)));
+	volatile size_t huge = (size_t)-1 / 2 + 1;	/* past SSIZE_MAX */
+	printf("read huge count: %s\n", re(read(fd, r, huge)));
+	printf("pread huge count: %s\n", re(pread(fd, r, huge, 0)));
 	int p[2];
 	pipe(p);
 	printf("pread pipe: %s\n", re(pread(p[0], r, 10, 0)));
