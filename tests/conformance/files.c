@@ -3,7 +3,8 @@
  * pipe, a socket and bad fds; read, readv, pread, preadv and stdio with
  * all, part or none of the file in the page cache (counts, data, file
  * position); their errors; O_DIRECT pread/pwrite; fsync while signals
- * arrive; fsync in a fork child. */
+ * arrive; fsync in a fork child; no fd of the backend's (the AIO
+ * eventfd) survives an exec. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -214,6 +215,8 @@ static void signals(void)
 	close(fd);
 }
 
+static char base[16];	/* open fds beyond stdio as the program started */
+
 static void *main_task(void *arg)
 {
 	(void)arg;
@@ -234,12 +237,41 @@ static void *main_task(void *arg)
 	int st;
 	wait_bounded(pid, &st);
 	printf("child: %s\n", wait_status(st, "exited", "signaled"));
+	fflush(stdout);
+	if (!(pid = fork())) {
+		char *args[] = { "files", "fds", base, 0 };
+		execve("/proc/self/exe", args, environ);
+		_exit(127);
+	}
+	wait_bounded(pid, &st);
+	printf("exec child: %s\n", wait_status(st, "exited", "signaled"));
 	return 0;
 }
 
-int main(void)
+/* Re-executed: the fds it inherited beyond stdio (the backend's
+ * epoll fd and eventfds, the AIO one included, are close-on-exec). */
+static int open_fds(void)
+{
+	int n = 0;
+	for (int fd = 3; fd < 1024; fd++)
+		if (fcntl(fd, F_GETFD) >= 0) n++;
+	return n;
+}
+
+static int inherited(const char *b)
+{
+	printf("exec child: %d fds more than the parent started with\n",
+		open_fds() - atoi(b));
+	return 0;
+}
+
+extern char **environ;
+
+int main(int argc, char **argv)
 {
 	pthread_t t;
+	if (argc > 2 && !strcmp(argv[1], "fds")) return inherited(argv[2]);
+	snprintf(base, sizeof base, "%d", open_fds());
 	watchdog(60);
 	pthread_create(&t, 0, main_task, 0);
 	pthread_join(t, 0);
