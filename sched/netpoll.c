@@ -18,11 +18,13 @@
 #define CHUNK_BITS 10
 #define CHUNK (1 << CHUNK_BITS)
 #define KICK_DATA ((uint64_t)-1)
+#define HOOK_DATA ((uint64_t)-2)
 
 static struct __np_fd *volatile top[NP_MAX_FD >> CHUNK_BITS];
 static int epfd = -1, kickfd = -1;
 static int init_lock;
 static volatile int ready;	/* epfd and kickfd are set up */
+static int (*volatile hook)(void);	/* __np_register_hook's fn */
 
 volatile int __np_multi_seq, __np_multi, __np_waiters;
 
@@ -124,6 +126,15 @@ int __np_register(int fd, int *flags)
 	if (!r) *flags |= NP_REG;
 	else if (r == -EPERM) *flags |= NP_NOPOLL;
 	return r;
+}
+
+int __np_register_hook(int fd, int (*fn)(void))
+{
+	int r;
+	if (!__np_active() && (r = setup())) return r;
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLET, .data.u64 = HOOK_DATA };
+	__atomic_store_n(&hook, fn, __ATOMIC_RELEASE);
+	return __syscall(SYS_epoll_ctl, epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
 static void bump(volatile int *seq)
@@ -280,7 +291,7 @@ int __np_poll(int64_t timeout_ns)
 {
 	struct epoll_event ev[128];
 	struct timespec ts, *tsp = 0;
-	int n, woke = 0;
+	int n, woke = 0, hooked = 0;
 
 	if (!__np_active()) return 0;
 	if (timeout_ns >= 0) {
@@ -312,6 +323,10 @@ int __np_poll(int64_t timeout_ns)
 			__syscall(SYS_read, kickfd, &v, sizeof v);
 			continue;
 		}
+		if (ev[i].data.u64 == HOOK_DATA) {
+			hooked += hook();
+			continue;
+		}
 		struct __np_fd *e = __np_entry((int)ev[i].data.u64);
 		bump(&e->seq);
 		if (__atomic_load_n(&e->nmulti, __ATOMIC_RELAXED)) {
@@ -323,7 +338,7 @@ int __np_poll(int64_t timeout_ns)
 	}
 	if (woke && __atomic_load_n(&__np_multi, __ATOMIC_SEQ_CST))
 		bump(&__np_multi_seq);
-	return woke;
+	return woke + hooked;
 }
 
 int __np_ready(void)
@@ -346,6 +361,7 @@ void __np_fork_child(void)
 	}
 	epfd = kickfd = -1;
 	ready = 0;
+	hook = 0;
 	init_lock = 0;
 	__np_multi = __np_waiters = 0;
 	for (int i = 0; i < NP_MAX_FD >> CHUNK_BITS; i++) {

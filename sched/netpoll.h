@@ -75,6 +75,8 @@ enum {
 	NP_INCALL  = 1 << 8,	/* a task is making a blocking call on it
 				 * that cannot be made non-blocking (accept,
 				 * NP_NONOWAIT); the others wait their turn */
+	NP_DIRECT  = 1 << 9,	/* its description is O_DIRECT (pal/epoll/
+				 * file.c: AIO for pread and pwrite) */
 	NP_LOCK    = 1 << 30,	/* flags are being changed */
 };
 
@@ -94,6 +96,13 @@ hidden void __np_unlock(struct __np_fd *e, int flags);
  * from epoll_ctl (-EPERM: fd cannot be polled) or from creating the
  * epoll instance.  Sets NP_REG or NP_NOPOLL in *flags. */
 hidden int __np_register(int fd, int *flags);
+
+/* Register fd (an eventfd) so that each readiness event on it calls fn
+ * on the polling worker's g0 instead of bumping a counter; fn returns
+ * how many tasks it woke.  One such fd per process: the Linux AIO
+ * context's (pal/epoll/aio.c).  0 or -errno.  Forgotten in a fork
+ * child, as every registration. */
+hidden int __np_register_hook(int fd, int (*fn)(void));
 
 /* fd is about to be closed or replaced (close, dup2 onto it): calls
  * blocked on it move to a keepalive copy (above), poll-family waiters

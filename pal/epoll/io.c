@@ -48,8 +48,10 @@
  *     Linux, where the blocked call holds the file; they never retry on
  *     the reused number.  shutdown wakes them through the netpoller's
  *     HUP event.
- * Regular files and other fds epoll refuses are read and written on the
- * worker, marked as in a syscall (the monitor's handoff).
+ * Regular files and other fds epoll refuses, and fsync, are file.c's:
+ * reads try RWF_NOWAIT first; fsync, fdatasync and O_DIRECT pread and
+ * pwrite park the task on Linux AIO; the rest runs on the worker,
+ * marked as in a syscall (the monitor's handoff).
  *
  * Limits: NP_USERNB is learned once per fd (F_GETFL) and kept up to
  * date by this process's fcntl and ioctl; O_NONBLOCK set on a shared
@@ -137,7 +139,8 @@ static int learn(int fd, struct __np_fd *e)
 			__np_unlock(e, f);
 			return 0;
 		}
-		f |= NP_KNOWN | (fl & O_NONBLOCK ? NP_USERNB : 0);
+		f |= NP_KNOWN | (fl & O_NONBLOCK ? NP_USERNB : 0) |
+			(fl & O_DIRECT ? NP_DIRECT : 0);
 		f |= __syscall(SYS_getsockopt, fd, SOL_SOCKET, SO_TYPE, &type, &len) ?
 			NP_NOTSOCK : NP_SOCK;
 	}
@@ -424,6 +427,7 @@ static __attribute__((noinline)) long fd_loop(struct task *t, struct call *c,
 
 	if (!t || !(e = __np_entry(fd))) return on_worker(t, c);
 	int f = learn(fd, e);
+	if (f & NP_NOPOLL) return __pal_file_io(t, c->nr, c->a, c->cp, e, f);
 	if ((f & NP_USERNB) || (msg_flags(c) & MSG_DONTWAIT))
 		return dir == D_READ ? read_try(t, c, fd, -1) : sys(c);
 	if (!(f & NP_REG)) return on_worker(t, c);
@@ -764,6 +768,15 @@ static __attribute__((noinline)) long epoll_call(struct task *t, struct call *c)
 	return wait_any(t, &ws, ms_deadline(ms), c->cp, try_epoll, &ctx);
 }
 
+/* pread, pwrite and their vector forms: file.c's on fds epoll refuses. */
+static long file_call(struct task *t, struct call *c)
+{
+	struct __np_fd *e = __np_entry(c->a[0]);
+	int f = e ? learn(c->a[0], e) : 0;
+	if (!(f & NP_NOPOLL)) return on_worker(t, c);
+	return __pal_file_io(t, c->nr, c->a, c->cp, e, f);
+}
+
 /* ---- Sleeps -------------------------------------------------------------- */
 
 static __attribute__((noinline)) long sleep_call(struct task *t, struct call *c)
@@ -870,6 +883,10 @@ long __pal_io(long nr, long a, long b, long c, long d, long e, long f,
 		return epoll_call(t, &k);
 	case SYS_nanosleep: case SYS_clock_nanosleep:
 		return sleep_call(t, &k);
+	case SYS_fsync: case SYS_fdatasync:
+		return __pal_file_sync(t, nr, k.a, cp);
+	case SYS_pread64: case SYS_preadv: case SYS_pwrite64: case SYS_pwritev:
+		return file_call(t, &k);
 	}
 	*handled = 0;
 	return 0;
@@ -890,11 +907,11 @@ int __pal_fd_setfl(int fd, int flags)
 	struct __np_fd *e = __np_lookup(fd);
 	if (!e) return flags;
 	/* Nothing to learn (F_GETFL's answer, most often): no lock. */
-	int want = flags & O_NONBLOCK ? NP_USERNB : 0;
+	int want = (flags & O_NONBLOCK ? NP_USERNB : 0) | (flags & O_DIRECT ? NP_DIRECT : 0);
 	int cur = __atomic_load_n(&e->flags, __ATOMIC_ACQUIRE);
-	if (!(cur & NP_KNOWN) || (cur & NP_USERNB) == want) return flags;
+	if (!(cur & NP_KNOWN) || (cur & (NP_USERNB | NP_DIRECT)) == want) return flags;
 	int f = __np_lock(e);
-	if (f & NP_KNOWN) f = (f & ~NP_USERNB) | (flags & O_NONBLOCK ? NP_USERNB : 0);
+	if (f & NP_KNOWN) f = (f & ~(NP_USERNB | NP_DIRECT)) | want;
 	__np_unlock(e, f);
 	return flags;
 }
@@ -922,7 +939,8 @@ void __pal_fd_dup(int oldfd, int newfd)
 	__np_forget(newfd);
 	if (!(f & NP_KNOWN) || !(n = __np_entry(newfd))) return;
 	__np_lock(n);
-	__np_unlock(n, f & (NP_KNOWN | NP_USERNB | NP_SOCK | NP_NOTSOCK | NP_NONOWAIT));
+	__np_unlock(n, f & (NP_KNOWN | NP_USERNB | NP_SOCK | NP_NOTSOCK | NP_NONOWAIT |
+		NP_DIRECT));
 }
 
 void __pal_fd_closed(int fd)

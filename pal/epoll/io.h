@@ -32,4 +32,19 @@ hidden int __pal_park(volatile void *addr, int val, uint64_t deadline, int flags
 hidden long __pal_io(long nr, long a, long b, long c, long d, long e,
 	long f, int cp, int *handled);
 
+/* Calls on an fd that epoll refuses (regular files, directories,
+ * devices without poll: NP_NOPOLL, with flags f and entry e), made by
+ * task t: read, readv, pread, preadv (RWF_NOWAIT first), and O_DIRECT
+ * pread, pwrite and their vector forms (Linux AIO); anything else on
+ * the worker, marked as in a syscall (file.c).  a: the six arguments;
+ * cp: a cancellation point.  Returns the syscall's result. */
+struct task;
+struct __np_fd;
+hidden long __pal_file_io(struct task *t, long nr, const long *a, int cp,
+	struct __np_fd *e, int f);
+
+/* fsync or fdatasync (nr) of fd a[0] by task t, through Linux AIO when
+ * it can (file.c). */
+hidden long __pal_file_sync(struct task *t, long nr, const long *a, int cp);
+
 #endif

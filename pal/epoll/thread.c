@@ -8,6 +8,7 @@
 #include "syscall.h"
 #include "pal.h"
 #include "scheduler.h"
+#include "aio.h"
 
 int __pal_thread_spawn(struct pthread *td, int (*start)(void *),
 	void *arg, void *stack)
@@ -181,6 +182,7 @@ int __pal_fork_child(struct pthread *self)
 	 * pthread_create starts a fresh scheduler. */
 	if (self->pal) __sched_fork_child();
 	__sched_stack_pool_fork();
+	__pal_aio_fork_child();
 	return __syscall(SYS_gettid);
 }
 

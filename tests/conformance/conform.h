@@ -53,6 +53,9 @@ CONFORM_UNUSED static const char *en(int e)
 	case ENOENT: return "ENOENT";
 	case ENOTCONN: return "ENOTCONN";
 	case EINPROGRESS: return "EINPROGRESS";
+	case EISDIR: return "EISDIR";
+	case EFAULT: return "EFAULT";
+	case ESPIPE: return "ESPIPE";
 	case EWOULDBLOCK == EAGAIN ? -1 : EWOULDBLOCK: return "EWOULDBLOCK";
 	}
 	snprintf(b, sizeof b, "errno %d", e);
