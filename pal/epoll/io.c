@@ -23,8 +23,13 @@
  *     blocks the worker (the monitor starts a spare);
  *   - connect: O_NONBLOCK is set for the connect call alone and cleared
  *     at once, then the task parks until the socket is writable.
- * A try that finds nothing parks the task on the fd's readiness counter
- * unless the counter has moved since before the try, so no edge is lost.
+ * Each call goes to the netpoller as a try and a wait (__np_io,
+ * __np_io_multi; sched/netpoll.h), which learns the fd, links and parks
+ * the task, and retries.  A try that finds nothing parks the task on the
+ * fd's readiness counter unless the counter has moved since before the
+ * try, so no edge is lost; and while the counter has not moved since a
+ * try found the fd drained (EAGAIN, or a short read or write of a TCP
+ * socket or a pipe), the next call parks without trying.
  * What the program sees is unchanged:
  *   - with O_NONBLOCK (fcntl, ioctl FIONBIO, SOCK_NONBLOCK, open) or
  *     MSG_DONTWAIT the call is made as is and returns EAGAIN as before;
@@ -46,7 +51,8 @@
  *     go on waiting on the same open file description, moved by the
  *     netpoller to a keepalive copy of the fd (netpoll.h), as under 1:1
  *     Linux, where the blocked call holds the file; they never retry on
- *     the reused number.  shutdown wakes them through the netpoller's
+ *     the reused number (one that links itself while the close runs
+ *     fails with EBADF).  shutdown wakes them through the netpoller's
  *     HUP event.
  * Regular files and other fds epoll refuses are read and written on the
  * worker, marked as in a syscall (the monitor's handoff).
@@ -55,7 +61,10 @@
  * date by this process's fcntl and ioctl; O_NONBLOCK set on a shared
  * description by another process, or through another fd of this one
  * (dup), is not seen, and a task then waits where 1:1 would return
- * EAGAIN.  An absolute CLOCK_REALTIME sleep ends after the time it had
+ * EAGAIN.  SO_RCVTIMEO and SO_SNDTIMEO are cached per fd and learned
+ * again after any setsockopt of either (__pal_fd_sockopt); one set by a
+ * raw syscall(SYS_setsockopt) is not seen by a fd that had learned them.
+ * An absolute CLOCK_REALTIME sleep ends after the time it had
  * to go when it started, not at a changed wall-clock time.
  *
  * Sources: read(2), write(2), readv(2) (preadv2, RWF_NOWAIT), send(2),
@@ -307,6 +316,7 @@ struct fdctx {
 	struct msghdr *msg;	/* (IOV_BATCH buffers), else 0 */
 	size_t done;		/* bytes moved so far */
 	int dir, waitall;
+	int cancel;		/* a wait ended for a due cancellation */
 	long early;		/* connect: its result, known before a wait */
 };
 
@@ -394,13 +404,26 @@ static long fd_try(void *arg, struct __np_try *k)
 	return x->dir == D_READ ? fd_read(x, k) : fd_write(x, k);
 }
 
+/* The park flags of a wait in call c: as a cancellation point, one
+ * acted on after the netpoller has unlinked the wait (the caller's
+ * x->cancel, m->cancel). */
+static int cp_flags(int cp)
+{
+	return cp ? PAL_WAIT_CANCEL | PARK_CANCEL_LATER : 0;
+}
+
 /* __np_ops.wait for one fd: ends with SO_*TIMEO's deadline (-EAGAIN),
- * or a handler without SA_RESTART (-EINTR). */
+ * a handler without SA_RESTART (-EINTR), or a cancellation. */
 static long fd_wait(void *arg, volatile int *word, int val, uint64_t deadline)
 {
 	struct fdctx *x = arg;
-	return waited(x->t, __pal_park(word, val, deadline,
-		(x->c->cp ? PAL_WAIT_CANCEL : 0) | PARK_SIGRAN(SIGRAN_NORESTART)));
+	int w = __pal_park(word, val, deadline,
+		cp_flags(x->c->cp) | PARK_SIGRAN(SIGRAN_NORESTART));
+	if (w == -ECANCELED) {
+		x->cancel = 1;
+		return w;
+	}
+	return waited(x->t, w);
 }
 
 static const struct __np_ops fd_ops = { fd_try, fd_wait, 0 };
@@ -424,13 +447,16 @@ static int fd_mode(const struct call *c, int dir)
 static __attribute__((noinline)) long fd_loop(struct task *t, struct call *c,
 	int dir, struct iovec *iov, struct msghdr *msg)
 {
-	struct fdctx x = { t, c, *c, iov, msg, 0, dir, 0, 0 };
+	struct fdctx x = { t, c, *c, iov, msg, 0, dir, 0, 0, 0 };
 	long r;
 	if (!t) return on_worker(t, c);
 	x.waitall = c->nr == SYS_recvfrom && (c->a[3] & MSG_WAITALL);
 	r = __np_io(c->a[0], fd_mode(c, dir), 0, &fd_ops, &x);
 	if (r == NP_IO_BLOCK) return on_worker(t, c);
-	return r;
+	if (x.cancel) return __pal_cancel_act();
+	/* A wait that ends the call (SO_*TIMEO, EINTR) after a first part:
+	 * the count so far, as the kernel. */
+	return r < 0 && x.done ? (long)x.done : r;
 }
 
 static __attribute__((noinline)) long fd_call_vec(struct task *t,
@@ -483,11 +509,12 @@ static const struct __np_ops connect_ops = { connect_try, fd_wait, 0 };
 
 static __attribute__((noinline)) long connect_call(struct task *t, struct call *c)
 {
-	struct fdctx x = { t, c, *c, 0, 0, 0, D_WRITE, 0, 0 };
+	struct fdctx x = { t, c, *c, 0, 0, 0, D_WRITE, 0, 0, 0 };
 	if (!t) return on_worker(t, c);
 	long r = __np_io(c->a[0], NP_OUT | NP_IO_TIMEO | NP_IO_NOMARK, 0,
 		&connect_ops, &x);
 	if (r == NP_IO_BLOCK) return on_worker(t, c);
+	if (x.cancel) return __pal_cancel_act();
 	/* Interrupted or timed out, the connection goes on in the
 	 * background, as Linux's does (connect(2)). */
 	if (r == -EAGAIN) return -EINPROGRESS;
@@ -503,6 +530,7 @@ static __attribute__((noinline)) long connect_call(struct task *t, struct call *
 struct multi {
 	struct task *t;
 	int cp, last;
+	int cancel;		/* a wait ended for a due cancellation */
 };
 
 /* Until the deadline, a handler (-EINTR, SA_RESTART or not: poll(2)),
@@ -515,7 +543,11 @@ static long multi_wait(void *arg, volatile int *word, int val, uint64_t deadline
 		return 1;
 	}
 	int w = __pal_park(word, val, deadline,
-		(m->cp ? PAL_WAIT_CANCEL : 0) | PARK_SIGRAN(SIGRAN_HANDLER));
+		cp_flags(m->cp) | PARK_SIGRAN(SIGRAN_HANDLER));
+	if (w == -ECANCELED) {
+		m->cancel = 1;
+		return w;
+	}
 	if (w == -ETIMEDOUT) m->last = 1;
 	else if (w == -EINTR && (m->t->sigran & SIGRAN_HANDLER)) return -EINTR;
 	return 1;
@@ -524,6 +556,14 @@ static long multi_wait(void *arg, volatile int *word, int val, uint64_t deadline
 static long multi_result(struct multi *m, long r)
 {
 	return r || m->last ? r : -EAGAIN;
+}
+
+/* __np_io_multi's result as the call's. */
+static long multi_end(struct task *t, struct call *c, struct multi *m, long r)
+{
+	if (r == NP_IO_BLOCK) return on_worker(t, c);
+	if (m->cancel) return __pal_cancel_act();
+	return r;
 }
 
 static uint64_t ms_deadline(long ms)
@@ -570,7 +610,7 @@ static long with_mask(struct task *t, struct call *c, const void *set,
 
 static __attribute__((noinline)) long poll_call(struct task *t, struct call *c)
 {
-	struct pollctx ctx = { { t, c->cp, 0 }, (void *)c->a[0], c->a[1] };
+	struct pollctx ctx = { { t, c->cp, 0, 0 }, (void *)c->a[0], c->a[1] };
 	uint64_t deadline;
 	long r;
 
@@ -590,7 +630,7 @@ static __attribute__((noinline)) long poll_call(struct task *t, struct call *c)
 		deadline = ms_deadline((int)c->a[2]);
 	}
 	r = __np_io_multi(ctx.n, deadline, &poll_ops, &ctx);
-	return r == NP_IO_BLOCK ? on_worker(t, c) : r;
+	return multi_end(t, c, &ctx.m, r);
 }
 
 struct selctx {
@@ -628,7 +668,7 @@ static const struct __np_ops select_ops = { try_select, multi_wait, select_fd };
 
 static __attribute__((noinline)) long select_call(struct task *t, struct call *c)
 {
-	struct selctx ctx = { { t, c->cp, 0 } };
+	struct selctx ctx = { { t, c->cp, 0, 0 } };
 	uint64_t deadline = 0, now;
 	struct timeval *tv = 0;
 	const struct timespec *ts = 0;
@@ -661,10 +701,8 @@ static __attribute__((noinline)) long select_call(struct task *t, struct call *c
 		deadline = __sched_deadline_after(tv->tv_sec, tv->tv_usec * 1000ULL + 1);
 	}
 	r = __np_io_multi(ctx.n, deadline, &select_ops, &ctx);
-	if (r == NP_IO_BLOCK) {
-		select_restore(&ctx);
-		return on_worker(t, c);
-	}
+	if (r == NP_IO_BLOCK) select_restore(&ctx);
+	if (r == NP_IO_BLOCK || ctx.m.cancel) return multi_end(t, c, &ctx.m, r);
 	if (tv && deadline) {
 		/* Linux's select leaves the time not slept in *tv. */
 		now = __sched_now();
@@ -694,7 +732,7 @@ static const struct __np_ops epoll_ops = { try_epoll, multi_wait, epoll_fd };
 
 static __attribute__((noinline)) long epoll_call(struct task *t, struct call *c)
 {
-	struct epctx ctx = { { t, c->cp, 0 }, c->a[0], c->a[1], c->a[2] };
+	struct epctx ctx = { { t, c->cp, 0, 0 }, c->a[0], c->a[1], c->a[2] };
 	int ms = c->a[3];
 	long r;
 
@@ -705,7 +743,7 @@ static __attribute__((noinline)) long epoll_call(struct task *t, struct call *c)
 	}
 	if (!ms) return sys(c);
 	r = __np_io_multi(1, ms_deadline(ms), &epoll_ops, &ctx);
-	return r == NP_IO_BLOCK ? on_worker(t, c) : r;
+	return multi_end(t, c, &ctx.m, r);
 }
 
 /* ---- Sleeps -------------------------------------------------------------- */

@@ -289,6 +289,32 @@ static void short_reads(void **state)
 	close(s);
 }
 
+/* SO_SNDTIMEO after part of a write went out: the count so far, as
+ * socket(7) says, not EAGAIN (the rest is lost to no one). */
+static void sndtimeo_partial(void **state)
+{
+	int sv[2];
+	size_t len = 4 << 20;
+	char *buf = calloc(1, len);
+	struct timeval tv = { 0, SHORT_MS * 1000 };
+	assert_non_null(buf);
+	for (int kind = 0; kind < 2; kind++) {
+		int s, c;
+		if (kind) {
+			c = tcp_pair(&s);
+		} else {
+			assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+			c = sv[0], s = sv[1];
+		}
+		assert_int_equal(setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv), 0);
+		ssize_t n = write(c, buf, len);
+		assert_true(n > 0 && (size_t)n < len);
+		close(c);
+		close(s);
+	}
+	free(buf);
+}
+
 static void *read_one(void *arg)
 {
 	int fd = (int)(long)arg;
@@ -777,6 +803,7 @@ int main(void)
 		cmocka_unit_test(rcvtimeo),
 		cmocka_unit_test(rcvtimeo_after_dup),
 		cmocka_unit_test(short_reads),
+		cmocka_unit_test(sndtimeo_partial),
 		cmocka_unit_test(connect_refused),
 		cmocka_unit_test(accept_emfile),
 		cmocka_unit_test(peer_reset),
