@@ -6,10 +6,15 @@
  * needs an fd to become ready reads the counter, retries its call, and
  * parks on the counter's address only if the counter has not moved (a
  * futex-style wait, so no edge is lost between the try and the park).
+ * It skips the try when the counter still has the value at which the fd
+ * was last seen drained (the drained marks, netpoll.c).
  *
- * Tasks waiting on several fds at once (poll, select with more than one
- * fd) park on one process-wide counter instead, bumped on every event
- * while such waiters exist.
+ * The backend (pal/epoll/io.c) makes a blocking call through one
+ * function, __np_io (one fd), or __np_io_multi (the poll family), giving
+ * the call as a try and a wait (struct __np_ops); everything else, the
+ * entry lock included, is the netpoller's.  Go's netpoll.go splits the
+ * same way: the caller's loop is pollDesc.wait around a non-blocking
+ * call, and the netpoller owns the descriptor state.
  *
  * Calls blocked on an fd (struct __np_wait) are listed on its entry.
  * When the program closes the fd, or dup2s another over it, while calls
@@ -17,19 +22,28 @@
  * its own (a keepalive, close-on-exec) and moves those calls there: they
  * go on waiting on the same open file description, as a blocked call
  * does under 1:1 Linux (the kernel holds its file until it returns), and
- * never retry on the reused number.  The last call to leave a keepalive
- * closes it.  poll-family waiters on several fds park on a counter of
- * their own, which each of their fds' events bump (only theirs).
+ * never retry on the reused number: a retry is made with the entry
+ * locked, and checks the entry's generation (gen, bumped by every close
+ * and dup2 over the number), so a call that a close did not move fails
+ * with EBADF.  The last call to leave a keepalive closes it.
  *
- * The fd table also keeps what the syscall layer (pal/epoll/io.c) needs:
- * whether the open file description is O_NONBLOCK (NP_USERNB: the
- * program, or a process sharing it, set it; the backend itself never
- * does), and whether the fd is a socket.
+ * poll-family waiters park on a counter of their own, linked on each of
+ * their fds' entries, which only those fds' events bump; past
+ * NP_MULTI_MAX distinct fds, on one process-wide counter bumped on every
+ * event while such waiters exist.
+ *
+ * The fd table also keeps what the calls need: whether the open file
+ * description is O_NONBLOCK (NP_USERNB: the program, or a process
+ * sharing it, set it; the backend itself never does), whether the fd is
+ * a socket, and its SO_RCVTIMEO/SO_SNDTIMEO, learned once and again after
+ * any setsockopt of a timeout in the process (__np_timeo_changed).
  *
  * Thread-safety: entries are created once and never freed (their
- * addresses are wait addresses); flags and waiter lists change under a
- * per-entry lock bit (NP_LOCK), flags are read with atomic loads; seq
- * only grows.
+ * addresses are wait addresses); flags, gen, the socket timeouts and
+ * waiter lists change under a per-entry lock bit (NP_LOCK: a short spin,
+ * then a futex wait), flags are read with atomic loads; seq only grows;
+ * the drained marks are plain atomic stores (any value is safe, see
+ * netpoll.c).
  */
 #ifndef WEFT_SCHED_NETPOLL_H
 #define WEFT_SCHED_NETPOLL_H
