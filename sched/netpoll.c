@@ -191,12 +191,17 @@ static int do_register(int fd, struct __np_fd *e, int *flags)
 	return r;
 }
 
-/* Learn fd's flags (once) and register it with the netpoller.  Returns
- * the flags, or 0 if fd is unusable (the call itself will say why). */
-static int learn(int fd, struct __np_fd *e)
+/* Learn fd's flags (once) and register it with the netpoller, unless
+ * its flags have one of enough: NP_USERNB for a call that waits only if
+ * the fd is blocking, NP_KNOWN for one that never waits, 0 for a wait
+ * on readiness itself (poll).  An event loop's O_NONBLOCK sockets so
+ * stay out of the netpoller's epoll set, and their traffic does not
+ * wake it.  Returns the flags, or 0 if fd is unusable (the call itself
+ * will say why). */
+static int learn(int fd, struct __np_fd *e, int enough)
 {
 	int f = __atomic_load_n(&e->flags, __ATOMIC_ACQUIRE);
-	if ((f & NP_KNOWN) && (f & (NP_REG | NP_NOPOLL))) return f;
+	if ((f & NP_KNOWN) && (f & (NP_REG | NP_NOPOLL | enough))) return f;
 	f = lock(e);
 	if (!(f & NP_KNOWN)) {
 		int v, fl = __syscall(SYS_fcntl, fd, F_GETFL);
@@ -219,7 +224,7 @@ static int learn(int fd, struct __np_fd *e)
 				f |= NP_STREAM | (fl & O_DIRECT ? NP_PKT : 0);
 		}
 	}
-	if (!(f & (NP_REG | NP_NOPOLL))) do_register(fd, e, &f);
+	if (!(f & (NP_REG | NP_NOPOLL | enough))) do_register(fd, e, &f);
 	unlock(e, f);
 	return f;
 }
@@ -641,7 +646,7 @@ long __np_io(int fd, int mode, uint64_t deadline,
 	struct __np_fd *e = __np_entry(fd);
 	if (!e) return NP_IO_BLOCK;
 	int gen = __atomic_load_n(&e->gen, __ATOMIC_ACQUIRE);
-	int f = learn(fd, e);
+	int f = learn(fd, e, (mode & NP_IO_ASIS) ? NP_KNOWN : NP_USERNB);
 	if (!(f & NP_KNOWN)) return NP_IO_BLOCK;
 	if ((f & NP_USERNB) || (mode & NP_IO_ASIS)) {
 		struct __np_try k = { fd, f, NP_TRY_ASIS, 0 };
@@ -702,7 +707,7 @@ long __np_io_multi(long n, uint64_t deadline, const struct __np_ops *ops,
 		struct __np_fd *e;
 		if (fd < 0) continue;
 		if (!(e = __np_entry(fd))) return NP_IO_BLOCK;
-		f = learn(fd, e);
+		f = learn(fd, e, 0);
 		if (!(f & NP_REG)) {
 			if (f & NP_KNOWN) return NP_IO_BLOCK;
 			continue;	/* not open: poll says so (POLLNVAL) */
