@@ -172,6 +172,9 @@ hidden long __pal_syscall_block(long nr, long a, long b, long c, long d,
  *   whatever newfd was before is gone.
  * __pal_fd_closed: libc closed fd by a path other than close(2)'s
  *   __syscall_cp (fclose).
+ * __pal_fd_sockopt: setsockopt(fd, level, name) succeeded (a backend
+ *   that caches SO_RCVTIMEO/SO_SNDTIMEO learns them again).  A raw
+ *   syscall(SYS_setsockopt) is not seen.
  */
 hidden int __pal_fd_getfl(int fd, int kflags);
 hidden int __pal_fd_setfl(int fd, int flags);
@@ -179,6 +182,7 @@ hidden int __pal_fd_fionbio(int fd, int on);
 hidden void __pal_fd_replacing(int oldfd, int newfd);
 hidden void __pal_fd_dup(int oldfd, int newfd);
 hidden void __pal_fd_closed(int fd);
+hidden void __pal_fd_sockopt(int fd, int level, int name);
 
 /*
  * vfork(2) and posix_spawn's CLONE_VM child run on the caller's memory,

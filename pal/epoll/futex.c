@@ -59,8 +59,13 @@ int __pal_park(volatile void *addr, int val, uint64_t deadline, int flags)
 		park(t, addr, val, deadline, flags);
 	__sched_nosig_leave(t);
 	if (r == -EINTR && (flags & PAL_WAIT_CANCEL) && cancel_due(__pthread_self()))
-		return __cancel();
+		return (flags & PARK_CANCEL_LATER) ? -ECANCELED : __cancel();
 	return r;
+}
+
+long __pal_cancel_act(void)
+{
+	return __cancel();
 }
 
 /* Queued, the last check before parking: the word is still val; or,

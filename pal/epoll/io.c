@@ -23,8 +23,13 @@
  *     blocks the worker (the monitor starts a spare);
  *   - connect: O_NONBLOCK is set for the connect call alone and cleared
  *     at once, then the task parks until the socket is writable.
- * A try that finds nothing parks the task on the fd's readiness counter
- * unless the counter has moved since before the try, so no edge is lost.
+ * Each call goes to the netpoller as a try and a wait (__np_io,
+ * __np_io_multi; sched/netpoll.h), which learns the fd, links and parks
+ * the task, and retries.  A try that finds nothing parks the task on the
+ * fd's readiness counter unless the counter has moved since before the
+ * try, so no edge is lost; and while the counter has not moved since a
+ * try found the fd drained (EAGAIN, or a short read or write of a TCP
+ * socket or a pipe), the next call parks without trying.
  * What the program sees is unchanged:
  *   - with O_NONBLOCK (fcntl, ioctl FIONBIO, SOCK_NONBLOCK, open) or
  *     MSG_DONTWAIT the call is made as is and returns EAGAIN as before;
@@ -46,7 +51,8 @@
  *     go on waiting on the same open file description, moved by the
  *     netpoller to a keepalive copy of the fd (netpoll.h), as under 1:1
  *     Linux, where the blocked call holds the file; they never retry on
- *     the reused number.  shutdown wakes them through the netpoller's
+ *     the reused number (one that links itself while the close runs
+ *     fails with EBADF).  shutdown wakes them through the netpoller's
  *     HUP event.
  * Regular files and other fds epoll refuses, and fsync, are file.c's:
  * reads try RWF_NOWAIT first; fsync, fdatasync and O_DIRECT pread and
@@ -57,7 +63,10 @@
  * date by this process's fcntl and ioctl; O_NONBLOCK set on a shared
  * description by another process, or through another fd of this one
  * (dup), is not seen, and a task then waits where 1:1 would return
- * EAGAIN.  An absolute CLOCK_REALTIME sleep ends after the time it had
+ * EAGAIN.  SO_RCVTIMEO and SO_SNDTIMEO are cached per fd and learned
+ * again after any setsockopt of either (__pal_fd_sockopt); one set by a
+ * raw syscall(SYS_setsockopt) is not seen by a fd that had learned them.
+ * An absolute CLOCK_REALTIME sleep ends after the time it had
  * to go when it started, not at a changed wall-clock time.
  *
  * Sources: read(2), write(2), readv(2) (preadv2, RWF_NOWAIT), send(2),
@@ -121,59 +130,6 @@ static struct task *self_task(void)
 {
 	struct task *t = __sched_self();
 	return t && t->id ? t : 0;
-}
-
-/* ---- What is known about an fd ----------------------------------------- */
-
-/* Learn fd's flags (once) and register it with the netpoller.  Returns
- * the flags, or 0 if fd is unusable (the call itself will say why). */
-static int learn(int fd, struct __np_fd *e)
-{
-	int f = __atomic_load_n(&e->flags, __ATOMIC_ACQUIRE);
-	if ((f & NP_KNOWN) && (f & (NP_REG | NP_NOPOLL))) return f;
-	f = __np_lock(e);
-	if (!(f & NP_KNOWN)) {
-		int type, fl = __syscall(SYS_fcntl, fd, F_GETFL);
-		socklen_t len = sizeof type;
-		if (fl < 0) {
-			__np_unlock(e, f);
-			return 0;
-		}
-		f |= NP_KNOWN | (fl & O_NONBLOCK ? NP_USERNB : 0) |
-			(fl & O_DIRECT ? NP_DIRECT : 0);
-		f |= __syscall(SYS_getsockopt, fd, SOL_SOCKET, SO_TYPE, &type, &len) ?
-			NP_NOTSOCK : NP_SOCK;
-	}
-	if (!(f & (NP_REG | NP_NOPOLL))) __np_register(fd, &f);
-	__np_unlock(e, f);
-	return f;
-}
-
-/* The socket timeout (SO_RCVTIMEO / SO_SNDTIMEO) as a deadline, 0: none. */
-static uint64_t sock_deadline(int fd, int f, int dir)
-{
-	struct timeval tv;
-	socklen_t len = sizeof tv;
-	if (!(f & NP_SOCK)) return 0;
-	if (__syscall(SYS_getsockopt, fd, SOL_SOCKET,
-	    dir == D_READ ? SO_RCVTIMEO : SO_SNDTIMEO, &tv, &len))
-		return 0;
-	if (!tv.tv_sec && !tv.tv_usec) return 0;
-	return __sched_deadline_after(tv.tv_sec, tv.tv_usec * 1000ULL);
-}
-
-/* Park task t on a netpoller counter while it reads s, counted in
- * __np_waiters (so that workers poll).  The caller cleared t->sigran at
- * the start of its call; a handler that has set one of sigran_ends
- * since (SIGRAN_*) ends the wait at once.  As __pal_park. */
-static int park_io(struct task *t, volatile int *word, int s,
-	uint64_t deadline, int cp, int sigran_ends)
-{
-	__atomic_fetch_add(&__np_waiters, 1, __ATOMIC_SEQ_CST);
-	int r = __pal_park(word, s, deadline,
-		(cp ? PAL_WAIT_CANCEL : 0) | PARK_SIGRAN(sigran_ends));
-	__atomic_fetch_sub(&__np_waiters, 1, __ATOMIC_RELAXED);
-	return r;
 }
 
 /* After -EINTR from a wait: bool, the call goes on (no handler ran, or
@@ -352,155 +308,168 @@ static long read_try(struct task *t, const struct call *c, int fd, int f)
 	return r;
 }
 
-/* Take (bool) or give back the fd's turn for a call that cannot be made
- * non-blocking (NP_INCALL).  Giving it back wakes the tasks waiting. */
-static int take_turn(struct __np_wait *w)
+/* ---- The calls, as __np_io sees them (sched/netpoll.h) --------------- */
+
+struct fdctx {
+	struct task *t;
+	const struct call *c;	/* as the program made it */
+	struct call cur;	/* what is left of it */
+	struct iovec *iov;	/* room for the rest of a writev or sendmsg */
+	struct msghdr *msg;	/* (IOV_BATCH buffers), else 0 */
+	size_t done;		/* bytes moved so far */
+	int dir, waitall;
+	int cancel;		/* a wait ended for a due cancellation */
+	long early;		/* connect: its result, known before a wait */
+};
+
+/* The length a read asks for, or 0 if a short answer says nothing (a
+ * recvmmsg). */
+static size_t read_len(const struct call *c)
 {
-	int f, ok = 0;
-	struct __np_fd *e = __np_wait_lock(w, &f);
-	if (!e) return 1;
-	if (!(f & NP_INCALL)) {
-		f |= NP_INCALL;
-		ok = 1;
+	switch (c->nr) {
+	case SYS_read: case SYS_recvfrom: return c->a[2];
+	case SYS_readv: return iov_total((void *)c->a[1], c->a[2]);
+	case SYS_recvmsg: {
+		const struct msghdr *m = (void *)c->a[1];
+		return iov_total(m->msg_iov, m->msg_iovlen);
 	}
-	__np_unlock(e, f);
-	return ok;
+	}
+	return 0;
 }
 
-static void give_turn(struct __np_wait *w)
+static long fd_read(struct fdctx *x, struct __np_try *k)
 {
-	int f;
-	struct __np_fd *e = __np_wait_lock(w, &f);
-	if (!e) return;
-	__np_unlock(e, f & ~NP_INCALL);
-	__np_bump(&e->seq);
-}
-
-/* A call that cannot be made non-blocking (accept, a tty's read): wait
- * until poll says the fd is ready for dir and it is this task's turn,
- * then make the call on the worker. */
-static long ready_then_call(struct task *t, const struct call *c, int dir,
-	uint64_t deadline)
-{
-	struct __np_wait w;
-	struct call k = *c;
 	long r;
-
-	if (__np_wait_begin(&w, c->a[0], 0)) return on_worker(t, c);
 	for (;;) {
-		int fd = __atomic_load_n(&w.fd, __ATOMIC_ACQUIRE);
-		if (fd < 0) {
-			r = -EBADF;
-			break;
+		r = read_try(x->t, &x->cur, k->fd, k->flags);
+		if (r < 0) break;
+		if (x->waitall && r > 0 && x->done + r < (size_t)x->c->a[2]) {
+			x->done += r;
+			x->cur.a[1] = x->c->a[1] + x->done;
+			x->cur.a[2] = x->c->a[2] - x->done;
+			/* Drained: no need to see EAGAIN (netpoll.c). */
+			if (NP_SHORT_DRAINS(k->flags, 0)) return -EAGAIN;
+			continue;
 		}
-		struct __np_fd *e = __np_entry(fd);
-		int s = __atomic_load_n(&e->seq, __ATOMIC_ACQUIRE);
-		struct pollfd p = { fd, dir == D_READ ? POLLIN : POLLOUT, 0 };
-		if (__syscall(SYS_poll, &p, 1, 0) && take_turn(&w)) {
-			k.a[0] = fd;
-			r = on_worker(t, &k);
-			give_turn(&w);
-			break;
-		}
-		r = waited(t, park_io(t, &e->seq, s, deadline, c->cp, SIGRAN_NORESTART));
-		if (r <= 0) break;
+		if (r > 0 && (size_t)r < read_len(&x->cur)) k->short_io = 1;
+		return r + x->done;
 	}
-	__np_wait_end(&w);
-	return r;
+	if ((r == -EOPNOTSUPP || r == -ENOSYS) && !(k->flags & NP_SOCK) && !x->done)
+		return NP_TRY_UNSUP;	/* no RWF_NOWAIT for this file (ttys) */
+	if (r == -EAGAIN) return r;
+	/* An error after a first part: the count so far, as the kernel. */
+	return x->done ? (long)x->done : r;
 }
 
-/* The loop of a blocking read or write (see the top); iov and msg:
- * room for the rest of a writev or sendmsg (IOV_BATCH buffers), else 0.
- * Kept apart from that room and from the poll family's frames: a task
- * parked here holds this stack depth while it waits, and with 10,000
- * connections a deeper one costs a page per task. */
+static long fd_write(struct fdctx *x, struct __np_try *k)
+{
+	long r;
+	/* Part of a write is out and the socket has a pending error (a
+	 * reset): end with the count, leaving the error for the next call,
+	 * as the kernel's blocking send does; a try would take it. */
+	if (x->done && (k->how & NP_TRY_AGAIN) && (k->flags & NP_SOCK)) {
+		struct pollfd p = { k->fd, POLLOUT, 0 };
+		if (__syscall(SYS_poll, &p, 1, 0) > 0 && (p.revents & POLLERR))
+			return x->done;
+	}
+	for (;;) {
+		r = try_nowait(&x->cur, k->fd, k->flags, x->done > 0);
+		if (r < 0) break;
+		x->done += r;
+		if (!write_rest(&x->cur, x->c, x->done, x->iov, x->msg))
+			return x->done;
+		/* A short write fills a stream's buffer: drained (netpoll.c). */
+		if (NP_SHORT_DRAINS(k->flags, 1)) return -EAGAIN;
+	}
+	if ((r == -EOPNOTSUPP || r == -ENOSYS) && !(k->flags & NP_SOCK) && !x->done)
+		return NP_TRY_UNSUP;
+	if (r == -EAGAIN) return r;
+	return x->done ? (long)x->done : r;
+}
+
+/* __np_ops.try for reads, writes and accept. */
+static long fd_try(void *arg, struct __np_try *k)
+{
+	struct fdctx *x = arg;
+	struct call b;
+	switch (k->how & 3) {
+	case NP_TRY_ASIS:
+		return x->dir == D_READ ? read_try(x->t, x->c, k->fd, -1) : sys(x->c);
+	case NP_TRY_BLOCK:
+		b = *x->c;
+		b.a[0] = k->fd;
+		return on_worker(x->t, &b);
+	}
+	/* A cancellation point at the first try only: a retry holds the
+	 * fd's entry locked, and comes after a wait that is one. */
+	x->cur.cp = x->c->cp && !(k->how & NP_TRY_LOCKED);
+	return x->dir == D_READ ? fd_read(x, k) : fd_write(x, k);
+}
+
+/* The park flags of a wait in call c: as a cancellation point, one
+ * acted on after the netpoller has unlinked the wait (the caller's
+ * x->cancel, m->cancel). */
+static int cp_flags(int cp)
+{
+	return cp ? PAL_WAIT_CANCEL | PARK_CANCEL_LATER : 0;
+}
+
+/* __np_ops.wait for one fd: ends with SO_*TIMEO's deadline (-EAGAIN),
+ * a handler without SA_RESTART (-EINTR), or a cancellation. */
+static long fd_wait(void *arg, volatile int *word, int val, uint64_t deadline)
+{
+	struct fdctx *x = arg;
+	int w = __pal_park(word, val, deadline,
+		cp_flags(x->c->cp) | PARK_SIGRAN(SIGRAN_NORESTART));
+	if (w == -ECANCELED) {
+		x->cancel = 1;
+		return w;
+	}
+	return waited(x->t, w);
+}
+
+static const struct __np_ops fd_ops = { fd_try, fd_wait, 0 };
+
+/* The mode of __np_io for a read or write call c (see the top). */
+static int fd_mode(const struct call *c, int dir)
+{
+	int fl = msg_flags(c);
+	int m = (dir == D_READ ? NP_IN : NP_OUT) | NP_IO_TIMEO;
+	if (fl & MSG_DONTWAIT) m |= NP_IO_ASIS;
+	if (fl & (MSG_PEEK | MSG_OOB | MSG_ERRQUEUE)) m |= NP_IO_NOMARK;
+	if (c->nr == SYS_accept || c->nr == SYS_accept4) m |= NP_IO_TURN;
+	return m;
+}
+
+/* A call on an fd epoll refuses (a regular file: reads, writes, pread,
+ * pwrite and their vector forms): file.c's; any other that the
+ * netpoller cannot take, on the worker. */
+static long file_call(struct task *t, struct call *c)
+{
+	int f = __np_learn(c->a[0]);
+	struct __np_fd *e = __np_lookup(c->a[0]);
+	if (!(f & NP_NOPOLL) || !e) return on_worker(t, c);
+	return __pal_file_io(t, c->nr, c->a, c->cp, e, f);
+}
+
+/* A blocking read or write (see the top); iov and msg: room for the
+ * rest of a writev or sendmsg (IOV_BATCH buffers), else 0.  Kept apart
+ * from that room and from the poll family's frames: a task parked here
+ * holds this stack depth while it waits, and with 10,000 connections a
+ * deeper one costs a page per task. */
 static __attribute__((noinline)) long fd_loop(struct task *t, struct call *c,
 	int dir, struct iovec *iov, struct msghdr *msg)
 {
-	struct __np_wait w;
-	struct __np_fd *e;
-	struct call cur = *c;
-	uint64_t deadline = 0;
-	int fd = c->a[0], linked = 0, have_deadline = 0;
-	size_t done = 0;
+	struct fdctx x = { t, c, *c, iov, msg, 0, dir, 0, 0, 0 };
 	long r;
-
-	if (!t || !(e = __np_entry(fd))) return on_worker(t, c);
-	int f = learn(fd, e);
-	if (f & NP_NOPOLL) return __pal_file_io(t, c->nr, c->a, c->cp, e, f);
-	if ((f & NP_USERNB) || (msg_flags(c) & MSG_DONTWAIT))
-		return dir == D_READ ? read_try(t, c, fd, -1) : sys(c);
-	if (!(f & NP_REG)) return on_worker(t, c);
-	if (c->nr == SYS_accept || c->nr == SYS_accept4 || (f & NP_NONOWAIT))
-		return ready_then_call(t, c, dir, sock_deadline(fd, f, dir));
-	int waitall = c->nr == SYS_recvfrom && (c->a[3] & MSG_WAITALL);
-
-	for (;;) {
-		int s = __atomic_load_n(&e->seq, __ATOMIC_ACQUIRE);
-		r = dir == D_READ ? read_try(t, &cur, fd, f) :
-			try_nowait(&cur, fd, f, done > 0);
-		if (r >= 0) {
-			if (dir == D_WRITE) {
-				done += r;
-				if (write_rest(&cur, c, done, iov, msg)) continue;
-				r = done;
-				break;
-			}
-			if (waitall && r > 0 && done + r < (size_t)c->a[2]) {
-				done += r;
-				cur.a[1] = c->a[1] + done;
-				cur.a[2] = c->a[2] - done;
-				continue;
-			}
-			r += done;
-			break;
-		}
-		if ((r == -EOPNOTSUPP || r == -ENOSYS) && !(f & NP_SOCK) && !done) {
-			/* No RWF_NOWAIT for this kind of file (ttys). */
-			__atomic_fetch_or(&e->flags, NP_NONOWAIT, __ATOMIC_RELAXED);
-			if (linked) __np_wait_end(&w);
-			return ready_then_call(t, c, dir, 0);
-		}
-		if (r != -EAGAIN) break;
-		if (!have_deadline) {
-			deadline = sock_deadline(fd, f, dir);
-			have_deadline = 1;
-		}
-		/* Waiting: be found by a close of fd (netpoll.h). */
-		if (!linked) {
-			if (__np_wait_begin(&w, fd, 0)) {
-				r = on_worker(t, &cur);
-				break;
-			}
-			linked = 1;
-		}
-		/* A signal sent to t that it blocks bumps the counter: a
-		 * signalfd may now be read (scheduler.h, sig_word). */
-		if (dir == D_READ) __atomic_store_n(&t->sig_word, &e->seq, __ATOMIC_SEQ_CST);
-		r = waited(t, park_io(t, &e->seq, s, deadline, c->cp, SIGRAN_NORESTART));
-		if (dir == D_READ) __atomic_store_n(&t->sig_word, 0, __ATOMIC_RELAXED);
-		if (r <= 0) break;
-		if ((fd = __atomic_load_n(&w.fd, __ATOMIC_ACQUIRE)) < 0) {
-			r = -EBADF;
-			break;
-		}
-		e = __np_entry(fd);
-		f = __atomic_load_n(&e->flags, __ATOMIC_ACQUIRE);
-		/* Part of a write is out and the socket has a pending error
-		 * (a reset): end with the count, leaving the error for the
-		 * next call, as the kernel's blocking send does; a try would
-		 * take it (sock_error). */
-		if (done && (f & NP_SOCK)) {
-			struct pollfd p = { fd, POLLOUT, 0 };
-			if (__syscall(SYS_poll, &p, 1, 0) > 0 && (p.revents & POLLERR)) {
-				r = done;
-				break;
-			}
-		}
-	}
-	if (linked) __np_wait_end(&w);
-	/* An error after a first part: the count so far, as the kernel. */
-	return r < 0 && done ? (long)done : r;
+	if (!t) return on_worker(t, c);
+	x.waitall = c->nr == SYS_recvfrom && (c->a[3] & MSG_WAITALL);
+	r = __np_io(c->a[0], fd_mode(c, dir), 0, &fd_ops, &x);
+	if (r == NP_IO_BLOCK) return file_call(t, c);
+	if (x.cancel) return __pal_cancel_act();
+	/* A wait that ends the call (SO_*TIMEO, EINTR) after a first part:
+	 * the count so far, as the kernel. */
+	return r < 0 && x.done ? (long)x.done : r;
 }
 
 static __attribute__((noinline)) long fd_call_vec(struct task *t,
@@ -517,94 +486,96 @@ static long fd_call(struct task *t, struct call *c, int dir)
 	return fd_loop(t, c, dir, 0, 0);
 }
 
+/* __np_ops.try for connect: the first try connects with O_NONBLOCK set
+ * for that call alone (see the top); the others wait for the socket to
+ * be writable and take its SO_ERROR. */
+static long connect_try(void *arg, struct __np_try *k)
+{
+	struct fdctx *x = arg;
+	long r;
+	if ((k->how & 3) == NP_TRY_ASIS) return sys(x->c);
+	if (!(k->how & NP_TRY_AGAIN)) {
+		int fd = k->fd, fl = __syscall(SYS_fcntl, fd, F_GETFL);
+		if (fl < 0 || (fl & O_NONBLOCK) ||
+		    __syscall(SYS_fcntl, fd, F_SETFL, fl | O_NONBLOCK)) {
+			x->early = on_worker(x->t, x->c);
+			return 0;
+		}
+		r = sys(x->c);
+		__syscall(SYS_fcntl, fd, F_SETFL, fl);
+		if (r == -EINPROGRESS) return -EAGAIN;
+		x->early = r;	/* done, or failed at once (-EAGAIN too) */
+		return 0;
+	}
+	struct pollfd p = { k->fd, POLLOUT, 0 };
+	if (__syscall(SYS_poll, &p, 1, 0) > 0) {
+		int err = 0;
+		socklen_t len = sizeof err;
+		r = __syscall(SYS_getsockopt, k->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+		x->early = r ? r : -err;
+		return 0;
+	}
+	return -EAGAIN;
+}
+
+static const struct __np_ops connect_ops = { connect_try, fd_wait, 0 };
+
 static __attribute__((noinline)) long connect_call(struct task *t, struct call *c)
 {
-	struct __np_fd *e;
-	int fd = c->a[0];
-	if (!t || !(e = __np_entry(fd))) return on_worker(t, c);
-	int f = learn(fd, e);
-	if (f & NP_USERNB) return sys(c);
-	if (!(f & NP_REG)) return on_worker(t, c);
-	/* O_NONBLOCK for the connect call alone (see the top). */
-	int fl = __syscall(SYS_fcntl, fd, F_GETFL);
-	if (fl < 0 || (fl & O_NONBLOCK) ||
-	    __syscall(SYS_fcntl, fd, F_SETFL, fl | O_NONBLOCK))
-		return on_worker(t, c);
-	long r = sys(c);
-	__syscall(SYS_fcntl, fd, F_SETFL, fl);
-	if (r != -EINPROGRESS) return r;
-	uint64_t deadline = sock_deadline(fd, f, D_WRITE);
-	for (;;) {
-		int s = __atomic_load_n(&e->seq, __ATOMIC_ACQUIRE);
-		struct pollfd p = { fd, POLLOUT, 0 };
-		if (__syscall(SYS_poll, &p, 1, 0) > 0) {
-			int err = 0;
-			socklen_t len = sizeof err;
-			r = __syscall(SYS_getsockopt, fd, SOL_SOCKET, SO_ERROR, &err, &len);
-			return r ? r : -err;
-		}
-		/* Interrupted or timed out, the connection goes on in the
-		 * background, as Linux's does (connect(2)). */
-		int w = waited(t, park_io(t, &e->seq, s, deadline, c->cp, SIGRAN_NORESTART));
-		if (w == -EAGAIN) return -EINPROGRESS;
-		if (w < 0) return w;
-	}
+	struct fdctx x = { t, c, *c, 0, 0, 0, D_WRITE, 0, 0, 0 };
+	if (!t) return on_worker(t, c);
+	long r = __np_io(c->a[0], NP_OUT | NP_IO_TIMEO | NP_IO_NOMARK, 0,
+		&connect_ops, &x);
+	if (r == NP_IO_BLOCK) return on_worker(t, c);
+	if (x.cancel) return __pal_cancel_act();
+	/* Interrupted or timed out, the connection goes on in the
+	 * background, as Linux's does (connect(2)). */
+	if (r == -EAGAIN) return -EINPROGRESS;
+	return r < 0 ? r : x.early;
 }
 
 /* ---- poll, select, epoll_wait -------------------------------------------- */
 
-/* Common to the poll family: register the fds; then, until try() finds
- * something or the deadline passes, park on a counter of the caller's
- * own, linked to each fd (netpoll.h), so that only these fds' events
- * wake it; past NP_MULTI_MAX distinct fds, on the shared counter.  try:
- * the call with a zero timeout. */
-struct waitset {
-	int n, many;		/* distinct fds in fd[]; more than fit */
-	int fd[NP_MULTI_MAX];
+/* Common to the poll family (__np_io_multi): each context starts with
+ * struct multi; its try makes the call with a zero timeout and gives
+ * -EAGAIN for "nothing yet" until the wait has seen the deadline pass
+ * (last), and then the call's own answer. */
+struct multi {
+	struct task *t;
+	int cp, last;
+	int cancel;		/* a wait ended for a due cancellation */
 };
 
-static int add_fd(struct waitset *ws, int fd)
+/* Until the deadline, a handler (-EINTR, SA_RESTART or not: poll(2)),
+ * or an event on one of the fds. */
+static long multi_wait(void *arg, volatile int *word, int val, uint64_t deadline)
 {
-	struct __np_fd *e;
-	if (fd < 0) return 0;
-	if (!(e = __np_entry(fd))) return -1;
-	int f = learn(fd, e);
-	if (!(f & NP_REG)) return (f & NP_KNOWN) ? -1 : 0;
-	if (ws->many) return 0;
-	for (int i = 0; i < ws->n; i++)
-		if (ws->fd[i] == fd) return 0;
-	if (ws->n == NP_MULTI_MAX) ws->many = 1;
-	else ws->fd[ws->n++] = fd;
-	return 0;
+	struct multi *m = arg;
+	if (deadline && __sched_now() >= deadline) {
+		m->last = 1;
+		return 1;
+	}
+	int w = __pal_park(word, val, deadline,
+		cp_flags(m->cp) | PARK_SIGRAN(SIGRAN_HANDLER));
+	if (w == -ECANCELED) {
+		m->cancel = 1;
+		return w;
+	}
+	if (w == -ETIMEDOUT) m->last = 1;
+	else if (w == -EINTR && (m->t->sigran & SIGRAN_HANDLER)) return -EINTR;
+	return 1;
 }
 
-static long wait_any(struct task *t, struct waitset *ws, uint64_t deadline,
-	int cp, long (*try)(void *), void *ctx)
+static long multi_result(struct multi *m, long r)
 {
-	struct __np_wait w[NP_MULTI_MAX];
-	volatile int own = 0, *word = ws->many ? &__np_multi_seq : &own;
-	int linked = 0;
-	long r;
-	if (ws->many) __atomic_fetch_add(&__np_multi, 1, __ATOMIC_SEQ_CST);
-	else
-		while (linked < ws->n && !__np_wait_begin(&w[linked], ws->fd[linked], &own))
-			linked++;
-	for (;;) {
-		int s = __atomic_load_n(word, __ATOMIC_SEQ_CST);
-		if ((r = try(ctx))) break;
-		if (deadline && __sched_now() >= deadline) break;
-		int w = park_io(t, word, s, deadline, cp, SIGRAN_HANDLER);
-		if (w == -ETIMEDOUT) {
-			r = try(ctx);
-			break;
-		}
-		if (w == -EINTR && (t->sigran & SIGRAN_HANDLER)) {
-			r = -EINTR;
-			break;
-		}
-	}
-	if (ws->many) __atomic_fetch_sub(&__np_multi, 1, __ATOMIC_RELAXED);
-	while (linked) __np_wait_end(&w[--linked]);
+	return r || m->last ? r : -EAGAIN;
+}
+
+/* __np_io_multi's result as the call's. */
+static long multi_end(struct task *t, struct call *c, struct multi *m, long r)
+{
+	if (r == NP_IO_BLOCK) return on_worker(t, c);
+	if (m->cancel) return __pal_cancel_act();
 	return r;
 }
 
@@ -619,13 +590,21 @@ static uint64_t ts_deadline(const struct timespec *ts)
 	return __sched_deadline_after(ts->tv_sec, ts->tv_nsec + 1);
 }
 
-struct pollctx { struct pollfd *fds; long n; };
+struct pollctx { struct multi m; struct pollfd *fds; long n; };
 
-static long try_poll(void *p)
+static long try_poll(void *p, struct __np_try *k)
 {
 	struct pollctx *c = p;
-	return __syscall(SYS_poll, c->fds, c->n, 0);
+	return multi_result(&c->m, __syscall(SYS_poll, c->fds, c->n, 0));
 }
+
+static int poll_fd(void *p, long i)
+{
+	struct pollctx *c = p;
+	return c->fds[i].fd;
+}
+
+static const struct __np_ops poll_ops = { try_poll, multi_wait, poll_fd };
 
 /* ppoll, pselect6, epoll_pwait with a signal mask (signal(7)): the
  * task's mask is *set for the wait, so that what it lets through ends
@@ -644,8 +623,7 @@ static long with_mask(struct task *t, struct call *c, const void *set,
 
 static __attribute__((noinline)) long poll_call(struct task *t, struct call *c)
 {
-	struct pollctx ctx = { (void *)c->a[0], c->a[1] };
-	struct waitset ws = { 0 };
+	struct pollctx ctx = { { t, c->cp, 0, 0 }, (void *)c->a[0], c->a[1] };
 	uint64_t deadline;
 	long r;
 
@@ -664,31 +642,46 @@ static __attribute__((noinline)) long poll_call(struct task *t, struct call *c)
 		if ((int)c->a[2] == 0) return sys(c);
 		deadline = ms_deadline((int)c->a[2]);
 	}
-	if ((r = try_poll(&ctx))) return r;
-	for (long i = 0; i < ctx.n; i++)
-		if (add_fd(&ws, ctx.fds[i].fd)) return on_worker(t, c);
-	return wait_any(t, &ws, deadline, c->cp, try_poll, &ctx);
+	r = __np_io_multi(ctx.n, deadline, &poll_ops, &ctx);
+	return multi_end(t, c, &ctx.m, r);
 }
 
 struct selctx {
+	struct multi m;
 	int n;
 	fd_set *set[3], save[3];
 	size_t bytes;
 };
 
-static long try_select(void *p)
+static void select_restore(struct selctx *c)
+{
+	for (int i = 0; i < 3; i++)
+		if (c->set[i]) memcpy(c->set[i], &c->save[i], c->bytes);
+}
+
+static long try_select(void *p, struct __np_try *k)
 {
 	struct selctx *c = p;
 	struct timeval zero = { 0, 0 };
-	for (int i = 0; i < 3; i++)
-		if (c->set[i]) memcpy(c->set[i], &c->save[i], c->bytes);
-	return __syscall(SYS_select, c->n, c->set[0], c->set[1], c->set[2], &zero);
+	select_restore(c);
+	return multi_result(&c->m,
+		__syscall(SYS_select, c->n, c->set[0], c->set[1], c->set[2], &zero));
 }
+
+/* The fds the sets name, in order; -1 for the numbers they do not. */
+static int select_fd(void *p, long fd)
+{
+	struct selctx *c = p;
+	for (int i = 0; i < 3; i++)
+		if (c->set[i] && FD_ISSET(fd, &c->save[i])) return fd;
+	return -1;
+}
+
+static const struct __np_ops select_ops = { try_select, multi_wait, select_fd };
 
 static __attribute__((noinline)) long select_call(struct task *t, struct call *c)
 {
-	struct selctx ctx;
-	struct waitset ws = { 0 };
+	struct selctx ctx = { { t, c->cp, 0, 0 } };
 	uint64_t deadline = 0, now;
 	struct timeval *tv = 0;
 	const struct timespec *ts = 0;
@@ -720,18 +713,9 @@ static __attribute__((noinline)) long select_call(struct task *t, struct call *c
 		if (!tv->tv_sec && !tv->tv_usec) return sys(c);
 		deadline = __sched_deadline_after(tv->tv_sec, tv->tv_usec * 1000ULL + 1);
 	}
-	if ((r = try_select(&ctx))) return r;
-	for (int fd = 0; fd < ctx.n; fd++)
-		for (int i = 0; i < 3; i++)
-			if (ctx.set[i] && FD_ISSET(fd, &ctx.save[i])) {
-				if (add_fd(&ws, fd)) {
-					for (int j = 0; j < 3; j++)
-						if (ctx.set[j]) memcpy(ctx.set[j], &ctx.save[j], ctx.bytes);
-					return on_worker(t, c);
-				}
-				break;
-			}
-	r = wait_any(t, &ws, deadline, c->cp, try_select, &ctx);
+	r = __np_io_multi(ctx.n, deadline, &select_ops, &ctx);
+	if (r == NP_IO_BLOCK) select_restore(&ctx);
+	if (r == NP_IO_BLOCK || ctx.m.cancel) return multi_end(t, c, &ctx.m, r);
 	if (tv && deadline) {
 		/* Linux's select leaves the time not slept in *tv. */
 		now = __sched_now();
@@ -742,18 +726,26 @@ static __attribute__((noinline)) long select_call(struct task *t, struct call *c
 	return r;
 }
 
-struct epctx { long epfd, ev, cnt; };
+struct epctx { struct multi m; long epfd, ev, cnt; };
 
-static long try_epoll(void *p)
+static long try_epoll(void *p, struct __np_try *k)
 {
 	struct epctx *c = p;
-	return __syscall(SYS_epoll_pwait, c->epfd, c->ev, c->cnt, 0, 0, _NSIG/8);
+	return multi_result(&c->m,
+		__syscall(SYS_epoll_pwait, c->epfd, c->ev, c->cnt, 0, 0, _NSIG/8));
 }
+
+static int epoll_fd(void *p, long i)
+{
+	struct epctx *c = p;
+	return c->epfd;
+}
+
+static const struct __np_ops epoll_ops = { try_epoll, multi_wait, epoll_fd };
 
 static __attribute__((noinline)) long epoll_call(struct task *t, struct call *c)
 {
-	struct epctx ctx = { c->a[0], c->a[1], c->a[2] };
-	struct waitset ws = { 0 };
+	struct epctx ctx = { { t, c->cp, 0, 0 }, c->a[0], c->a[1], c->a[2] };
 	int ms = c->a[3];
 	long r;
 
@@ -763,19 +755,10 @@ static __attribute__((noinline)) long epoll_call(struct task *t, struct call *c)
 		return with_mask(t, &k, (void *)c->a[4], epoll_call);
 	}
 	if (!ms) return sys(c);
-	if ((r = try_epoll(&ctx))) return r;
-	if (add_fd(&ws, ctx.epfd) || !ws.n) return on_worker(t, c);
-	return wait_any(t, &ws, ms_deadline(ms), c->cp, try_epoll, &ctx);
+	r = __np_io_multi(1, ms_deadline(ms), &epoll_ops, &ctx);
+	return multi_end(t, c, &ctx.m, r);
 }
 
-/* pread, pwrite and their vector forms: file.c's on fds epoll refuses. */
-static long file_call(struct task *t, struct call *c)
-{
-	struct __np_fd *e = __np_entry(c->a[0]);
-	int f = e ? learn(c->a[0], e) : 0;
-	if (!(f & NP_NOPOLL)) return on_worker(t, c);
-	return __pal_file_io(t, c->nr, c->a, c->cp, e, f);
-}
 
 /* ---- Sleeps -------------------------------------------------------------- */
 
@@ -904,46 +887,40 @@ int __pal_fd_getfl(int fd, int kflags)
 
 int __pal_fd_setfl(int fd, int flags)
 {
-	struct __np_fd *e = __np_lookup(fd);
-	if (!e) return flags;
-	/* Nothing to learn (F_GETFL's answer, most often): no lock. */
-	int want = (flags & O_NONBLOCK ? NP_USERNB : 0) | (flags & O_DIRECT ? NP_DIRECT : 0);
-	int cur = __atomic_load_n(&e->flags, __ATOMIC_ACQUIRE);
-	if (!(cur & NP_KNOWN) || (cur & (NP_USERNB | NP_DIRECT)) == want) return flags;
-	int f = __np_lock(e);
-	if (f & NP_KNOWN) f = (f & ~(NP_USERNB | NP_DIRECT)) | want;
-	__np_unlock(e, f);
+	__np_setfl(fd, flags);
 	return flags;
 }
 
 int __pal_fd_fionbio(int fd, int on)
 {
-	__pal_fd_setfl(fd, on ? O_NONBLOCK : 0);
+	struct __np_fd *e = __np_lookup(fd);
+	int f = e ? __atomic_load_n(&e->flags, __ATOMIC_ACQUIRE) : 0;
+	/* The pipe's packet mode stays as it was. */
+	__np_setfl(fd, (on ? O_NONBLOCK : 0) | (f & NP_PKT ? O_DIRECT : 0));
 	return 0;	/* the kernel does it */
 }
 
 void __pal_fd_replacing(int oldfd, int newfd)
 {
-	struct __np_fd *e = __np_lookup(newfd);
 	/* A dup2 that fails (oldfd not open) leaves newfd's calls alone. */
-	if (e && __atomic_load_n(&e->waiters, __ATOMIC_ACQUIRE) &&
-	    __syscall(SYS_fcntl, oldfd, F_GETFD) >= 0)
+	if (__np_has_waiters(newfd) && __syscall(SYS_fcntl, oldfd, F_GETFD) >= 0)
 		__np_closing(newfd);
 }
 
 void __pal_fd_dup(int oldfd, int newfd)
 {
-	struct __np_fd *o = __np_lookup(oldfd), *n;
-	int f = o ? __atomic_load_n(&o->flags, __ATOMIC_ACQUIRE) : 0;
-	/* newfd was closed if it was open: wake its waiters. */
-	__np_forget(newfd);
-	if (!(f & NP_KNOWN) || !(n = __np_entry(newfd))) return;
-	__np_lock(n);
-	__np_unlock(n, f & (NP_KNOWN | NP_USERNB | NP_SOCK | NP_NOTSOCK | NP_NONOWAIT |
-		NP_DIRECT));
+	__np_dup(oldfd, newfd);
 }
 
 void __pal_fd_closed(int fd)
 {
 	__np_forget(fd);
+}
+
+void __pal_fd_sockopt(int fd, int level, int name)
+{
+	/* SO_RCVTIMEO_OLD, SO_SNDTIMEO_OLD, and their _NEW forms (Linux's
+	 * asm-generic/socket.h; musl 1.2.3 names only the ones it uses). */
+	if (level == SOL_SOCKET && (name == 20 || name == 21 || name == 66 || name == 67))
+		__np_timeo_changed();
 }

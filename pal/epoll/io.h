@@ -25,6 +25,16 @@ hidden int __pal_park(volatile void *addr, int val, uint64_t deadline, int flags
  * it set up a select, say) would else leave it parked for good. */
 #define PARK_SIGRAN(bits) ((bits) << 8)
 
+/* A __pal_park flag, with PAL_WAIT_CANCEL: a cancellation that is due
+ * ends the wait with -ECANCELED instead of acting at once, and the
+ * caller acts on it (__pal_cancel_act) once it has undone what must not
+ * outlive the task: a wait linked on a netpoller entry. */
+#define PARK_CANCEL_LATER (1 << 20)
+
+/* Act on the calling thread's due cancellation (musl's __cancel): does
+ * not return, unless cancellation is not linked in (-ECANCELED). */
+hidden long __pal_cancel_act(void);
+
 /* Blocking I/O, poll/select/epoll_wait and sleeps made by a task, which
  * park it instead of blocking its worker (io.c).  Returns the syscall's
  * result (-errno on error), or sets *handled to 0 and returns 0 if nr is

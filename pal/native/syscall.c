@@ -22,6 +22,7 @@ int __pal_fd_fionbio(int fd, int on) { return 0; }
 void __pal_fd_replacing(int oldfd, int newfd) { }
 void __pal_fd_dup(int oldfd, int newfd) { }
 void __pal_fd_closed(int fd) { }
+void __pal_fd_sockopt(int fd, int level, int name) { }
 
 /* A vfork child shares the caller's memory as under stock musl (pal.h). */
 int __pal_vfork_shares(void) { return 1; }

@@ -205,6 +205,159 @@ static int listener(struct sockaddr_in *a)
 	return l;
 }
 
+/* A connected loopback TCP pair: c (connected) and *s (accepted). */
+static int tcp_pair(int *s)
+{
+	struct sockaddr_in a;
+	int l = listener(&a), c = socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(connect(c, (void *)&a, sizeof a), 0);
+	*s = accept(l, 0, 0);
+	assert_true(*s >= 0);
+	close(l);
+	return c;
+}
+
+/* Reads fd until end of file; the bytes read. */
+static void *read_to_eof(void *arg)
+{
+	int fd = (int)(long)arg;
+	char buf[100];
+	long total = 0;
+	ssize_t n;
+	while ((n = read(fd, buf, sizeof buf)) > 0) total += n;
+	return (void *)(n < 0 ? -(long)errno : total);
+}
+
+/* The netpoller skips a read when it knows the fd has nothing (a short
+ * read of a stream, or EAGAIN, since the last event): then a short read
+ * must not hide what comes without an event of its own.  End of file
+ * after a short read, on a TCP socket and on a pipe, with the reader
+ * blocked first or not; MSG_PEEK's short answer, which leaves the data
+ * there; MSG_WAITALL, which waits for the rest. */
+static void short_reads(void **state)
+{
+	int s, c = tcp_pair(&s), p[2];
+	char buf[16];
+
+	for (int round = 0; round < 2; round++) {
+		pthread_t t = spawn(read_to_eof, (void *)(long)s);
+		if (round) for (int i = 0; i < 100; i++) sched_yield();
+		assert_int_equal(write(c, "abc", 3), 3);
+		for (int i = 0; i < 100; i++) sched_yield();
+		assert_int_equal(write(c, "de", 2), 2);
+		if (round) {
+			assert_int_equal(shutdown(c, SHUT_WR), 0);
+			assert_int_equal((long)join(t), 5);
+		} else {
+			/* Reset after the data: the read ends with the error or
+			 * end of file, never blocked. */
+			struct linger lg = { 1, 0 };
+			assert_int_equal(setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof lg), 0);
+			close(c);
+			long r = (long)join(t);
+			assert_true(r == 5 || r == -ECONNRESET);
+			close(s);
+			c = tcp_pair(&s);
+		}
+	}
+	close(c);
+	close(s);
+
+	assert_int_equal(pipe(p), 0);
+	pthread_t t = spawn(read_to_eof, (void *)(long)p[0]);
+	assert_int_equal(write(p[1], "abc", 3), 3);
+	for (int i = 0; i < 100; i++) sched_yield();
+	assert_int_equal(write(p[1], "de", 2), 2);
+	close(p[1]);
+	assert_int_equal((long)join(t), 5);
+	close(p[0]);
+
+	c = tcp_pair(&s);
+	assert_int_equal(write(c, "ab", 2), 2);
+	/* The first answer may come before both bytes are there. */
+	while (recv(s, buf, sizeof buf, MSG_PEEK) != 2)
+		;
+	assert_int_equal(recv(s, buf, sizeof buf, MSG_PEEK), 2);
+	assert_int_equal(recv(s, buf, sizeof buf, MSG_PEEK), 2);
+	assert_int_equal(read(s, buf, 1), 1);
+	assert_int_equal(read(s, buf, sizeof buf), 1);
+	assert_int_equal(write(c, "xyz", 3), 3);
+	assert_int_equal(shutdown(c, SHUT_WR), 0);
+	assert_int_equal(recv(s, buf, sizeof buf, MSG_WAITALL), 3);
+	assert_int_equal(read(s, buf, sizeof buf), 0);
+	close(c);
+	close(s);
+}
+
+/* SO_SNDTIMEO after part of a write went out: the count so far, as
+ * socket(7) says, not EAGAIN (the rest is lost to no one). */
+static void sndtimeo_partial(void **state)
+{
+	int sv[2];
+	size_t len = 4 << 20;
+	char *buf = calloc(1, len);
+	struct timeval tv = { 0, SHORT_MS * 1000 };
+	assert_non_null(buf);
+	for (int kind = 0; kind < 2; kind++) {
+		int s, c;
+		if (kind) {
+			c = tcp_pair(&s);
+		} else {
+			assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+			c = sv[0], s = sv[1];
+		}
+		assert_int_equal(setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv), 0);
+		ssize_t n = write(c, buf, len);
+		assert_true(n > 0 && (size_t)n < len);
+		close(c);
+		close(s);
+	}
+	free(buf);
+}
+
+static void *read_one(void *arg)
+{
+	int fd = (int)(long)arg;
+	char c;
+	ssize_t n = read(fd, &c, 1);
+	return (void *)(n < 0 ? -(long)errno : n);
+}
+
+/* SO_RCVTIMEO set through a dup of the fd: the socket is shared, so
+ * reads on the first fd take the new timeout too (the netpoller caches
+ * the timeouts, and a setsockopt of either makes it learn them again).
+ * The first read learns SHORT_MS; the dup then clears it, and a read
+ * must wait for the data, however late it comes. */
+static void rcvtimeo_after_dup(void **state)
+{
+	int sv[2];
+	char c;
+	struct timeval tv = { 0, SHORT_MS * 1000 }, none = { 0, 0 };
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv), 0);
+	errno = 0;
+	assert_int_equal(read(sv[0], &c, 1), -1);
+	assert_true(errno == EAGAIN || errno == EWOULDBLOCK);
+	int d = dup(sv[0]);
+	assert_true(d >= 0);
+	assert_int_equal(setsockopt(d, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof none), 0);
+	pthread_t t = spawn(read_one, (void *)(long)sv[0]);
+	/* Longer than the old timeout: a read that kept it fails. */
+	struct timespec ts = { 0, 4 * SHORT_MS * 1000000L };
+	nanosleep(&ts, 0);
+	assert_int_equal(write(sv[1], "x", 1), 1);
+	assert_int_equal((long)join(t), 1);
+	/* And the other way: a timeout set through the dup ends a wait on
+	 * the first fd. */
+	assert_int_equal(setsockopt(d, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv), 0);
+	errno = 0;
+	assert_int_equal(read(sv[0], &c, 1), -1);
+	assert_true(errno == EAGAIN || errno == EWOULDBLOCK);
+	close(d);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 static void *accept_one(void *arg)
 {
 	int l = (int)(long)arg;
@@ -648,6 +801,9 @@ int main(void)
 		cmocka_unit_test(full_write),
 		cmocka_unit_test(nonblock_view),
 		cmocka_unit_test(rcvtimeo),
+		cmocka_unit_test(rcvtimeo_after_dup),
+		cmocka_unit_test(short_reads),
+		cmocka_unit_test(sndtimeo_partial),
 		cmocka_unit_test(connect_refused),
 		cmocka_unit_test(accept_emfile),
 		cmocka_unit_test(peer_reset),
