@@ -37,9 +37,10 @@ static struct __sched_bucket *bucket(volatile void *addr)
 
 static void lock(struct __sched_bucket *b)
 {
+	unsigned n = 0;
 	while (__atomic_exchange_n(&b->lock, 1, __ATOMIC_ACQUIRE))
 		while (__atomic_load_n(&b->lock, __ATOMIC_RELAXED))
-			__builtin_ia32_pause();
+			__sched_spin_wait(&n);
 }
 
 static void unlock(struct __sched_bucket *b)

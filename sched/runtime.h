@@ -29,6 +29,7 @@
 #include "scheduler.h"
 #include "netpoll.h"
 #include "vg.h"
+#include "sys.h"
 
 #define ID_CACHE 32	/* free ids a worker keeps (id_free_on) */
 #define CONT_MAX 1024	/* displaced tasks a worker keeps (cont_push) */
@@ -185,9 +186,10 @@ extern hidden struct task __sched_main_task;	/* proc.c */
 
 static inline void spin_lock(int *l)
 {
+	unsigned n = 0;
 	while (__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE))
 		while (__atomic_load_n(l, __ATOMIC_RELAXED))
-			__builtin_ia32_pause();
+			__sched_spin_wait(&n);
 }
 
 static inline void spin_unlock(int *l)

@@ -120,9 +120,10 @@ static struct {
 
 static void pool_lock(void)
 {
+	unsigned n = 0;
 	while (__atomic_exchange_n(&pool.lock, 1, __ATOMIC_ACQUIRE))
 		while (__atomic_load_n(&pool.lock, __ATOMIC_RELAXED))
-			__builtin_ia32_pause();
+			__sched_spin_wait(&n);
 }
 
 static void pool_unlock(void)

@@ -24,4 +24,19 @@ static inline long __sched_syscall(long n, long a, long b, long c, long d,
 	return ret;
 }
 
+/* One round of waiting for a spinlock held on another CPU (the caller's
+ * round counter in *n, zero at first): a pause, and every 128th round
+ * (about 3 us) a sched_yield, so that a holder the kernel preempted on a
+ * busy machine gets a CPU back sooner than the end of the waiter's time
+ * slice (lock-holder preemption; Go's lock_futex spins, then yields).
+ * Our spinlocks are held for a few instructions, so an uncontended or
+ * briefly contended wait never gets that far. */
+static inline void __sched_spin_wait(unsigned *n)
+{
+	if (++*n & 127)
+		__builtin_ia32_pause();
+	else
+		__sched_syscall(24 /* SYS_sched_yield, x86_64 */, 0, 0, 0, 0, 0, 0);
+}
+
 #endif
