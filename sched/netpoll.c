@@ -523,6 +523,24 @@ static int may_mark(int f, int d, struct __np_try *k)
 static long io_turn(struct __np_fd *e, int fd, int gen, int mode,
 	uint64_t deadline, const struct __np_ops *ops, void *arg);
 
+/* Link w, a call about to wait on fd, on its entry e, unless fd was
+ * closed or replaced since the call read its generation gen (-EBADF);
+ * with NP_IO_TIMEO in mode, *deadline becomes the socket timeout's. */
+static int link_live(struct __np_fd *e, struct __np_wait *w, int fd, int gen,
+	int mode, uint64_t *deadline)
+{
+	int f = lock(e);
+	if (e->gen != gen) {
+		unlock(e, f);
+		return -EBADF;
+	}
+	if (mode & NP_IO_TIMEO)
+		*deadline = sock_deadline(e, fd, f, (mode & NP_OUT) ? 1 : 0);
+	link_wait(e, w, fd);
+	unlock(e, f);
+	return 0;
+}
+
 /* __np_io for a fd that can be tried without blocking: see netpoll.h. */
 static long io_loop(struct __np_fd *e, int fd, int f, int gen, int mode,
 	uint64_t deadline, const struct __np_ops *ops, void *arg)
@@ -547,14 +565,7 @@ static long io_loop(struct __np_fd *e, int fd, int f, int gen, int mode,
 	}
 
 	/* Waiting: be found by a close of fd. */
-	f = lock(e);
-	if (e->gen != gen) {
-		unlock(e, f);
-		return -EBADF;
-	}
-	if (mode & NP_IO_TIMEO) deadline = sock_deadline(e, fd, f, d);
-	link_wait(e, &w, fd);
-	unlock(e, f);
+	if (link_live(e, &w, fd, gen, mode, &deadline)) return -EBADF;
 
 	for (;;) {
 		r = wait_io(ops, arg, &e->seq, s, deadline, d ? 0 : &e->seq);
@@ -620,14 +631,8 @@ static long io_turn(struct __np_fd *e, int fd, int gen, int mode,
 	int d = (mode & NP_OUT) ? 1 : 0;
 	long r;
 
-	int f = lock(e);
-	if (e->gen != gen) {
-		unlock(e, f);
-		return -EBADF;
-	}
-	if (mode & NP_IO_TIMEO) deadline = sock_deadline(e, fd, f, d);
-	link_wait(e, &w, fd);
-	unlock(e, f);
+	int f;
+	if (link_live(e, &w, fd, gen, mode, &deadline)) return -EBADF;
 	for (;;) {
 		if (!(e = wait_lock(&w, &f))) {
 			r = -EBADF;
