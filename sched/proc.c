@@ -661,8 +661,8 @@ static struct task *find_runnable(struct worker *w)
 		 * not for ever: a runnext that a busy worker refills at each
 		 * switch (a ping-pong between two of its tasks) never waits
 		 * long, and watching it only pulls that worker's lines away
-		 * (bench/condvar on 2 workers took 1.0 us a round trip, 0.45
-		 * on 1).  After RN_SPINS rounds in which the owner moved on it
+		 * and keeps a CPU busy that other processes could use.  After
+		 * RN_SPINS rounds in which the owner moved on it
 		 * sleeps: any runnext filled after that wakes it (the
 		 * unpark's wake_one).  One left behind a task that keeps its
 		 * worker is stolen above once it has waited RN_GRACE_NS, but
