@@ -340,6 +340,14 @@ static struct {
 	unsigned long sw, steal, pre;
 } tr;
 
+/* Tasks waiting on w for a worker: its run queue, runnext and cont deque
+ * (a snapshot, for the trace). */
+static unsigned queued_on(struct worker *w)
+{
+	return __sched_runq_len(&w->rq) + !!__atomic_load_n(&w->runnext, __ATOMIC_RELAXED) +
+		__atomic_load_n(&w->ncont, __ATOMIC_RELAXED);
+}
+
 static void trace(int n, uint64_t now)
 {
 	char buf[1024], *p = buf, *lim = buf + sizeof buf - 64;
@@ -355,7 +363,7 @@ static void trace(int n, uint64_t now)
 		else if (w->cur) busy++;
 		else spin++;
 		sw += w->nswitch, steal += w->nsteal, pre += w->npreempt;
-		local += __sched_runq_len(&w->rq) + !!w->runnext + w->ncont;
+		local += queued_on(w);
 	}
 	/* Ids: every one issued but free ones, the workers' and the
 	 * monitor's; the main task has the process id. */
@@ -385,7 +393,7 @@ static void trace(int n, uint64_t now)
 	p = put(p, " [");
 	for (int i = 0; i < n && p < lim; i++) {
 		if (i) *p++ = ' ';
-		NUM(__sched_runq_len(&S.w[i].rq) + !!S.w[i].runnext + S.w[i].ncont);
+		NUM(queued_on(&S.w[i]));
 	}
 	p = put(p, "] tasks=");
 	NUM(tasks);

@@ -10,6 +10,8 @@
 #ifndef WEFT_SCHED_SYS_H
 #define WEFT_SCHED_SYS_H
 
+#include <sys/syscall.h>
+
 static inline long __sched_syscall(long n, long a, long b, long c, long d,
 	long e, long f)
 {
@@ -36,7 +38,7 @@ static inline void __sched_spin_wait(unsigned *n)
 	if (++*n & 127)
 		__builtin_ia32_pause();
 	else
-		__sched_syscall(24 /* SYS_sched_yield, x86_64 */, 0, 0, 0, 0, 0, 0);
+		__sched_syscall(SYS_sched_yield, 0, 0, 0, 0, 0, 0);
 }
 
 #endif
