@@ -440,6 +440,17 @@ int __sched_monitor_main(void *arg)
 				w->mon_idle = now;
 				w->mon_idle_sw = sw;
 			}
+			/* The cont deque's oldest, the oldest for
+			 * SLICE_NS: to the global queue (proc.c, cont_push),
+			 * where any worker takes it in turn. */
+			struct task *co = __sched_cont_oldest(w);
+			if (co != w->mon_cont) {
+				w->mon_cont = co;
+				w->mon_cont_since = now;
+			} else if (co && now - w->mon_cont_since >= SLICE_NS) {
+				__sched_cont_age_out(w, co);
+				w->mon_cont = 0;
+			}
 			if (w->sleeping) {
 				idle++;
 				continue;

@@ -319,6 +319,8 @@ static void push(struct task *t, int wake)
 
 /* ---- The worker loop (g0) ----------------------------------------------- */
 
+static void unpark_joiner(void *p);
+
 static void bury(struct task *t)
 {
 	/* A detached thread's mapping goes back to the stack pool (stack.h).
@@ -337,7 +339,7 @@ static void bury(struct task *t)
 	 * address. */
 	if (exited) {
 		a_store(exited, DT_EXITED);
-		__sched_lot_wake(exited, 1, __sched_unpark);
+		__sched_lot_wake(exited, 1, unpark_joiner);
 	}
 }
 
@@ -395,14 +397,6 @@ static inline void after_switch(struct worker *w)
 		if (w->preempted) {
 			w->preempted = 0;
 			push_on(0, t, 1);
-		} else if (w->handoff) {
-			/* The creator waits next in line; the runnext it
-			 * displaces, older, goes where thieves look first. */
-			w->handoff = 0;
-			struct task *old = __atomic_exchange_n(&w->runnext, t,
-				__ATOMIC_SEQ_CST);
-			if (old) cont_push(w, rn_task(old));
-			__sched_wake_one();
 		} else {
 			push_on(w, t, 0);
 		}
@@ -430,17 +424,23 @@ int __sched_work_visible(int runnext)
 
 /*
  * Tasks displaced from runnext, in a deque per worker (Cilk's): a newer
- * one took their place, a creator's handoff (__sched_run) or a wake
- * (unpark).  They were next in line, so they stay ahead of the FIFO run
- * queue, and the newest goes first: in a fork-join program that is the
- * creator nearest the leaves, so the tree runs depth first and the tasks
- * alive at once stay few (a creator displaced to the run queue's tail
- * would only resume after older creators had each started another
- * subtree).  A thief takes the oldest, the biggest piece of work left.
+ * one took their place, a new task (__sched_run) or a wake (unpark).
+ * They were next in line, so they stay ahead of the FIFO run queue, and
+ * the newest goes first: in a fork-join program that is the task nearest
+ * the leaves, so the tree runs depth first and the tasks alive at once
+ * stay few (one displaced to the run queue's tail would only run after
+ * older ones had each started another subtree).  A thief takes the
+ * oldest, the biggest piece of work left.
  * Order of a switch (switch_out): runnext, the newest here, the run
  * queue; find_runnable, every 32nd or so and when idle, looks at the run
- * queue first, and every 1024th gives the oldest here a turn.  Past
- * CONT_MAX the oldest goes to the run queue.
+ * queue first.  So that none waits forever, the monitor moves the oldest
+ * to the global queue once it has been the oldest for SLICE_NS
+ * (__sched_cont_age_out).  That is by age, not by count: a tick-based
+ * turn (every 1024th pick) started one more of a fork-join tree's big
+ * early subtrees every 1024 switches, each left half done while the
+ * newest work went on, and 10^6 leaves then held 20,000 tasks and
+ * 180 MB at one worker.  Past CONT_MAX the oldest goes to the run
+ * queue.
  */
 static void cont_push(struct worker *w, struct task *t)
 {
@@ -452,6 +452,28 @@ static void cont_push(struct worker *w, struct task *t)
 	__atomic_store_n(&w->ncont, w->cont_hi - w->cont_lo, __ATOMIC_RELEASE);
 	spin_unlock(&w->cont_lock);
 	if (out) push_on(w, out, 0);
+}
+
+struct task *__sched_cont_oldest(struct worker *w)
+{
+	if (!__atomic_load_n(&w->ncont, __ATOMIC_ACQUIRE)) return 0;
+	return __atomic_load_n(&w->cont[__atomic_load_n(&w->cont_lo,
+		__ATOMIC_RELAXED) % CONT_MAX], __ATOMIC_RELAXED);
+}
+
+void __sched_cont_age_out(struct worker *w, struct task *old)
+{
+	struct task *t = 0;
+	spin_lock(&w->cont_lock);
+	if (w->cont_hi != w->cont_lo && w->cont[w->cont_lo % CONT_MAX] == old) {
+		t = w->cont[w->cont_lo++ % CONT_MAX];
+		__atomic_store_n(&w->ncont, w->cont_hi - w->cont_lo, __ATOMIC_RELEASE);
+	}
+	spin_unlock(&w->cont_lock);
+	if (t) {
+		global_put(t);
+		__sched_wake_one();
+	}
 }
 
 /* newest: the owner's end; else the oldest, a thief's. */
@@ -618,12 +640,8 @@ static struct task *find_runnable(struct worker *w)
 	struct rn_seen seen = { 0 };
 	/* Now and then a busy worker polls even with work queued, so that
 	 * tasks woken by I/O are not starved by a yield-heavy load. */
-	if (!(++w->tick & 63)) {
+	if (!(++w->tick & 63))
 		poll_io(w);
-		/* And every 1024th, the oldest in the cont deque (whose
-		 * newest go first), so that none waits forever. */
-		if (!(w->tick & 1023) && (t = cont_take(w, 0))) return t;
-	}
 	/* And the global queue gets a turn even while the local one is
 	 * never empty (Go's schedtick % 61). */
 	if (!(w->tick % 61) && (t = global_get())) return t;
@@ -941,6 +959,26 @@ void __sched_unpark(void *p)
 	unpark(p, 0);
 }
 
+/* A joiner whose thread has died (bury, on the worker that ran it, from
+ * g0 or the task that runs next): it runs next here, as any task's wake
+ * makes its wakee (Go's ready puts it in runnext).  Queued behind the
+ * run queue instead, a fork-join tree's parents waited there while
+ * their siblings' subtrees started, and the tree ran breadth first:
+ * 10^6 leaves held 20,000 tasks and 200 MB at one worker. */
+static void unpark_joiner(void *p)
+{
+	struct task *t = p;
+	struct worker *w = self_worker();
+	if (!w) {
+		unpark(t, 0);
+		return;
+	}
+	set_state(t, T_PARKED, T_RUNNABLE);
+	struct task *old = __atomic_exchange_n(&w->runnext, t, __ATOMIC_SEQ_CST);
+	if (old) cont_push(w, rn_task(old));
+	__sched_wake_one();
+}
+
 /*
  * A lock's release woke t (lot.h, __sched_lot_wake_lock).  It runs next
  * on the waker's worker, as __sched_unpark's do, but an idle worker is
@@ -1043,37 +1081,35 @@ int __sched_spawn(struct __pthread *td, int (*start)(void *), void *arg,
 }
 
 /*
- * A new task runs at once, on its creator's worker, and the creator waits
- * in that worker's runnext (after_switch, w->handoff) until the new one
- * parks, yields or exits, or an idle worker steals it.  This is Cilk's
- * work-first spawn: a fork-join program runs depth first, so the tasks
- * alive at once number about depth x fan-out per worker, not a whole
- * level of the tree, and a task that exits at once hands its stack, hot
- * in the cache, to the next one through the pool (stack.h).  Thieves
- * take the older work, the creator and the tasks it displaced from
- * runnext.  Under 1:1 either may run first, so no program can rely on
- * the order.  Not from a handler (its alternate stack) or inside a
- * scheduler critical section other than the caller's own, or with a
- * switch already under way: then t is queued behind the others.
+ * A new task waits in its creator's runnext, and the creator goes on, as
+ * a new goroutine does (Go's newproc: runqput(pp, newg, true), then
+ * wakep): an idle worker is woken, and takes it after runnext's grace
+ * (find_runnable), so creator and new task run side by side as two
+ * kernel threads would; else it runs when the creator parks, yields,
+ * exits or is preempted.  Under 1:1 the creator usually goes on first
+ * too (Linux runs a new thread after its parent), and ordinary programs
+ * rely on that without knowing it: libc-test's regression/raise-race
+ * sends its signals right after pthread_create, and broke at one worker
+ * when the new thread ran first.  The runnext a creator displaces goes
+ * to the newest end of the worker's deque (cont_push), so a fork-join
+ * program still runs depth first: its tasks alive at once number about
+ * depth x fan-out per worker, not a whole level of the tree.  Not from
+ * a handler's or g0's context, or with a switch under way: then t is
+ * queued behind the others.
  */
 void __sched_run(struct task *t)
 {
 	struct task *self = __sched_self();
 	if (!self || !self->worker || self == &self->worker->g0 ||
-	    self->in_handler || self->nosig > 1 || self->worker->switching) {
+	    self->in_handler || self->worker->switching) {
 		push(t, 1);
 		return;
 	}
-	struct worker *w = begin_switch(self);
-	set_state(self, T_RUNNING, T_RUNNABLE);
-	w->requeue = self;
-	w->handoff = 1;
-	set_state(t, T_RUNNABLE, T_RUNNING);
-	t->worker = w;
-	w->cur = t;
-	w->nswitch++;
-	__sched_switch(&self->sp, t->sp, t->tp, t);
-	resumed(self);
+	/* In the caller's critical section: self stays on this worker. */
+	struct worker *w = self->worker;
+	struct task *old = __atomic_exchange_n(&w->runnext, t, __ATOMIC_SEQ_CST);
+	if (old) cont_push(w, rn_task(old));
+	__sched_wake_one();
 }
 
 static int nworkers(void)

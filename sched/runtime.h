@@ -55,9 +55,6 @@ struct worker {
 	struct task *requeue;		/* to queue after the switch; g0 */
 	int preempted;			/* requeue was preempted: queue it on
 					 * the global queue; this worker */
-	int handoff;			/* requeue made a task and ran it at
-					 * once (__sched_run): it goes to
-					 * runnext; this worker */
 	struct task *dead;		/* to bury after the switch; g0 */
 	struct task *parked;		/* the task that parked, with unlock */
 	volatile int g0_idle;		/* g0 is blocked in the kernel: it may
@@ -82,6 +79,9 @@ struct worker {
 	unsigned mon_idle_sw;		/* nswitch then; monitor */
 	uint64_t mon_cpu;		/* the thread's CPU time (ns) then */
 	uint64_t mon_sys;		/* sys_since at the last look */
+	struct task *mon_cont;		/* the cont deque's oldest then, */
+	uint64_t mon_cont_since;	/* first seen oldest then (ns);
+					 * monitor */
 	volatile unsigned preempt;	/* the monitor asks the task that runs
 					 * at nswitch == preempt - 1 to yield
 					 * (0: no request); monitor, handler */
@@ -296,6 +296,12 @@ hidden int __sched_monitor_main(void *arg);
 
 /* preempt.c */
 hidden void __sched_preempt_signal(struct task *t, ucontext_t *uc);
+
+/* The oldest task in w's cont deque, a racy look (0: none), for the
+ * monitor's age rule; and its move to the global queue if it is still
+ * old (proc.c, cont_push). */
+hidden struct task *__sched_cont_oldest(struct worker *w);
+hidden void __sched_cont_age_out(struct worker *w, struct task *old);
 
 /* process.c */
 hidden void __sched_install_sigsync(void);

@@ -59,8 +59,6 @@ struct task {
 					 * while it runs (the rest: blocks of
 					 * __pal_sigmask_internal); the task */
 	int in_handler;			/* depth of program handlers running */
-	int tramp_head;			/* trampolines on it before their
-					 * handler_enter (pal/epoll/signal.c) */
 	int nosig;			/* critical-section depth (below); the task */
 	int klock;			/* orders in_syscall against kill */
 	int in_syscall;			/* in a blocking syscall; klock */
@@ -153,9 +151,10 @@ hidden void __sched_timer_kill(struct __pthread *td);
 hidden int __sched_spawn(struct __pthread *td, int (*start)(void *),
 	void *arg, void *stack);
 
-/* Let t, made by __sched_spawn, run; once.  From a task: t runs at once
- * and the caller waits in its worker's runnext (a handoff; proc.c).
- * Else t is queued and an idle worker woken for it. */
+/* Let t, made by __sched_spawn, run; once.  From a task (in its own
+ * critical section): t waits in the caller's worker's runnext, and the
+ * caller goes on (proc.c).  Else t is queued.  Either way an idle
+ * worker is woken for it. */
 hidden void __sched_run(struct task *t);
 
 /* Park the calling task, whose waiter is queued in b (locked); b is
@@ -208,10 +207,14 @@ hidden void __sched_deliver(struct task *t);
 hidden void __sched_handler_enter(struct task *t, uint64_t h);
 
 /* From the trampoline that runs every program handler (pal/epoll/
- * signal.c), as the handler returns on the task t: m is the mask its
- * sigreturn puts on the worker's thread, which becomes t's together
- * with soft, what only t's mask blocked when the signal came. */
-hidden void __sched_mask_restored(struct task *t, uint64_t m, uint64_t soft);
+ * signal.c), as the handler returns on the task t: m and soft are t's
+ * kmask and the rest of its sigmask as the interrupted code had them,
+ * which become t's again; kernel is the mask its sigreturn puts on the
+ * worker's thread (the ucontext's), which the worker's cache records.
+ * The two differ when the signal came in another trampoline's head or
+ * in the middle of a mask change. */
+hidden void __sched_mask_restored(struct task *t, uint64_t m, uint64_t soft,
+	uint64_t kernel);
 
 /* The calling task t takes m as its signal mask, then raises what m
  * unblocks that is pending on it.  how: MASK_KERNEL, the kernel gets m

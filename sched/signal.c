@@ -304,8 +304,15 @@ void __sched_mask_set(struct task *t, uint64_t m, int how)
 		recount(t, k);
 		__sched_nosig_leave(t);
 	}
+	uint64_t opened = t->sigmask & ~m;
 	t->sigmask = m;
 	t->kmask = k;
+	/* A sender (__sched_kill_task) sets a bit in sigpending, then reads
+	 * sigmask: this stores sigmask, then reads sigpending.  Without a
+	 * full fence between, each could miss the other's store (x86 lets
+	 * a load pass an earlier store), and a signal this unblocks would
+	 * wait on the task, unkicked, until its next mask change. */
+	if (opened) __atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (how == MASK_IN_KERNEL)
 		w->mask = m;
 	else if (w->mask != t->kmask) {
@@ -343,13 +350,17 @@ void __sched_handler_enter(struct task *t, uint64_t h)
 	}
 }
 
-void __sched_mask_restored(struct task *t, uint64_t m, uint64_t soft)
+void __sched_mask_restored(struct task *t, uint64_t m, uint64_t soft,
+	uint64_t kernel)
 {
 	t->sigmask = m | soft;
-	t->kmask = t->worker->mask = m;
+	t->kmask = m;
+	t->worker->mask = kernel;
 	m |= soft;
 	/* What the handler's mask held back and this one lets through:
-	 * a kick (sigsync_handler) raises it once the handler returns. */
+	 * a kick (sigsync_handler) raises it once the handler returns.
+	 * The fence: as in __sched_mask_set. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&t->sigpending, __ATOMIC_RELAXED) & ~m)
 		__syscall(SYS_tkill, t->worker->ktid, SIGSYNCCALL);
 }

@@ -311,18 +311,19 @@ static void sig_tramp(int sig, siginfo_t *si, void *ctx)
 	struct task *t = __sched_self();
 	uint64_t m, soft = 0, em = 0, es = 0;
 
-	/* In the head of another trampoline on this task (before its
-	 * handler_enter), the kernel's mask (our ucontext's) is that one's
-	 * handler mask, which the task never had: returning, this one puts
-	 * back the task's mask as it found it (em, es), not the ucontext's.
-	 * Before, the outer one then saw its own signal blocked by the task
-	 * and left it pending for good (libc-test regression/raise-race,
-	 * "lost signals: got 0"). */
-	int nested = 0;
+	/* The task's masks as the code this interrupted had them: its
+	 * handler returns to them, whatever the ucontext says (em, es).
+	 * The two differ when that code was in the head of another
+	 * trampoline (before its handler_enter: the kernel has that one's
+	 * handler mask, which the task never had) or in the middle of a
+	 * mask change (sched/signal.c, __sched_mask_set).  Before, the
+	 * ucontext's mask became the task's: a pthread_kill landing in the
+	 * first instructions of raise's own trampoline left the raised
+	 * signal blocked and pending on the task for good, and every later
+	 * raise was lost (libc-test regression/raise-race, "lost signals"). */
 	if (task(t)) {
-		nested = t->tramp_head++;
-		em = t->kmask;
-		es = t->sigmask;
+		em = __atomic_load_n(&t->kmask, __ATOMIC_RELAXED);
+		es = __atomic_load_n(&t->sigmask, __ATOMIC_RELAXED);
 	}
 
 	if (si && si->si_code == SI_USER && si->si_errno == SCHED_RERAISE) {
@@ -333,10 +334,8 @@ static void sig_tramp(int sig, siginfo_t *si, void *ctx)
 	if (t && si && !is_fault(sig, si)) {
 		int pd = si->si_code == SI_TKILL ? (kept = ps_claim(sig, t, si)) == 2 :
 			procdir(sig, si);
-		if (pd && route(t, sig, si)) {
-			if (task(t)) t->tramp_head--;
+		if (pd && route(t, sig, si))
 			return;
-		}
 	}
 
 	__builtin_memcpy(&m, &((ucontext_t *)ctx)->uc_sigmask, sizeof m);
@@ -350,12 +349,11 @@ static void sig_tramp(int sig, siginfo_t *si, void *ctx)
 		    !is_fault(sig, si)) {
 			if (kept) ps_put(sig, si, t, 1, 0);
 			__sched_defer(t, sig);
-			t->tramp_head--;
 			return;
 		}
 		/* What only the task's mask blocked when the signal came
 		 * stays blocked after it. */
-		soft = t->sigmask & ~m;
+		soft = es & ~em;
 		/* What the kernel blocks while the handler runs: the
 		 * handler's mask (sigaction(2)). */
 		uint64_t h = m | __atomic_load_n(&handlers[sig].mask, __ATOMIC_RELAXED);
@@ -363,7 +361,6 @@ static void sig_tramp(int sig, siginfo_t *si, void *ctx)
 		__sched_handler_enter(t, h);
 		__sched_alt_enter(t, &((ucontext_t *)ctx)->uc_stack);
 		__atomic_signal_fence(__ATOMIC_SEQ_CST);
-		t->tramp_head--;
 	} else if (!is_fault(sig, si) && __sched_g0_defer(t, sig)) {
 		return;	/* on a busy g0: later (scheduler.h) */
 	}
@@ -387,11 +384,7 @@ static void sig_tramp(int sig, siginfo_t *si, void *ctx)
 		__syscall(SYS_rt_sigprocmask, SIG_BLOCK, &all, 0, _NSIG/8);
 		t->in_handler--;
 		__builtin_memcpy(&m, &((ucontext_t *)ctx)->uc_sigmask, sizeof m);
-		if (nested) {
-			m = em;
-			soft = es & ~em;
-		}
-		__sched_mask_restored(t, m, soft);
+		__sched_mask_restored(t, em, soft, m);
 		__sched_alt_restored(t, &((ucontext_t *)ctx)->uc_stack);
 	}
 }

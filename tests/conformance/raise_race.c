@@ -4,7 +4,6 @@
  * Every raise must run its handler exactly once, every pthread_kill exactly
  * once, and afterwards neither signal may be left blocked or pending.
  * The scenario runs in several fresh processes to make a race likely to show. */
-/* conformance: xfail epoll -- issue 15 item 9: a raise racing pthread_kill is sometimes left blocked and pending (at 2 and 4 workers) */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif

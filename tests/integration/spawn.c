@@ -1,8 +1,8 @@
 /*
- * Spawn order (issue 19): under M:N a new thread runs at once on its
- * creator's worker, and the creator waits next in line (sched/proc.c,
- * __sched_run; tasks displaced from runnext wait in the worker's cont
- * deque).  What a program can see of that, and must keep seeing:
+ * Spawn order: under M:N a new thread waits next in line on its
+ * creator's worker, and the creator goes on (sched/proc.c, __sched_run;
+ * tasks displaced from runnext wait in the worker's cont deque).  What a
+ * program can see of that, and must keep seeing:
  *
  * - pthread_create's thread id is stored before the new thread runs,
  *   as glibc stores it (M:N only: stock musl, and so the native
