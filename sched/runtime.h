@@ -82,6 +82,10 @@ struct worker {
 	struct task *mon_cont;		/* the cont deque's oldest then, */
 	uint64_t mon_cont_since;	/* first seen oldest then (ns);
 					 * monitor */
+	int kicked;			/* a kick (SIGSYNCCALL for signals
+					 * pending on its task) is on its way:
+					 * set by kick() (signal.c), cleared
+					 * by the kick's handler */
 	volatile unsigned preempt;	/* the monitor asks the task that runs
 					 * at nswitch == preempt - 1 to yield
 					 * (0: no request); monitor, handler */
@@ -302,6 +306,11 @@ hidden void __sched_preempt_signal(struct task *t, ucontext_t *uc);
  * old (proc.c, cont_push). */
 hidden struct task *__sched_cont_oldest(struct worker *w);
 hidden void __sched_cont_age_out(struct worker *w, struct task *old);
+
+/* Kick w (SIGSYNCCALL): its handler raises the signals pending on the
+ * task w runs; one kick on its way per worker (signal.c). */
+hidden void __sched_kick(struct worker *w);
+hidden void __sched_kicked(struct worker *w);
 
 /* process.c */
 hidden void __sched_install_sigsync(void);

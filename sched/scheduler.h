@@ -197,6 +197,9 @@ hidden int __sched_sig_take(struct task *t, uint64_t set);
 /* Raise, on the calling task t, the signals sent to it meanwhile that
  * its mask lets through (the others stay pending on the task). */
 hidden void __sched_deliver(struct task *t);
+/* The same from the kick's handler (SIGSYNCCALL, every signal blocked):
+ * at most one that runs a handler; its return kicks for the next. */
+hidden void __sched_deliver_kick(struct task *t);
 
 /* From the trampoline, as a program handler starts on the running task
  * t: h is the mask the kernel gave the worker's thread for it (the

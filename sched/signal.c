@@ -362,18 +362,57 @@ void __sched_mask_restored(struct task *t, uint64_t m, uint64_t soft,
 	 * The fence: as in __sched_mask_set. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&t->sigpending, __ATOMIC_RELAXED) & ~m)
-		__syscall(SYS_tkill, t->worker->ktid, SIGSYNCCALL);
+		__sched_kick(t->worker);
 }
 
+
+/* SIGSYNCCALL is real-time: each one sent queues in the kernel, against
+ * RLIMIT_SIGPENDING, until its handler runs.  Two threads' 100,000
+ * pthread_kills at a running task queued a kick each, filled the user's
+ * queue, and the re-raises of the signals themselves then failed (the
+ * kernel keeps a pending bit for what no longer fits: signals lost).
+ * So one kick on its way per worker: the handler clears the flag before
+ * it looks at the pending set, which a sender writes before the flag. */
+void __sched_kick(struct worker *w)
+{
+	if (__atomic_exchange_n(&w->kicked, 1, __ATOMIC_SEQ_CST)) return;
+	if (__syscall(SYS_tkill, w->ktid, SIGSYNCCALL))
+		__atomic_store_n(&w->kicked, 0, __ATOMIC_SEQ_CST);
+}
+
+void __sched_kicked(struct worker *w)
+{
+	__atomic_store_n(&w->kicked, 0, __ATOMIC_SEQ_CST);
+}
 
 void __sched_defer(struct task *t, int sig)
 {
 	uint64_t bit = 1ULL << (sig - 1);
-	if (IS_RT(sig)) __atomic_fetch_add(&t->rtcount[sig - 32], 1, __ATOMIC_RELEASE);
+	if (IS_RT(sig)) __atomic_fetch_add(&t->rtcount[sig - 32], 1, __ATOMIC_SEQ_CST);
 	__atomic_fetch_or(&t->sigpending, bit, __ATOMIC_SEQ_CST);
 }
 
+static void deliver(struct task *t, int most);
+
 void __sched_deliver(struct task *t)
+{
+	deliver(t, -1);
+}
+
+/* From the kick's handler (process.c), where every signal is blocked: a
+ * signal raised there waits in the kernel until the handler returns, so
+ * raise at most one that runs a handler (its return kicks again while
+ * more are pending: __sched_mask_restored).  Raising them all there
+ * queued as many real-time signals as were counted on the task, past
+ * RLIMIT_SIGPENDING, where the kernel keeps one pending bit for the
+ * rest: two threads' 100,000 pthread_kills at a third that blocked and
+ * unblocked the signal ran its handler about 96,500 times. */
+void __sched_deliver_kick(struct task *t)
+{
+	deliver(t, 1);
+}
+
+static void deliver(struct task *t, int most)
 {
 	/* One signal at a time, taken afresh each time: a handler may fork,
 	 * and the child (whose pending set is empty, fork(2)) must not go
@@ -390,12 +429,14 @@ void __sched_deliver(struct task *t)
 	 * resumed(), the park's after_switch() or __sched_nosig_leave
 	 * raises them. */
 	if (t->nosig || t->worker->switching) return;
-	while (__sched_self() == t && (sig = __sched_sig_take(t, ~t->sigmask))) {
+	while (most && __sched_self() == t && (sig = __sched_sig_take(t, ~t->sigmask))) {
 		struct sigaction sa;
 		if (!__libc_sigaction(sig, 0, &sa) &&
-		    sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN)
+		    sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN) {
 			t->sigran |= SIGRAN_HANDLER |
 				(sa.sa_flags & SA_RESTART ? 0 : SIGRAN_NORESTART);
+			most--;
+		}
 		reraise(t->worker->ktid, sig);
 	}
 }
@@ -407,17 +448,30 @@ int __sched_sig_take(struct task *t, uint64_t set)
 		uint64_t bit = p & -p;
 		int sig = __builtin_ctzll(bit) + 1;
 		if (IS_RT(sig)) {
-			uint32_t *c = &t->rtcount[sig - 32], n = __atomic_load_n(c, __ATOMIC_ACQUIRE);
-			if (n > 1) {
-				if (__atomic_compare_exchange_n(c, &n, n - 1, 0,
-				    __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
-					return sig;
+			/* A sender counts, then sets the bit (__sched_kill_task,
+			 * __sched_defer).  Take one from the count; the taker of
+			 * the last clears the bit, then sets it again if a
+			 * sender counted meanwhile.  (Before, the last one's
+			 * taker swapped the count to 0, and dropped the one a
+			 * sender had counted between its read and the swap:
+			 * routed, a sigqueue storm lost a signal in tens of
+			 * thousands.) */
+			uint32_t *c = &t->rtcount[sig - 32], n = __atomic_load_n(c, __ATOMIC_SEQ_CST);
+			if (!n) {
+				/* A stale bit: its count was taken. */
+				__atomic_fetch_and(&t->sigpending, ~bit, __ATOMIC_SEQ_CST);
+				if (__atomic_load_n(c, __ATOMIC_SEQ_CST))
+					__atomic_fetch_or(&t->sigpending, bit, __ATOMIC_SEQ_CST);
 				continue;
 			}
-			if (!(__atomic_fetch_and(&t->sigpending, ~bit, __ATOMIC_ACQ_REL) & bit))
+			if (!__atomic_compare_exchange_n(c, &n, n - 1, 0,
+			    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
 				continue;
-			/* The last one, unless a sender counted meanwhile. */
-			if (!__atomic_exchange_n(c, 0, __ATOMIC_ACQ_REL)) continue;
+			if (n == 1) {
+				__atomic_fetch_and(&t->sigpending, ~bit, __ATOMIC_SEQ_CST);
+				if (__atomic_load_n(c, __ATOMIC_SEQ_CST))
+					__atomic_fetch_or(&t->sigpending, bit, __ATOMIC_SEQ_CST);
+			}
 			return sig;
 		}
 		if (__atomic_fetch_and(&t->sigpending, ~bit, __ATOMIC_ACQ_REL) & bit)
@@ -462,7 +516,7 @@ int __sched_kill_task(struct task *t, int sig)
 			return r;
 		}
 	}
-	if (IS_RT(sig)) __atomic_fetch_add(&t->rtcount[sig - 32], 1, __ATOMIC_RELEASE);
+	if (IS_RT(sig)) __atomic_fetch_add(&t->rtcount[sig - 32], 1, __ATOMIC_SEQ_CST);
 	__atomic_fetch_or(&t->sigpending, bit, __ATOMIC_SEQ_CST);
 	spin_unlock(&t->klock);
 	/* Running (computing) on another worker: kick that worker, whose
@@ -470,7 +524,7 @@ int __sched_kill_task(struct task *t, int sig)
 	 * then.  If t has left meanwhile, it raises them when it resumes. */
 	if (!(t->sigmask & bit) && __atomic_load_n(&t->state, __ATOMIC_RELAXED) == T_RUNNING) {
 		struct worker *w = __atomic_load_n(&t->worker, __ATOMIC_RELAXED);
-		if (w) __syscall(SYS_tkill, w->ktid, SIGSYNCCALL);
+		if (w) __sched_kick(w);
 		return 0;
 	}
 	/* A parked task is woken (its wait returns -EINTR) to take it; for
