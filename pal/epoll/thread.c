@@ -10,7 +10,9 @@
 #include "scheduler.h"
 #include "aio.h"
 
-int __pal_thread_spawn(struct pthread *td, int (*start)(void *),
+/* The whole task, before the thread-list lock (pal.h): spawn, under
+ * it, only reports the id. */
+int __pal_thread_prepare(struct pthread *td, int (*start)(void *),
 	void *arg, void *stack)
 {
 	/* A task is calling: the scheduler runs.  (__sched_start would
@@ -24,7 +26,13 @@ int __pal_thread_spawn(struct pthread *td, int (*start)(void *),
 	__sched_nosig_enter(t);
 	int r = __sched_spawn(td, start, arg, stack);
 	__sched_nosig_leave(t);
-	return r;
+	return r < 0 ? r : 0;
+}
+
+int __pal_thread_spawn(struct pthread *td, int (*start)(void *),
+	void *arg, void *stack)
+{
+	return td->tid;
 }
 
 void __pal_thread_run(struct pthread *td)
