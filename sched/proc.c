@@ -205,6 +205,25 @@ static int id_alloc(void)
 }
 
 
+/* ---- Stacks --------------------------------------------------------------- */
+
+/* Creates take from, and joins and bury() give back to, the worker they
+ * run on, so a spawn tree's mappings mostly stay on one worker without
+ * the pool's lock (stack.h, the cache).  The cache is used only in
+ * critical sections, by what runs on the worker, one context at a time. */
+int __sched_stack_take(struct __sched_stack *s, size_t size, size_t guard,
+	size_t zero)
+{
+	struct worker *w = self_worker();
+	return __sched_stack_cache_get(w ? &w->stacks : 0, s, size, guard, zero);
+}
+
+void __sched_stack_give(struct __sched_stack *s)
+{
+	struct worker *w = self_worker();
+	__sched_stack_cache_put(w ? &w->stacks : 0, s);
+}
+
 /* ---- Run queues and idle workers ---------------------------------------- */
 
 static void global_put(struct task *t)
@@ -331,7 +350,7 @@ static void bury(struct task *t)
 	vg_stack_deregister(t->vg_stack);
 	vg_stack_deregister(t->vg_alt);
 	id_free(t->id);
-	__sched_stack_put(&st);
+	__sched_stack_give(&st);
 	/* Off its stack for good: a joiner may free it now.  The store
 	 * is the last touch of t's memory; the wake only hashes the
 	 * address. */
@@ -587,6 +606,7 @@ static _Noreturn void worker_retire(struct worker *w)
 	while ((t = __sched_runq_get(&w->rq))) global_put(t);
 	while ((t = cont_take(w, 0))) global_put(t);
 	while (w->nids) id_free_on(0, w->ids[--w->nids]);
+	__sched_stack_cache_flush(&w->stacks);
 	if (!wake_worker(&S.w[0])) __sched_wake_one();
 	for (;;) __syscall(SYS_exit, 0);
 }
@@ -722,6 +742,10 @@ static struct task *find_runnable(struct worker *w)
 			if (__np_active() && !__atomic_load_n(&S.polling, __ATOMIC_RELAXED))
 				wake_worker(reg);
 		}
+		/* Its cached stacks go where the trim pass sees them, and
+		 * the mask entries it no longer counts on are let go. */
+		if (w->stacks.n) __sched_stack_cache_flush(&w->stacks);
+		if (w->mpin) __sched_sig_unpin(w);
 		/* Asleep, the worker takes what some task would take (so a
 		 * process-directed SIGINT still works when every task is
 		 * parked; signal.c, the open set), and always musl's

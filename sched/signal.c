@@ -114,34 +114,65 @@ static struct tslot *tt_at(int i)
 /*
  * The open set: what some live task's counted mask (t->cmask, the mask as
  * the program last set it: its kernel part, t->kmask, outside handlers)
- * lets through.  Tasks share few masks, so each
- * distinct one is an entry with a count of tasks (a mask change is two
- * atomics, an idle worker's look one pass over the entries); tasks whose
- * mask finds no free entry are counted per signal instead.
+ * lets through.  Tasks share few masks, so each distinct one is an entry
+ * with counts of tasks (an idle worker's look is one pass over the
+ * entries); tasks whose mask finds no free entry are counted per signal
+ * instead.
+ *
+ * Counts per worker.  A task is counted on the worker it was counted on
+ * (its creator's, or where it changed its mask): w->mcount[i], which
+ * that worker alone adds to and the task's uncount, on whatever worker
+ * it ends, takes from.  So a spawn and an exit on one worker touch only
+ * that worker's lines; before, every create and exit of a spawn tree on
+ * two workers moved one shared count's line between them.  An entry is
+ * in use while its refs are above 0: a worker holds one ref (a pin, bit
+ * i of w->mpin) while it may count there, and gives it back once idle
+ * with no task counted there (__sched_sig_unpin; only w adds to its
+ * counts, so a zero it reads stays zero).  Counts made off the regular
+ * workers (the main task at start, spares, which retire) are the global
+ * gcount[i], each with a ref of its own.  An entry is open while the sum
+ * of its counts is above 0: a task live throughout a reader's pass is
+ * seen, as with one count per entry; tasks that come or go meanwhile may
+ * or may not be.
  */
-#define MSETS 64
 static struct {
 	uint64_t mask;
-	int refs;	/* tasks counted here; -1: being claimed */
+	int refs;	/* pins and global counts; -1: being claimed */
 } msets[MSETS];
+static int gcount[MSETS];	/* tasks counted globally, per entry */
 static int mopen[64];	/* per signal: tasks counted per signal that let it in */
 static int nover;	/* tasks counted per signal */
+
+/* The regular worker the caller runs on (the first S.nprocs, which never
+ * retire), or 0. */
+static struct worker *count_worker(void)
+{
+	struct task *t = __pthread_self()->pal;
+	struct worker *w = t ? t->worker : 0;
+	return w && w != &S.mon && w->idx < S.nprocs ? w : 0;
+}
 
 static void uncount(struct task *t)
 {
 	if (t->mset > 0) {
-		__atomic_fetch_sub(&msets[t->mset - 1].refs, 1, __ATOMIC_SEQ_CST);
+		int i = t->mset - 1;
+		if (t->mset_w) {
+			__atomic_fetch_sub(&S.w[t->mset_w - 1].mcount[i], 1, __ATOMIC_SEQ_CST);
+		} else {
+			__atomic_fetch_sub(&gcount[i], 1, __ATOMIC_SEQ_CST);
+			__atomic_fetch_sub(&msets[i].refs, 1, __ATOMIC_SEQ_CST);
+		}
 	} else if (t->mset < 0) {
 		for (uint64_t o = ~t->cmask; o; o &= o - 1)
 			__atomic_fetch_sub(&mopen[__builtin_ctzll(o)], 1, __ATOMIC_SEQ_CST);
 		__atomic_fetch_sub(&nover, 1, __ATOMIC_SEQ_CST);
 	}
-	t->mset = 0;
+	t->mset = t->mset_w = 0;
 }
 
-static void count(struct task *t, uint64_t m)
+/* A ref on an entry for mask m, found or claimed; its index, or -1. */
+static int claim(uint64_t m)
 {
-	t->cmask = m;
 	for (int i = 0; i < MSETS; i++) {
 		int r = __atomic_load_n(&msets[i].refs, __ATOMIC_ACQUIRE);
 		while (r > 0 && __atomic_load_n(&msets[i].mask, __ATOMIC_RELAXED) == m) {
@@ -153,8 +184,7 @@ static void count(struct task *t, uint64_t m)
 				__atomic_fetch_sub(&msets[i].refs, 1, __ATOMIC_SEQ_CST);
 				break;
 			}
-			t->mset = i + 1;
-			return;
+			return i;
 		}
 	}
 	for (int i = 0; i < MSETS; i++) {
@@ -165,6 +195,34 @@ static void count(struct task *t, uint64_t m)
 			continue;
 		__atomic_store_n(&msets[i].mask, m, __ATOMIC_RELAXED);
 		__atomic_store_n(&msets[i].refs, 1, __ATOMIC_SEQ_CST);
+		return i;
+	}
+	return -1;
+}
+
+static void count(struct task *t, uint64_t m)
+{
+	struct worker *w = count_worker();
+	int i;
+	t->cmask = m;
+	/* An entry this worker holds: its own count, no shared line. */
+	for (uint64_t p = w ? w->mpin : 0; p; p &= p - 1) {
+		i = __builtin_ctzll(p);
+		if (__atomic_load_n(&msets[i].mask, __ATOMIC_RELAXED) != m) continue;
+		__atomic_fetch_add(&w->mcount[i], 1, __ATOMIC_SEQ_CST);
+		t->mset = i + 1;
+		t->mset_w = w->idx + 1;
+		return;
+	}
+	if ((i = claim(m)) >= 0) {
+		if (w) {
+			/* The ref is w's pin. */
+			w->mpin |= 1ULL << i;
+			__atomic_fetch_add(&w->mcount[i], 1, __ATOMIC_SEQ_CST);
+			t->mset_w = w->idx + 1;
+		} else {
+			__atomic_fetch_add(&gcount[i], 1, __ATOMIC_SEQ_CST);
+		}
 		t->mset = i + 1;
 		return;
 	}
@@ -174,12 +232,29 @@ static void count(struct task *t, uint64_t m)
 	t->mset = -1;
 }
 
+/* w (its own g0, idle) gives back the entries it holds no count on. */
+void __sched_sig_unpin(struct worker *w)
+{
+	for (uint64_t p = w->mpin; p; p &= p - 1) {
+		int i = __builtin_ctzll(p);
+		if (__atomic_load_n(&w->mcount[i], __ATOMIC_SEQ_CST)) continue;
+		w->mpin &= ~(1ULL << i);
+		__atomic_fetch_sub(&msets[i].refs, 1, __ATOMIC_SEQ_CST);
+	}
+}
+
 uint64_t __sched_sig_open(void)
 {
 	uint64_t open = 0;
-	for (int i = 0; i < MSETS; i++)
-		if (__atomic_load_n(&msets[i].refs, __ATOMIC_ACQUIRE) > 0)
-			open |= ~__atomic_load_n(&msets[i].mask, __ATOMIC_RELAXED);
+	int nw = S.started ? S.nprocs : 0;
+	for (int i = 0; i < MSETS; i++) {
+		if (__atomic_load_n(&msets[i].refs, __ATOMIC_ACQUIRE) <= 0) continue;
+		uint64_t m = __atomic_load_n(&msets[i].mask, __ATOMIC_RELAXED);
+		int c = __atomic_load_n(&gcount[i], __ATOMIC_SEQ_CST);
+		for (int k = 0; k < nw && c <= 0; k++)
+			c += __atomic_load_n(&S.w[k].mcount[i], __ATOMIC_SEQ_CST);
+		if (c > 0) open |= ~m;
+	}
 	if (__atomic_load_n(&nover, __ATOMIC_ACQUIRE))
 		for (int b = 0; b < 64; b++)
 			if (__atomic_load_n(&mopen[b], __ATOMIC_RELAXED) > 0)
@@ -245,9 +320,10 @@ void __sched_sig_start(struct task *m)
 		if (tt_chunk[i]) memset(tt_chunk[i], 0, TT_CHUNK * sizeof *tt_chunk[i]);
 	memset(&tt_main, 0, sizeof tt_main);
 	memset(msets, 0, sizeof msets);
+	memset(gcount, 0, sizeof gcount);
 	memset(mopen, 0, sizeof mopen);
 	nover = tt_n = 0;
-	m->listed = m->mset = 0;
+	m->listed = m->mset = m->mset_w = 0;
 	__sched_sig_list(m);
 }
 
