@@ -288,9 +288,10 @@ static int wake_worker(struct worker *v)
 	return 1;
 }
 
-void __sched_wake_one(void)
+/* __sched_wake_one for a caller whose push was a seq_cst exchange (a
+ * runnext), already the fence the idle protocol needs. */
+static void wake_one_fenced(void)
 {
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	struct worker *me = self_worker();
 	/* A handler on this worker's sleeping g0 queued it here: the
 	 * interrupted sleep must end (the kernel would restart it). */
@@ -308,6 +309,12 @@ void __sched_wake_one(void)
 	 * asleep, and retires (monitor.c). */
 	for (int i = np; i < n; i++)
 		if (&S.w[i] != me && wake_worker(&S.w[i])) return;
+}
+
+void __sched_wake_one(void)
+{
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	wake_one_fenced();
 }
 
 /* The run queue is full: half of it and t go to the global queue. */
@@ -355,7 +362,9 @@ static void bury(struct task *t)
 	 * is the last touch of t's memory; the wake only hashes the
 	 * address. */
 	if (exited) {
-		a_store(exited, DT_EXITED);
+		/* Release: the joiner reads t's result after it.  The
+		 * wake's fence orders it before its look for waiters. */
+		__atomic_store_n(exited, DT_EXITED, __ATOMIC_RELEASE);
 		__sched_lot_wake(exited, 1, __sched_unpark);
 	}
 }
@@ -421,7 +430,7 @@ static inline void after_switch(struct worker *w)
 			struct task *old = __atomic_exchange_n(&w->runnext, t,
 				__ATOMIC_SEQ_CST);
 			if (old) cont_push(w, rn_task(old));
-			__sched_wake_one();
+			wake_one_fenced();
 		} else {
 			push_on(w, t, 0);
 		}
@@ -957,7 +966,7 @@ static inline void unpark(struct task *t, int lock)
 			__atomic_store_n(&S.lazy, 1, __ATOMIC_RELAXED);
 		}
 	}
-	__sched_wake_one();
+	wake_one_fenced();
 }
 
 void __sched_unpark(void *p)
@@ -1016,8 +1025,10 @@ _Noreturn void __sched_exit(void *map, size_t size, volatile int *exited)
 	 * now, not after the switch (pal.h).  Held across it, every create
 	 * and exit on the other workers queued behind each dying task. */
 	__tl_unlock();
-	__sched_sig_unlist(t);
+	/* Switching: no handler or preemption moves t to another worker
+	 * while it takes itself out of its worker's count (signal.c). */
 	struct worker *w = begin_switch(t);
+	__sched_sig_unlist(t);
 	t->exit_map = map;
 	t->exit_map_size = size;
 	t->exited = exited;

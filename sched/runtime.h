@@ -109,9 +109,10 @@ struct worker {
 					 * critical sections */
 	uint64_t mpin;			/* mask table entries it holds for its
 					 * counts (signal.c); this worker */
-	int mcount[MSETS];		/* tasks whose mask is counted here, per
-					 * entry: this worker adds, the task's
-					 * uncount (on any worker) takes away */
+	unsigned mcount[MSETS];		/* tasks counted here, per entry, less
+					 * those uncounted here; this worker */
+	unsigned mgone[MSETS];		/* tasks counted here and uncounted on
+					 * another worker; any (atomic) */
 	/* On a line of its own: every wake (__sched_wake_one, from every
 	 * spawn's handoff and every unpark) reads the other workers' word,
 	 * and beside the fields a worker writes at each switch that read

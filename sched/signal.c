@@ -120,20 +120,25 @@ static struct tslot *tt_at(int i)
  * instead.
  *
  * Counts per worker.  A task is counted on the worker it was counted on
- * (its creator's, or where it changed its mask): w->mcount[i], which
- * that worker alone adds to and the task's uncount, on whatever worker
- * it ends, takes from.  So a spawn and an exit on one worker touch only
- * that worker's lines; before, every create and exit of a spawn tree on
- * two workers moved one shared count's line between them.  An entry is
- * in use while its refs are above 0: a worker holds one ref (a pin, bit
- * i of w->mpin) while it may count there, and gives it back once idle
- * with no task counted there (__sched_sig_unpin; only w adds to its
- * counts, so a zero it reads stays zero).  Counts made off the regular
- * workers (the main task at start, spares, which retire) are the global
- * gcount[i], each with a ref of its own.  An entry is open while the sum
- * of its counts is above 0: a task live throughout a reader's pass is
- * seen, as with one count per entry; tasks that come or go meanwhile may
- * or may not be.
+ * (its creator's, or where it changed its mask): w->mcount[i] - w->mgone[i].
+ * Only that worker writes mcount (plain stores: it counts there, and a
+ * task uncounted there takes itself off there), and a task that ends on
+ * another worker adds to mgone (atomic).  So a spawn and an exit on one
+ * worker touch only that worker's lines, without a locked instruction;
+ * before, every create and exit of a spawn tree on two workers moved one
+ * shared count's line between them.  (Both are unsigned and only their
+ * difference counts.)  Counting and uncounting are done where the task
+ * cannot move to another worker (critical sections, or switching, for
+ * an exit).  An entry is in use while its refs are above 0: a worker
+ * holds one ref (a pin, bit i of w->mpin) while it may count there, and
+ * gives it back once idle with no task counted there
+ * (__sched_sig_unpin; only w adds to its count, so a zero it reads stays
+ * zero).  Counts made off the regular workers (the main task at start,
+ * spares, which retire) are the global gcount[i], each with a ref of its
+ * own.  An entry is open while the sum of its counts is above 0: a
+ * reader takes mgone before mcount, so a task live throughout its pass
+ * is seen, as with one count per entry; tasks that come or go meanwhile
+ * may or may not be.
  */
 static struct {
 	uint64_t mask;
@@ -157,7 +162,11 @@ static void uncount(struct task *t)
 	if (t->mset > 0) {
 		int i = t->mset - 1;
 		if (t->mset_w) {
-			__atomic_fetch_sub(&S.w[t->mset_w - 1].mcount[i], 1, __ATOMIC_SEQ_CST);
+			struct worker *w = &S.w[t->mset_w - 1];
+			if (w == count_worker())
+				__atomic_store_n(&w->mcount[i], w->mcount[i] - 1, __ATOMIC_RELAXED);
+			else
+				__atomic_fetch_add(&w->mgone[i], 1, __ATOMIC_SEQ_CST);
 		} else {
 			__atomic_fetch_sub(&gcount[i], 1, __ATOMIC_SEQ_CST);
 			__atomic_fetch_sub(&msets[i].refs, 1, __ATOMIC_SEQ_CST);
@@ -209,7 +218,7 @@ static void count(struct task *t, uint64_t m)
 	for (uint64_t p = w ? w->mpin : 0; p; p &= p - 1) {
 		i = __builtin_ctzll(p);
 		if (__atomic_load_n(&msets[i].mask, __ATOMIC_RELAXED) != m) continue;
-		__atomic_fetch_add(&w->mcount[i], 1, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&w->mcount[i], w->mcount[i] + 1, __ATOMIC_RELAXED);
 		t->mset = i + 1;
 		t->mset_w = w->idx + 1;
 		return;
@@ -218,7 +227,7 @@ static void count(struct task *t, uint64_t m)
 		if (w) {
 			/* The ref is w's pin. */
 			w->mpin |= 1ULL << i;
-			__atomic_fetch_add(&w->mcount[i], 1, __ATOMIC_SEQ_CST);
+			__atomic_store_n(&w->mcount[i], w->mcount[i] + 1, __ATOMIC_RELAXED);
 			t->mset_w = w->idx + 1;
 		} else {
 			__atomic_fetch_add(&gcount[i], 1, __ATOMIC_SEQ_CST);
@@ -237,7 +246,8 @@ void __sched_sig_unpin(struct worker *w)
 {
 	for (uint64_t p = w->mpin; p; p &= p - 1) {
 		int i = __builtin_ctzll(p);
-		if (__atomic_load_n(&w->mcount[i], __ATOMIC_SEQ_CST)) continue;
+		if (w->mcount[i] != __atomic_load_n(&w->mgone[i], __ATOMIC_SEQ_CST))
+			continue;
 		w->mpin &= ~(1ULL << i);
 		__atomic_fetch_sub(&msets[i].refs, 1, __ATOMIC_SEQ_CST);
 	}
@@ -251,8 +261,10 @@ uint64_t __sched_sig_open(void)
 		if (__atomic_load_n(&msets[i].refs, __ATOMIC_ACQUIRE) <= 0) continue;
 		uint64_t m = __atomic_load_n(&msets[i].mask, __ATOMIC_RELAXED);
 		int c = __atomic_load_n(&gcount[i], __ATOMIC_SEQ_CST);
-		for (int k = 0; k < nw && c <= 0; k++)
-			c += __atomic_load_n(&S.w[k].mcount[i], __ATOMIC_SEQ_CST);
+		for (int k = 0; k < nw && c <= 0; k++) {
+			unsigned gone = __atomic_load_n(&S.w[k].mgone[i], __ATOMIC_SEQ_CST);
+			c += (int)(__atomic_load_n(&S.w[k].mcount[i], __ATOMIC_SEQ_CST) - gone);
+		}
 		if (c > 0) open |= ~m;
 	}
 	if (__atomic_load_n(&nover, __ATOMIC_ACQUIRE))
@@ -297,7 +309,9 @@ void __sched_sig_list(struct task *t)
 	while ((n = __atomic_load_n(&tt_n, __ATOMIC_RELAXED)) <= i &&
 	    !__atomic_compare_exchange_n(&tt_n, &n, i + 1, 0,
 	    __ATOMIC_SEQ_CST, __ATOMIC_RELAXED));
-	__atomic_store_n(&s->t, t, __ATOMIC_SEQ_CST);
+	/* Release: a hold that misses a task this new finds its creator,
+	 * with the same mask. */
+	__atomic_store_n(&s->t, t, __ATOMIC_RELEASE);
 	t->listed = 1;
 }
 
