@@ -298,10 +298,12 @@ static void wake_one_fenced(void)
 	if (me && me->g0_idle && wake_worker(me)) return;
 	/* Start after the caller's own worker: no shared counter to write
 	 * (every push comes here, from every worker). */
-	unsigned start = me ? me->idx + 1 : 0;
 	int n = __atomic_load_n(&S.n, __ATOMIC_ACQUIRE), np = S.nprocs;
+	int j = me && me->idx + 1 < np ? me->idx + 1 : 0;
 	for (int i = 0; i < np; i++) {
-		struct worker *v = &S.w[(start + i) % np];
+		/* (No %: a division per worker, at every spawn and wake.) */
+		struct worker *v = &S.w[j];
+		if (++j == np) j = 0;
 		/* Not the caller's own (the netpoller's worker, waking tasks). */
 		if (v != me && wake_worker(v)) return;
 	}

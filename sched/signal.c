@@ -383,10 +383,29 @@ struct task *__sched_main(void)
 
 /* ---- Task side: masks, pending signals, delivery ------------------------- */
 
+static __attribute__((noinline)) void mask_set(struct task *t, uint64_t m,
+	uint64_t k, int how);
+
 void __sched_mask_set(struct task *t, uint64_t m, int how)
 {
-	struct worker *w = t->worker;
 	uint64_t k = how == MASK_LAZY ? t->kmask & m : m;	/* blocks stay out of it */
+	/* Most changes (musl's internal windows, four per pthread_create
+	 * and exit; a new thread's first mask) leave the kernel's part, its
+	 * count and the worker's kernel mask as they are: mask_set's work
+	 * then, without its frame. */
+	if (how != MASK_IN_KERNEL && !t->in_handler && k == t->kmask &&
+	    t->mset && t->cmask == k && t->worker->mask == k) {
+		t->sigmask = m;
+		if (__atomic_load_n(&t->sigpending, __ATOMIC_RELAXED) & ~m)
+			__sched_deliver(t);
+		return;
+	}
+	mask_set(t, m, k, how);
+}
+
+static void mask_set(struct task *t, uint64_t m, uint64_t k, int how)
+{
+	struct worker *w = t->worker;
 	/* Outside handlers (whose mask sigreturn puts back) the kernel's
 	 * part is the program's own mask: counted (the open set). */
 	if (how != MASK_IN_KERNEL && !t->in_handler && (!t->mset || t->cmask != k)) {
