@@ -160,6 +160,16 @@ $(OPTIMIZE_SRCS:$(T)/%.c=obj/%.o) $(OPTIMIZE_SRCS:$(T)/%.c=obj/%.lo): CFLAGS += 
 # -O2, so that its small helpers inline.
 $(PAL_OBJS) $(PAL_OBJS:%.o=%.lo): CFLAGS += -O2
 
+# x86_64: gcc expands a clear or copy of known size (= { 0 }, a struct
+# assignment, memset or memcpy of a struct) as rep stos or rep movs, even
+# at -O2, and one costs 40-70 ns on the machines measured, whatever its
+# length up to 512 bytes: several per pthread_create.  The backend and
+# the thread create and exit path get vector moves instead, where the
+# compiler takes configure's flag (docs/scheduler.md, "What a create
+# costs").
+STRINGOP_OBJS = $(PAL_OBJS) $(filter %/thread/pthread_create.o,$(LIBC_OBJS))
+$(STRINGOP_OBJS) $(STRINGOP_OBJS:%.o=%.lo): CFLAGS_ALL += $(CFLAGS_STRINGOP)
+
 MEMOPS_OBJS = $(filter %/memcpy.o %/memmove.o %/memcmp.o %/memset.o,$(LIBC_OBJS))
 $(MEMOPS_OBJS) $(MEMOPS_OBJS:%.o=%.lo): CFLAGS_ALL += $(CFLAGS_MEMOPS)
 

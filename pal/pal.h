@@ -197,6 +197,21 @@ hidden int __pal_vfork_shares(void);
 /* ---- Threads: create, exit, identity, signals --------------------------- */
 
 /*
+ * The part of starting a thread (below) that needs no thread-list lock,
+ * done before pthread_create takes it, with the same arguments and
+ * application signals blocked: the lock then covers little more than the
+ * list's links, since every create and exit takes it.  Returns 0, or
+ * -EAGAIN (no resources: pthread_create fails without calling
+ * __pal_thread_spawn).  Native: nothing (the clone must be made under
+ * the lock, so that the thread cannot exit before it is linked).  M:N:
+ * the whole task (its id, context and signal state); the task cannot
+ * run before __pal_thread_run, and __pal_thread_spawn cannot fail after
+ * it, so there is nothing to undo.
+ */
+hidden int __pal_thread_prepare(struct __pthread *td, int (*start)(void *),
+	void *arg, void *stack);
+
+/*
  * Start a new thread whose TCB `td` (musl's struct pthread, with static
  * TLS, set up by __copy_tls) and stack are already prepared: it runs
  * start(arg) on `stack` (16-byte aligned top) with its thread pointer
@@ -204,9 +219,9 @@ hidden int __pal_vfork_shares(void);
  * among live threads, > 0, < 2^30) before the new thread can observe it,
  * and returns that id.  The thread's end releases the thread-list lock
  * (see __pal_thread_exit).
- * Called with the thread-list lock held and application signals blocked.
- * Returns the id, or -EAGAIN (no resources).  The thread may not run
- * until __pal_thread_run(td).
+ * Called after a successful __pal_thread_prepare, with the thread-list
+ * lock held and application signals blocked.  Returns the id, or -EAGAIN
+ * (no resources).  The thread may not run until __pal_thread_run(td).
  */
 hidden int __pal_thread_spawn(struct __pthread *td, int (*start)(void *),
 	void *arg, void *stack);

@@ -205,6 +205,25 @@ static int id_alloc(void)
 }
 
 
+/* ---- Stacks --------------------------------------------------------------- */
+
+/* Creates take from, and joins and bury() give back to, the worker they
+ * run on, so a spawn tree's mappings mostly stay on one worker without
+ * the pool's lock (stack.h, the cache).  The cache is used only in
+ * critical sections, by what runs on the worker, one context at a time. */
+int __sched_stack_take(struct __sched_stack *s, size_t size, size_t guard,
+	size_t zero)
+{
+	struct worker *w = self_worker();
+	return __sched_stack_cache_get(w ? &w->stacks : 0, s, size, guard, zero);
+}
+
+void __sched_stack_give(struct __sched_stack *s)
+{
+	struct worker *w = self_worker();
+	__sched_stack_cache_put(w ? &w->stacks : 0, s);
+}
+
 /* ---- Run queues and idle workers ---------------------------------------- */
 
 static void global_put(struct task *t)
@@ -269,19 +288,22 @@ static int wake_worker(struct worker *v)
 	return 1;
 }
 
-void __sched_wake_one(void)
+/* __sched_wake_one for a caller whose push was a seq_cst exchange (a
+ * runnext), already the fence the idle protocol needs. */
+static void wake_one_fenced(void)
 {
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	struct worker *me = self_worker();
 	/* A handler on this worker's sleeping g0 queued it here: the
 	 * interrupted sleep must end (the kernel would restart it). */
 	if (me && me->g0_idle && wake_worker(me)) return;
 	/* Start after the caller's own worker: no shared counter to write
 	 * (every push comes here, from every worker). */
-	unsigned start = me ? me->idx + 1 : 0;
 	int n = __atomic_load_n(&S.n, __ATOMIC_ACQUIRE), np = S.nprocs;
+	int j = me && me->idx + 1 < np ? me->idx + 1 : 0;
 	for (int i = 0; i < np; i++) {
-		struct worker *v = &S.w[(start + i) % np];
+		/* (No %: a division per worker, at every spawn and wake.) */
+		struct worker *v = &S.w[j];
+		if (++j == np) j = 0;
 		/* Not the caller's own (the netpoller's worker, waking tasks). */
 		if (v != me && wake_worker(v)) return;
 	}
@@ -289,6 +311,12 @@ void __sched_wake_one(void)
 	 * asleep, and retires (monitor.c). */
 	for (int i = np; i < n; i++)
 		if (&S.w[i] != me && wake_worker(&S.w[i])) return;
+}
+
+void __sched_wake_one(void)
+{
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	wake_one_fenced();
 }
 
 /* The run queue is full: half of it and t go to the global queue. */
@@ -333,12 +361,14 @@ static void bury(struct task *t)
 	vg_stack_deregister(t->vg_stack);
 	vg_stack_deregister(t->vg_alt);
 	id_free(t->id);
-	__sched_stack_put(&st);
+	__sched_stack_give(&st);
 	/* Off its stack for good: a joiner may free it now.  The store
 	 * is the last touch of t's memory; the wake only hashes the
 	 * address. */
 	if (exited) {
-		a_store(exited, DT_EXITED);
+		/* Release: the joiner reads t's result after it.  The
+		 * wake's fence orders it before its look for waiters. */
+		__atomic_store_n(exited, DT_EXITED, __ATOMIC_RELEASE);
 		__sched_lot_wake(exited, 1, unpark_joiner);
 	}
 }
@@ -609,6 +639,7 @@ static _Noreturn void worker_retire(struct worker *w)
 	while ((t = __sched_runq_get(&w->rq))) global_put(t);
 	while ((t = cont_take(w, 0))) global_put(t);
 	while (w->nids) id_free_on(0, w->ids[--w->nids]);
+	__sched_stack_cache_flush(&w->stacks);
 	if (!wake_worker(&S.w[0])) __sched_wake_one();
 	for (;;) __syscall(SYS_exit, 0);
 }
@@ -740,6 +771,10 @@ static struct task *find_runnable(struct worker *w)
 			if (__np_active() && !__atomic_load_n(&S.polling, __ATOMIC_RELAXED))
 				wake_worker(reg);
 		}
+		/* Its cached stacks go where the trim pass sees them, and
+		 * the mask entries it no longer counts on are let go. */
+		if (w->stacks.n) __sched_stack_cache_flush(&w->stacks);
+		if (w->mpin) __sched_sig_unpin(w);
 		/* Asleep, the worker takes what some task would take (so a
 		 * process-directed SIGINT still works when every task is
 		 * parked; signal.c, the open set), and always musl's
@@ -951,7 +986,7 @@ static inline void unpark(struct task *t, int lock)
 			__atomic_store_n(&S.lazy, 1, __ATOMIC_RELAXED);
 		}
 	}
-	__sched_wake_one();
+	wake_one_fenced();
 }
 
 void __sched_unpark(void *p)
@@ -976,7 +1011,7 @@ static void unpark_joiner(void *p)
 	set_state(t, T_PARKED, T_RUNNABLE);
 	struct task *old = __atomic_exchange_n(&w->runnext, t, __ATOMIC_SEQ_CST);
 	if (old) cont_push(w, rn_task(old));
-	__sched_wake_one();
+	wake_one_fenced();
 }
 
 /*
@@ -1030,8 +1065,10 @@ _Noreturn void __sched_exit(void *map, size_t size, volatile int *exited)
 	 * now, not after the switch (pal.h).  Held across it, every create
 	 * and exit on the other workers queued behind each dying task. */
 	__tl_unlock();
-	__sched_sig_unlist(t);
+	/* Switching: no handler or preemption moves t to another worker
+	 * while it takes itself out of its worker's count (signal.c). */
 	struct worker *w = begin_switch(t);
+	__sched_sig_unlist(t);
 	t->exit_map = map;
 	t->exit_map_size = size;
 	t->exited = exited;
@@ -1109,7 +1146,7 @@ void __sched_run(struct task *t)
 	struct worker *w = self->worker;
 	struct task *old = __atomic_exchange_n(&w->runnext, t, __ATOMIC_SEQ_CST);
 	if (old) cont_push(w, rn_task(old));
-	__sched_wake_one();
+	wake_one_fenced();
 }
 
 static int nworkers(void)

@@ -32,6 +32,7 @@
 #include "sys.h"
 
 #define ID_CACHE 32	/* free ids a worker keeps (id_free_on) */
+#define MSETS 64	/* distinct masks counted in the open set (signal.c) */
 #define CONT_MAX 1024	/* displaced tasks a worker keeps (cont_push) */
 /* Task ids start above every kernel tid (PID_MAX_LIMIT on 64-bit Linux,
  * 2^22: pid_max cannot be set higher), so that a task id, which the
@@ -63,9 +64,6 @@ struct worker {
 					 * its park/yield/exit until the next
 					 * context settles (resumed()); this
 					 * worker's thread and its handlers */
-	volatile int sleeping;		/* SLEEP_*: how it sleeps; CAS to 0 to wake;
-					 * the monitor's CAS of SLEEP_FUTEX to
-					 * SLEEP_RETIRE retires a spare */
 	unsigned tick;			/* find_runnable calls; this worker */
 	volatile unsigned nswitch;	/* switches to a task; this worker */
 	volatile unsigned nsteal;	/* tasks it stole; this worker */
@@ -110,6 +108,23 @@ struct worker {
 	void *alt;			/* ALT_STACK bytes: sigaltstack */
 	int nids;			/* free ids cached here (id_free_on); */
 	int ids[ID_CACHE];		/* ... this worker */
+	struct __sched_stack_cache stacks;	/* task mappings in front of
+					 * the pool (stack.h); this worker, in
+					 * critical sections */
+	uint64_t mpin;			/* mask table entries it holds for its
+					 * counts (signal.c); this worker */
+	unsigned mcount[MSETS];		/* tasks counted here, per entry, less
+					 * those uncounted here; this worker */
+	unsigned mgone[MSETS];		/* tasks counted here and uncounted on
+					 * another worker; any (atomic) */
+	/* On a line of its own: every wake (__sched_wake_one, from every
+	 * spawn and every unpark) reads the other workers' word,
+	 * and beside the fields a worker writes at each switch that read
+	 * moved the line from under its owner each time. */
+	_Alignas(64) volatile int sleeping;	/* SLEEP_*: how it sleeps; CAS
+					 * to 0 to wake; the monitor's CAS of
+					 * SLEEP_FUTEX to SLEEP_RETIRE retires
+					 * a spare */
 	/* The cont deque, on lines of its own: idle workers read ncont in
 	 * their spin (__sched_work_visible), and next to the fields this
 	 * worker writes at every switch that read cost a line transfer per
@@ -293,6 +308,7 @@ hidden void __sched_sig_start(struct task *main);
 hidden void __sched_sig_list(struct task *t);
 hidden void __sched_sig_unlist(struct task *t);
 hidden uint64_t __sched_sig_open(void);
+hidden void __sched_sig_unpin(struct worker *w);
 hidden int __sched_kill_task(struct task *t, int sig);
 
 /* monitor.c */

@@ -91,6 +91,8 @@ struct task {
 	int mset;			/* where cmask is counted: its entry + 1
 					 * in the mask table, -1: the per-signal
 					 * counts, 0: not counted (signal.c) */
+	int mset_w;			/* whose count of that entry: a worker's
+					 * index + 1, 0: the global one */
 	uint64_t cmask;			/* its mask as the program set it (no
 					 * internal window, no handler's mask):
 					 * what the open set counts; the task */
@@ -150,6 +152,13 @@ hidden void __sched_timer_kill(struct __pthread *td);
  * not queued: __sched_run queues it.  Returns its id, or -EAGAIN. */
 hidden int __sched_spawn(struct __pthread *td, int (*start)(void *),
 	void *arg, void *stack);
+
+/* A task's mapping, as __sched_stack_get and __sched_stack_put
+ * (stack.h), through the caller's worker's cache (none on the monitor
+ * or before the scheduler runs).  In a critical section. */
+hidden int __sched_stack_take(struct __sched_stack *s, size_t size,
+	size_t guard, size_t zero);
+hidden void __sched_stack_give(struct __sched_stack *s);
 
 /* Let t, made by __sched_spawn, run; once.  From a task (in its own
  * critical section): t waits in the caller's worker's runnext, and the

@@ -114,34 +114,74 @@ static struct tslot *tt_at(int i)
 /*
  * The open set: what some live task's counted mask (t->cmask, the mask as
  * the program last set it: its kernel part, t->kmask, outside handlers)
- * lets through.  Tasks share few masks, so each
- * distinct one is an entry with a count of tasks (a mask change is two
- * atomics, an idle worker's look one pass over the entries); tasks whose
- * mask finds no free entry are counted per signal instead.
+ * lets through.  Tasks share few masks, so each distinct one is an entry
+ * with counts of tasks (an idle worker's look is one pass over the
+ * entries); tasks whose mask finds no free entry are counted per signal
+ * instead.
+ *
+ * Counts per worker.  A task is counted on the worker it was counted on
+ * (its creator's, or where it changed its mask): w->mcount[i] - w->mgone[i].
+ * Only that worker writes mcount (plain stores: it counts there, and a
+ * task uncounted there takes itself off there), and a task that ends on
+ * another worker adds to mgone (atomic).  So a spawn and an exit on one
+ * worker touch only that worker's lines, without a locked instruction;
+ * before, every create and exit of a spawn tree on two workers moved one
+ * shared count's line between them.  (Both are unsigned and only their
+ * difference counts.)  Counting and uncounting are done where the task
+ * cannot move to another worker (critical sections, or switching, for
+ * an exit).  An entry is in use while its refs are above 0: a worker
+ * holds one ref (a pin, bit i of w->mpin) while it may count there, and
+ * gives it back once idle with no task counted there
+ * (__sched_sig_unpin; only w adds to its count, so a zero it reads stays
+ * zero).  Counts made off the regular workers (the main task at start,
+ * spares, which retire) are the global gcount[i], each with a ref of its
+ * own.  An entry is open while the sum of its counts is above 0: a
+ * reader takes mgone before mcount, so a task live throughout its pass
+ * is seen, as with one count per entry; tasks that come or go meanwhile
+ * may or may not be.
  */
-#define MSETS 64
 static struct {
 	uint64_t mask;
-	int refs;	/* tasks counted here; -1: being claimed */
+	int refs;	/* pins and global counts; -1: being claimed */
 } msets[MSETS];
+static int gcount[MSETS];	/* tasks counted globally, per entry */
 static int mopen[64];	/* per signal: tasks counted per signal that let it in */
 static int nover;	/* tasks counted per signal */
+
+/* The regular worker the caller runs on (the first S.nprocs, which never
+ * retire), or 0. */
+static struct worker *count_worker(void)
+{
+	struct task *t = __pthread_self()->pal;
+	struct worker *w = t ? t->worker : 0;
+	return w && w != &S.mon && w->idx < S.nprocs ? w : 0;
+}
 
 static void uncount(struct task *t)
 {
 	if (t->mset > 0) {
-		__atomic_fetch_sub(&msets[t->mset - 1].refs, 1, __ATOMIC_SEQ_CST);
+		int i = t->mset - 1;
+		if (t->mset_w) {
+			struct worker *w = &S.w[t->mset_w - 1];
+			if (w == count_worker())
+				__atomic_store_n(&w->mcount[i], w->mcount[i] - 1, __ATOMIC_RELAXED);
+			else
+				__atomic_fetch_add(&w->mgone[i], 1, __ATOMIC_SEQ_CST);
+		} else {
+			__atomic_fetch_sub(&gcount[i], 1, __ATOMIC_SEQ_CST);
+			__atomic_fetch_sub(&msets[i].refs, 1, __ATOMIC_SEQ_CST);
+		}
 	} else if (t->mset < 0) {
 		for (uint64_t o = ~t->cmask; o; o &= o - 1)
 			__atomic_fetch_sub(&mopen[__builtin_ctzll(o)], 1, __ATOMIC_SEQ_CST);
 		__atomic_fetch_sub(&nover, 1, __ATOMIC_SEQ_CST);
 	}
-	t->mset = 0;
+	t->mset = t->mset_w = 0;
 }
 
-static void count(struct task *t, uint64_t m)
+/* A ref on an entry for mask m, found or claimed; its index, or -1. */
+static int claim(uint64_t m)
 {
-	t->cmask = m;
 	for (int i = 0; i < MSETS; i++) {
 		int r = __atomic_load_n(&msets[i].refs, __ATOMIC_ACQUIRE);
 		while (r > 0 && __atomic_load_n(&msets[i].mask, __ATOMIC_RELAXED) == m) {
@@ -153,8 +193,7 @@ static void count(struct task *t, uint64_t m)
 				__atomic_fetch_sub(&msets[i].refs, 1, __ATOMIC_SEQ_CST);
 				break;
 			}
-			t->mset = i + 1;
-			return;
+			return i;
 		}
 	}
 	for (int i = 0; i < MSETS; i++) {
@@ -165,6 +204,34 @@ static void count(struct task *t, uint64_t m)
 			continue;
 		__atomic_store_n(&msets[i].mask, m, __ATOMIC_RELAXED);
 		__atomic_store_n(&msets[i].refs, 1, __ATOMIC_SEQ_CST);
+		return i;
+	}
+	return -1;
+}
+
+static void count(struct task *t, uint64_t m)
+{
+	struct worker *w = count_worker();
+	int i;
+	t->cmask = m;
+	/* An entry this worker holds: its own count, no shared line. */
+	for (uint64_t p = w ? w->mpin : 0; p; p &= p - 1) {
+		i = __builtin_ctzll(p);
+		if (__atomic_load_n(&msets[i].mask, __ATOMIC_RELAXED) != m) continue;
+		__atomic_store_n(&w->mcount[i], w->mcount[i] + 1, __ATOMIC_RELAXED);
+		t->mset = i + 1;
+		t->mset_w = w->idx + 1;
+		return;
+	}
+	if ((i = claim(m)) >= 0) {
+		if (w) {
+			/* The ref is w's pin. */
+			w->mpin |= 1ULL << i;
+			__atomic_store_n(&w->mcount[i], w->mcount[i] + 1, __ATOMIC_RELAXED);
+			t->mset_w = w->idx + 1;
+		} else {
+			__atomic_fetch_add(&gcount[i], 1, __ATOMIC_SEQ_CST);
+		}
 		t->mset = i + 1;
 		return;
 	}
@@ -174,12 +241,32 @@ static void count(struct task *t, uint64_t m)
 	t->mset = -1;
 }
 
+/* w (its own g0, idle) gives back the entries it holds no count on. */
+void __sched_sig_unpin(struct worker *w)
+{
+	for (uint64_t p = w->mpin; p; p &= p - 1) {
+		int i = __builtin_ctzll(p);
+		if (w->mcount[i] != __atomic_load_n(&w->mgone[i], __ATOMIC_SEQ_CST))
+			continue;
+		w->mpin &= ~(1ULL << i);
+		__atomic_fetch_sub(&msets[i].refs, 1, __ATOMIC_SEQ_CST);
+	}
+}
+
 uint64_t __sched_sig_open(void)
 {
 	uint64_t open = 0;
-	for (int i = 0; i < MSETS; i++)
-		if (__atomic_load_n(&msets[i].refs, __ATOMIC_ACQUIRE) > 0)
-			open |= ~__atomic_load_n(&msets[i].mask, __ATOMIC_RELAXED);
+	int nw = S.started ? S.nprocs : 0;
+	for (int i = 0; i < MSETS; i++) {
+		if (__atomic_load_n(&msets[i].refs, __ATOMIC_ACQUIRE) <= 0) continue;
+		uint64_t m = __atomic_load_n(&msets[i].mask, __ATOMIC_RELAXED);
+		int c = __atomic_load_n(&gcount[i], __ATOMIC_SEQ_CST);
+		for (int k = 0; k < nw && c <= 0; k++) {
+			unsigned gone = __atomic_load_n(&S.w[k].mgone[i], __ATOMIC_SEQ_CST);
+			c += (int)(__atomic_load_n(&S.w[k].mcount[i], __ATOMIC_SEQ_CST) - gone);
+		}
+		if (c > 0) open |= ~m;
+	}
 	if (__atomic_load_n(&nover, __ATOMIC_ACQUIRE))
 		for (int b = 0; b < 64; b++)
 			if (__atomic_load_n(&mopen[b], __ATOMIC_RELAXED) > 0)
@@ -222,7 +309,9 @@ void __sched_sig_list(struct task *t)
 	while ((n = __atomic_load_n(&tt_n, __ATOMIC_RELAXED)) <= i &&
 	    !__atomic_compare_exchange_n(&tt_n, &n, i + 1, 0,
 	    __ATOMIC_SEQ_CST, __ATOMIC_RELAXED));
-	__atomic_store_n(&s->t, t, __ATOMIC_SEQ_CST);
+	/* Release: a hold that misses a task this new finds its creator,
+	 * with the same mask. */
+	__atomic_store_n(&s->t, t, __ATOMIC_RELEASE);
 	t->listed = 1;
 }
 
@@ -245,9 +334,10 @@ void __sched_sig_start(struct task *m)
 		if (tt_chunk[i]) memset(tt_chunk[i], 0, TT_CHUNK * sizeof *tt_chunk[i]);
 	memset(&tt_main, 0, sizeof tt_main);
 	memset(msets, 0, sizeof msets);
+	memset(gcount, 0, sizeof gcount);
 	memset(mopen, 0, sizeof mopen);
 	nover = tt_n = 0;
-	m->listed = m->mset = 0;
+	m->listed = m->mset = m->mset_w = 0;
 	__sched_sig_list(m);
 }
 
@@ -293,10 +383,29 @@ struct task *__sched_main(void)
 
 /* ---- Task side: masks, pending signals, delivery ------------------------- */
 
+static __attribute__((noinline)) void mask_set(struct task *t, uint64_t m,
+	uint64_t k, int how);
+
 void __sched_mask_set(struct task *t, uint64_t m, int how)
 {
-	struct worker *w = t->worker;
 	uint64_t k = how == MASK_LAZY ? t->kmask & m : m;	/* blocks stay out of it */
+	/* Most changes (musl's internal windows, four per pthread_create
+	 * and exit; a new thread's first mask) leave the kernel's part, its
+	 * count and the worker's kernel mask as they are: mask_set's work
+	 * then, without its frame. */
+	if (how != MASK_IN_KERNEL && !t->in_handler && k == t->kmask &&
+	    t->mset && t->cmask == k && t->worker->mask == k) {
+		t->sigmask = m;
+		if (__atomic_load_n(&t->sigpending, __ATOMIC_RELAXED) & ~m)
+			__sched_deliver(t);
+		return;
+	}
+	mask_set(t, m, k, how);
+}
+
+static void mask_set(struct task *t, uint64_t m, uint64_t k, int how)
+{
+	struct worker *w = t->worker;
 	/* Outside handlers (whose mask sigreturn puts back) the kernel's
 	 * part is the program's own mask: counted (the open set). */
 	if (how != MASK_IN_KERNEL && !t->in_handler && (!t->mset || t->cmask != k)) {

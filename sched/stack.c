@@ -199,43 +199,100 @@ static long trim(void *map, size_t map_size, size_t guard)
 		map_size - guard - WEFT_STACK_POOL_HOT, MADV_DONTNEED, 0, 0, 0);
 }
 
-int __sched_stack_get(struct __sched_stack *s, size_t size, size_t guard,
-	size_t zero)
+/* Pool lock held: up to max mappings of shape (map_size, guard) into
+ * n[], the hottest first (young, then old, then trimmed), and whether
+ * each was trimmed into trimmed[]; returns how many. */
+static int pool_take(size_t map_size, size_t guard, struct pool_node **n,
+	int *trimmed, int max)
 {
-	size_t pg = sysconf(_SC_PAGESIZE), map_size;
-	struct pool_node *n = 0;
-	int l = 0;
-	char *top;
-
-	if (!size || page_round(&size, pg) || page_round(&guard, pg) ||
-	    guard > SIZE_MAX - size)
-		return __sched_stack_alloc(s, size, guard);
-	map_size = size + guard;
-	if (__atomic_load_n(&pool.bytes, __ATOMIC_RELAXED)) {
-		pool_lock();
-		for (int i = 0; i < POOL_CLASSES && !n; i++) {
-			struct pool_class *c = &pool.cls[i];
-			if (c->map_size != map_size || c->guard != guard)
-				continue;
-			for (l = 0; l < NLISTS && !(n = pool_pop(c, l)); l++)
-				;
-		}
-		pool_unlock();
+	int k = 0;
+	for (int i = 0; i < POOL_CLASSES; i++) {
+		struct pool_class *c = &pool.cls[i];
+		if (c->map_size != map_size || c->guard != guard)
+			continue;
+		for (int l = 0; l < NLISTS && k < max; )
+			if ((n[k] = pool_pop(c, l)))
+				trimmed[k++] = l == TRIMMED;
+			else
+				l++;
+		break;
 	}
-	if (!n)
-		return __sched_stack_alloc(s, size, guard);
-	s->map = n->map;
+	return k;
+}
+
+/* Zero [p, p + n), p and n multiples of 8, by plain stores: memset
+ * (musl's: rep stosq above 126 bytes) costs 40-70 ns a call here for the
+ * few hundred bytes of a thread's TLS and TCB, whatever the length
+ * (docs/scheduler.md, "What a create costs"). */
+static void zero_words(char *p, size_t n)
+{
+	typedef long long v2 __attribute__((vector_size(16), may_alias));
+	if (n > 4096 || ((uintptr_t)p | n) & 7) {
+		memset(p, 0, n);
+		return;
+	}
+	if ((uintptr_t)p & 8) {
+		*(volatile long long *)p = 0;
+		p += 8, n -= 8;
+	}
+	for (; n >= 16; p += 16, n -= 16)
+		*(volatile v2 *)p = (v2){ 0, 0 };
+	if (n)
+		*(volatile long long *)p = 0;
+}
+
+/* s, taken from the pool or a cache, gets its top `zero` bytes zeroed. */
+static int reuse(struct __sched_stack *s, void *map, size_t map_size,
+	size_t guard, size_t zero, int trimmed)
+{
+	s->map = map;
 	s->map_size = map_size;
 	s->guard = guard;
 	/* Below its top HOT bytes a trimmed mapping is zero already, and
 	 * writing zeros there would only make it resident again. */
-	if (zero > size)
-		zero = size;
-	if (l == TRIMMED && zero > WEFT_STACK_POOL_HOT)
+	if (zero > map_size - guard)
+		zero = map_size - guard;
+	if (trimmed && zero > WEFT_STACK_POOL_HOT)
 		zero = WEFT_STACK_POOL_HOT;
-	top = (char *)s->map + map_size;
-	memset(top - zero, 0, zero);
+	zero_words((char *)map + map_size - zero, zero);
 	return 1;
+}
+
+static size_t page_size(void)
+{
+	static size_t pg;
+	if (!pg)
+		pg = sysconf(_SC_PAGESIZE);
+	return pg;
+}
+
+/* Round size and guard as __sched_stack_alloc does; -EINVAL if they
+ * cannot be represented. */
+static int shape(size_t *size, size_t *guard)
+{
+	size_t pg = page_size();
+	if (!*size || page_round(size, pg) || page_round(guard, pg) ||
+	    *guard > SIZE_MAX - *size)
+		return -EINVAL;
+	return 0;
+}
+
+int __sched_stack_get(struct __sched_stack *s, size_t size, size_t guard,
+	size_t zero)
+{
+	struct pool_node *n;
+	int trimmed, k = 0;
+
+	if (shape(&size, &guard))
+		return __sched_stack_alloc(s, size, guard);
+	if (__atomic_load_n(&pool.bytes, __ATOMIC_RELAXED)) {
+		pool_lock();
+		k = pool_take(size + guard, guard, &n, &trimmed, 1);
+		pool_unlock();
+	}
+	if (!k)
+		return __sched_stack_alloc(s, size, guard);
+	return reuse(s, n->map, size + guard, guard, zero, trimmed);
 }
 
 void __sched_stack_put(struct __sched_stack *s)
@@ -264,6 +321,122 @@ void __sched_stack_put(struct __sched_stack *s)
 	return;
 unmap:
 	__sched_stack_free(s);
+}
+
+/* ---- A worker's cache (stack.h) ----------------------------------------- */
+
+/* A shape the pool would keep and small enough for a cache. */
+static int cacheable(size_t map_size, size_t guard)
+{
+	return WEFT_STACK_POOL_MAX && guard < map_size &&
+		map_size - guard >= sizeof(struct pool_node) &&
+		map_size <= WEFT_STACK_CACHE_BYTES / 8;
+}
+
+/* The oldest k entries of c go to the pool, under one lock; what it has
+ * no room for is unmapped. */
+static void spill(struct __sched_stack_cache *c, int k)
+{
+	struct __sched_stack out[WEFT_STACK_CACHE];
+	int nout = 0;
+
+	pool_lock();
+	for (int i = 0; i < k; i++) {
+		size_t map_size = c->e[i].map_size, guard = c->e[i].guard;
+		if (pool_push(c->e[i].map, map_size, guard,
+		    c->e[i].trimmed ? TRIMMED : YOUNG))
+			out[nout++] = (struct __sched_stack){ c->e[i].map,
+				map_size, guard };
+		c->bytes -= map_size;
+	}
+	pool_unlock();
+	c->n -= k;
+	memmove(&c->e[0], &c->e[k], c->n * sizeof c->e[0]);
+	while (nout)
+		__sched_stack_free(&out[--nout]);
+}
+
+int __sched_stack_cache_get(struct __sched_stack_cache *c,
+	struct __sched_stack *s, size_t size, size_t guard, size_t zero)
+{
+	struct pool_node *n[WEFT_STACK_CACHE / 2 + 1];
+	int trimmed[WEFT_STACK_CACHE / 2 + 1], i, k, room;
+	size_t map_size;
+
+	/* The newest, of the shape asked for (page multiples already, as
+	 * pthread_create asks): most creates. */
+	i = c ? c->n - 1 : -1;
+	if (i >= 0 && c->e[i].guard == guard &&
+	    c->e[i].map_size - guard == size) {
+		c->n = i;
+		c->bytes -= c->e[i].map_size;
+		return reuse(s, c->e[i].map, c->e[i].map_size, guard, zero,
+			c->e[i].trimmed);
+	}
+	if (!c || shape(&size, &guard) || !cacheable(size + guard, guard))
+		return __sched_stack_get(s, size, guard, zero);
+	map_size = size + guard;
+	for (i = c->n - 1; i >= 0; i--) {
+		if (c->e[i].map_size != map_size || c->e[i].guard != guard)
+			continue;
+		void *map = c->e[i].map;
+		int t = c->e[i].trimmed;
+		c->bytes -= map_size;
+		c->n--;
+		memmove(&c->e[i], &c->e[i + 1], (c->n - i) * sizeof c->e[0]);
+		return reuse(s, map, map_size, guard, zero, t);
+	}
+	/* A miss: one for s, and up to half a cache more while the lock is
+	 * held, the hottest of them cached newest. */
+	if (!__atomic_load_n(&pool.bytes, __ATOMIC_RELAXED))
+		return __sched_stack_alloc(s, size, guard);
+	room = WEFT_STACK_CACHE - c->n;
+	if (room > WEFT_STACK_CACHE / 2)
+		room = WEFT_STACK_CACHE / 2;
+	if ((WEFT_STACK_CACHE_BYTES - c->bytes) / map_size < (size_t)room)
+		room = (WEFT_STACK_CACHE_BYTES - c->bytes) / map_size;
+	pool_lock();
+	k = pool_take(map_size, guard, n, trimmed, room + 1);
+	pool_unlock();
+	if (!k)
+		return __sched_stack_alloc(s, size, guard);
+	for (i = k - 1; i > 0; i--) {
+		c->e[c->n].map = n[i]->map;
+		c->e[c->n].map_size = map_size;
+		c->e[c->n].guard = guard;
+		c->e[c->n].trimmed = trimmed[i];
+		c->n++;
+		c->bytes += map_size;
+	}
+	return reuse(s, n[0]->map, map_size, guard, zero, trimmed[0]);
+}
+
+void __sched_stack_cache_put(struct __sched_stack_cache *c,
+	struct __sched_stack *s)
+{
+	if (!s->map)
+		return;
+	if (!c || !cacheable(s->map_size, s->guard)) {
+		__sched_stack_put(s);
+		return;
+	}
+	while (__builtin_expect(c->n == WEFT_STACK_CACHE, 0) ||
+	    c->bytes + s->map_size > WEFT_STACK_CACHE_BYTES)
+		spill(c, c->n > 1 ? c->n / 2 : 1);
+	c->e[c->n].map = s->map;
+	c->e[c->n].map_size = s->map_size;
+	c->e[c->n].guard = s->guard;
+	c->e[c->n].trimmed = 0;
+	c->n++;
+	c->bytes += s->map_size;
+	s->map = 0;
+	s->map_size = s->guard = 0;
+}
+
+void __sched_stack_cache_flush(struct __sched_stack_cache *c)
+{
+	if (c && c->n)
+		spill(c, c->n);
 }
 
 void __sched_stack_trim(void)

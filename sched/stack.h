@@ -90,7 +90,7 @@ hidden int __sched_stack_is_guard(const struct __sched_stack *s,
  * Thread safety.  One spinlock, held for a few loads and stores and
  * never across a syscall; get, put and trim may be called from any task,
  * a worker's g0 or the monitor thread (they use no __thread state and no
- * libc function but memset).  Not async-signal-safe.
+ * libc function but memset, memmove and sysconf).  Not async-signal-safe.
  */
 #define POOL_CLASSES 4
 #ifndef WEFT_STACK_POOL_MAX
@@ -130,6 +130,48 @@ hidden void __sched_stack_trim(void);
  * parent held the pool's lock at the fork, the pool may be inconsistent
  * there, and is forgotten (its mappings stay mapped, unused). */
 hidden void __sched_stack_pool_fork(void);
+
+/*
+ * A cache in front of the pool, one per worker (the scheduler's): the
+ * pool's lock is shared by every worker, and a spawn tree on two workers
+ * took it at every create and join from both.  A cache is a LIFO array
+ * of mappings of any pooled shape, at most WEFT_STACK_CACHE of them and
+ * WEFT_STACK_CACHE_BYTES (map sizes summed; mappings over an eighth of
+ * that bypass the cache).  A miss takes one mapping from the pool and up
+ * to half a cache more of the same shape under one lock; a put into a
+ * full cache first moves its older half to the pool under one lock.
+ * Cached mappings are not trimmed, so a worker's cache keeps at most
+ * WEFT_STACK_CACHE_BYTES resident; its owner flushes it to the pool
+ * (where trimming applies) when it goes idle.  Guards and zeroing are
+ * the pool's.  A cache is its owner's alone: no lock, one context at a
+ * time (the scheduler uses it in critical sections on the worker's own
+ * thread).  c == 0: the pool alone.
+ */
+#ifndef WEFT_STACK_CACHE
+#define WEFT_STACK_CACHE 16
+#endif
+#ifndef WEFT_STACK_CACHE_BYTES
+#define WEFT_STACK_CACHE_BYTES (2u << 20)
+#endif
+
+struct __sched_stack_cache {
+	int n;				/* entries in e[0..n), newest last */
+	size_t bytes;			/* their map sizes, summed */
+	struct {
+		void *map;
+		size_t map_size, guard;
+		int trimmed;		/* came from the pool trimmed */
+	} e[WEFT_STACK_CACHE];
+};
+
+/* __sched_stack_get and __sched_stack_put through cache c. */
+hidden int __sched_stack_cache_get(struct __sched_stack_cache *c,
+	struct __sched_stack *s, size_t size, size_t guard, size_t zero);
+hidden void __sched_stack_cache_put(struct __sched_stack_cache *c,
+	struct __sched_stack *s);
+
+/* Move everything in c to the pool (unmapping what it has no room for). */
+hidden void __sched_stack_cache_flush(struct __sched_stack_cache *c);
 
 /* Highest address of the usable stack, where a context is made. */
 static inline void *__sched_stack_top(const struct __sched_stack *s)

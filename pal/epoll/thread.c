@@ -10,7 +10,9 @@
 #include "scheduler.h"
 #include "aio.h"
 
-int __pal_thread_spawn(struct pthread *td, int (*start)(void *),
+/* The whole task, before the thread-list lock (pal.h): spawn, under
+ * it, only reports the id. */
+int __pal_thread_prepare(struct pthread *td, int (*start)(void *),
 	void *arg, void *stack)
 {
 	/* A task is calling: the scheduler runs.  (__sched_start would
@@ -24,7 +26,13 @@ int __pal_thread_spawn(struct pthread *td, int (*start)(void *),
 	__sched_nosig_enter(t);
 	int r = __sched_spawn(td, start, arg, stack);
 	__sched_nosig_leave(t);
-	return r;
+	return r < 0 ? r : 0;
+}
+
+int __pal_thread_spawn(struct pthread *td, int (*start)(void *),
+	void *arg, void *stack)
+{
+	return td->tid;
 }
 
 void __pal_thread_run(struct pthread *td)
@@ -158,7 +166,7 @@ int __pal_thread_map(void **out, size_t size, size_t guard, size_t zero)
 	struct __sched_stack st;
 	struct task *t = __sched_self();
 	__sched_nosig_enter(t);
-	int r = __sched_stack_get(&st, size - guard, guard, zero);
+	int r = __sched_stack_take(&st, size - guard, guard, zero);
 	__sched_nosig_leave(t);
 	if (r < 0) return r == -EINVAL ? -ENOMEM : r;
 	*out = st.map;
@@ -170,7 +178,7 @@ void __pal_thread_unmap(void *map, size_t size, size_t guard)
 	struct __sched_stack st = { .map = map, .map_size = size, .guard = guard };
 	struct task *t = __sched_self();
 	__sched_nosig_enter(t);
-	__sched_stack_put(&st);
+	__sched_stack_give(&st);
 	__sched_nosig_leave(t);
 }
 

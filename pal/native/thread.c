@@ -7,6 +7,12 @@
 #include "syscall.h"
 #include "pal.h"
 
+int __pal_thread_prepare(struct pthread *td, int (*start)(void *),
+	void *arg, void *stack)
+{
+	return 0;
+}
+
 int __pal_thread_spawn(struct pthread *td, int (*start)(void *),
 	void *arg, void *stack)
 {

@@ -412,6 +412,83 @@ static void pool_reuse(void **state)
 	pool_drain();
 }
 
+/* A worker's cache (stack.h): a put and a get of one shape stay in it
+ * (LIFO, the pool untouched), zeroing the top `zero` bytes; a miss takes
+ * one from the pool and up to half a cache more; a full cache spills its
+ * oldest half to the pool; a mapping over an eighth of the byte cap, or
+ * of a shape the pool would not keep, bypasses it; a flush empties it
+ * into the pool, where trimming applies. */
+static void cache_put_get(void **state)
+{
+	struct __sched_stack_cache c = { 0 };
+	struct __sched_stack s[WEFT_STACK_CACHE + 2], t;
+	size_t size = 32 * KiB;
+	char *m;
+
+	pool_setup(state);
+	assert_int_equal(__sched_stack_cache_get(&c, &s[0], size, pg, 100), 0);
+	m = s[0].map;
+	memset(m + pg, 0xa5, size);
+	__sched_stack_cache_put(&c, &s[0]);
+	assert_null(s[0].map);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(c.bytes, size + pg);
+	assert_int_equal(pool.bytes, 0);
+	assert_int_equal(__sched_stack_cache_get(&c, &t, size, pg, 100), 1);
+	assert_ptr_equal(t.map, m);
+	assert_int_equal(t.map_size, size + pg);
+	assert_int_equal(t.guard, pg);
+	assert_int_equal(c.n, 0);
+	assert_int_equal(c.bytes, 0);
+	for (size_t i = t.map_size - 100; i < t.map_size; i++)
+		assert_int_equal(m[i], 0);
+	assert_int_equal((unsigned char)m[t.map_size - 101], 0xa5);
+	assert_killed_by(in_child(run_touch_guard, &t), SIGSEGV, SIGBUS);
+	/* another shape misses, and does not take it */
+	__sched_stack_cache_put(&c, &t);
+	assert_int_equal(__sched_stack_cache_get(&c, &s[0], size, 2 * pg, 0), 0);
+	assert_ptr_not_equal(s[0].map, m);
+	assert_int_equal(c.n, 1);
+	__sched_stack_free(&s[0]);
+	assert_int_equal(__sched_stack_cache_get(&c, &t, size, pg, 0), 1);
+	assert_ptr_equal(t.map, m);
+	__sched_stack_free(&t);
+
+	/* full: the oldest half goes to the pool */
+	for (int i = 0; i <= WEFT_STACK_CACHE; i++)
+		assert_int_equal(__sched_stack_cache_get(&c, &s[i], size, pg, 0), 0);
+	for (int i = 0; i <= WEFT_STACK_CACHE; i++)
+		__sched_stack_cache_put(&c, &s[i]);
+	assert_int_equal(c.n, WEFT_STACK_CACHE / 2 + 1);
+	assert_int_equal(pool.bytes, WEFT_STACK_CACHE / 2 * (size + pg));
+	/* emptied, a miss refills half a cache at once */
+	for (int i = 0; i <= WEFT_STACK_CACHE / 2; i++)
+		assert_int_equal(__sched_stack_cache_get(&c, &s[i], size, pg, 0), 1);
+	assert_int_equal(c.n, 0);
+	assert_int_equal(__sched_stack_cache_get(&c, &t, size, pg, 0), 1);
+	assert_int_equal(c.n, WEFT_STACK_CACHE / 2 - 1);
+	assert_int_equal(pool.bytes, 0);
+	__sched_stack_cache_put(&c, &t);
+	for (int i = 0; i <= WEFT_STACK_CACHE / 2; i++)
+		__sched_stack_cache_put(&c, &s[i]);
+	assert_int_equal(c.n, WEFT_STACK_CACHE / 2 + 1);
+	/* flushed: all in the pool */
+	size_t pooled = pool.bytes;
+	__sched_stack_cache_flush(&c);
+	assert_int_equal(c.n, 0);
+	assert_int_equal(c.bytes, 0);
+	assert_int_equal(pool.bytes, pooled + (WEFT_STACK_CACHE / 2 + 1) * (size + pg));
+
+	/* too big for it: straight to the pool */
+	pooled = pool.bytes;
+	size = WEFT_STACK_CACHE_BYTES / 8;
+	assert_int_equal(__sched_stack_cache_get(&c, &t, size, pg, 0), 0);
+	__sched_stack_cache_put(&c, &t);
+	assert_int_equal(c.n, 0);
+	assert_int_equal(pool.bytes, pooled + size + pg);
+	pool_drain();
+}
+
 /* A mapping given back is pooled as it is.  A trim pass, while the
  * untrimmed ones exceed WEFT_STACK_POOL_UNTRIMMED, trims those given back
  * before the previous pass: all but the top WEFT_STACK_POOL_HOT bytes
@@ -694,6 +771,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test_setup(mlocked_falls_back, setup),
 	cmocka_unit_test(pool_reuse),
 	cmocka_unit_test(pool_trims),
+	cmocka_unit_test(cache_put_get),
 	cmocka_unit_test(pool_cap),
 	cmocka_unit_test(pool_mlocked),
 	cmocka_unit_test(pool_classes),

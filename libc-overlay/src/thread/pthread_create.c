@@ -114,8 +114,11 @@ _Noreturn void __pthread_exit(void *result)
 	/* Process robust list in userspace to handle non-pshared mutexes
 	 * and the detached thread case where the robust list head will
 	 * be invalid when the kernel would process it. */
-	__vm_lock();
-	volatile void *volatile *rp;
+	/* weft: no robust mutex held (the usual case), no mutex memory
+	 * to touch: the vm lock, a shared counter, is left alone. */
+	volatile void *volatile *rp = self->robust_list.head;
+	int robust = rp && rp != &self->robust_list.head;
+	if (robust) __vm_lock();
 	while ((rp=self->robust_list.head) && rp != &self->robust_list.head) {
 		pthread_mutex_t *m = (void *)((char *)rp
 			- offsetof(pthread_mutex_t, _m_next));
@@ -128,7 +131,7 @@ _Noreturn void __pthread_exit(void *result)
 		if (cont < 0 || waiters)
 			__wake(&m->_m_lock, 1, priv);
 	}
-	__vm_unlock();
+	if (robust) __vm_unlock();
 
 	__do_orphaned_stdio_locks();
 	__dl_thread_cleanup();
@@ -348,9 +351,14 @@ int __pthread_create(pthread_t *restrict res, const pthread_attr_t *restrict att
 	args->sig_mask[(SIGCANCEL-1)/8/sizeof(long)] &=
 		~(1UL<<((SIGCANCEL-1)%(8*sizeof(long))));
 
+	/* weft: what the backend can do before the thread-list lock (M:N:
+	 * the whole task; native: nothing) is kept out of it. */
+	ret = __pal_thread_prepare(new, (c11 ? start_c11 : start), args, stack);
+
 	__tl_lock();
 	if (!libc.threads_minus_1++) libc.need_locks = 1;
-	ret = __pal_thread_spawn(new, (c11 ? start_c11 : start), args, stack);
+	if (ret >= 0)
+		ret = __pal_thread_spawn(new, (c11 ? start_c11 : start), args, stack);
 
 	/* All clone failures translate to EAGAIN. If explicit scheduling
 	 * was requested, attempt it before unlocking the thread list so
