@@ -155,11 +155,10 @@ static int is_fault(int sig, const siginfo_t *si)
  *
  * The handler should see the kernel's siginfo (si_code, si_pid, the
  * SIGCHLD status, si_value), not the SI_TKILL of a re-raise: it is kept
- * in psi[sig] (standard signals only, which never queue; a real-time
- * one keeps its count but its re-raise says SI_TKILL), and the
- * trampoline that runs the handler for the task it was kept for puts it
- * back in the frame.  One per signal number, as the kernel keeps at
- * most one pending instance of a standard signal per process.
+ * in psi[sig], and the trampoline that runs the handler for the task it
+ * was kept for puts it back in the frame.  One per standard signal, as
+ * the kernel keeps at most one pending instance of one per process; a
+ * real-time one's instances queue in rtq (below).
  */
 enum { PS_FREE, PS_BUSY, PS_FULL };
 static struct {
@@ -173,12 +172,7 @@ static struct {
 
 static int procdir(int sig, const siginfo_t *si)
 {
-	/* Real-time ones stay where they land.  Routed, a sigqueue storm
-	 * beside a ping-pong lost signals: the take of a count raced the
-	 * sender's increment (sched/signal.c, __sched_sig_take; fixed), and
-	 * with that fixed the ping-pong still stalled in about 1 run of
-	 * integration/thread.c in 100 at 2 workers, not yet understood. */
-	if (!si || sig >= 32) return 0;
+	if (!si) return 0;
 	switch (si->si_code) {
 	case SI_TKILL:
 		return 0;
@@ -202,10 +196,78 @@ static int procdir(int sig, const siginfo_t *si)
 	return si->si_code > 0 && (sig == SIGCHLD || sig == SIGIO);
 }
 
+/* Real-time ones queue (one per instance sent), so their kept siginfo
+ * does too: a small table of instances, each claimed by the re-raise of
+ * its signal on its owner in the order they were kept (seq).  When it is
+ * full, a routed one says SI_TKILL, as before routing. */
+#define RTQ 64
+static struct {
+	int state;		/* PS_*: claimed with CAS */
+	int sig;
+	int routed;
+	struct task *owner;
+	int ktid;
+	int pid;
+	unsigned seq;
+	siginfo_t si;
+} rtq[RTQ];
+static unsigned rtq_seq;
+
+static void rt_put(int sig, const siginfo_t *si, struct task *owner,
+	int routed, int ktid)
+{
+	int pid = __syscall(SYS_getpid);
+	for (int i = 0; i < RTQ; i++) {
+		int s = __atomic_load_n(&rtq[i].state, __ATOMIC_ACQUIRE);
+		/* Free, or kept by the process this was forked from. */
+		if (s == PS_BUSY || (s == PS_FULL && rtq[i].pid == pid) ||
+		    !__atomic_compare_exchange_n(&rtq[i].state, &s, PS_BUSY, 0,
+		    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+			continue;
+		rtq[i].si = *si;
+		rtq[i].sig = sig;
+		rtq[i].owner = owner;
+		rtq[i].routed = routed;
+		rtq[i].ktid = ktid;
+		rtq[i].pid = pid;
+		rtq[i].seq = __atomic_fetch_add(&rtq_seq, 1, __ATOMIC_RELAXED);
+		__atomic_store_n(&rtq[i].state, PS_FULL, __ATOMIC_RELEASE);
+		return;
+	}
+}
+
+static int rt_claim(int sig, struct task *t, siginfo_t *si)
+{
+	int pid = __syscall(SYS_getpid), tid = t->id ? 0 : __syscall(SYS_gettid);
+	for (;;) {
+		int best = -1;
+		for (int i = 0; i < RTQ; i++) {
+			if (__atomic_load_n(&rtq[i].state, __ATOMIC_ACQUIRE) != PS_FULL ||
+			    rtq[i].sig != sig || rtq[i].pid != pid ||
+			    (rtq[i].owner ? rtq[i].owner != t : rtq[i].ktid != tid))
+				continue;
+			if (best < 0 || (int)(rtq[i].seq - rtq[best].seq) < 0)
+				best = i;
+		}
+		if (best < 0) return 0;
+		int s = PS_FULL;
+		if (!__atomic_compare_exchange_n(&rtq[best].state, &s, PS_BUSY, 0,
+		    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+			continue;
+		int r = rtq[best].routed ? 1 : 2;
+		*si = rtq[best].si;
+		__atomic_store_n(&rtq[best].state, PS_FREE, __ATOMIC_RELEASE);
+		return r;
+	}
+}
+
 static void ps_put(int sig, const siginfo_t *si, struct task *owner,
 	int routed, int ktid)
 {
-	if (sig >= 32) return;
+	if (sig >= 32) {
+		rt_put(sig, si, owner, routed, ktid);
+		return;
+	}
 	int s = PS_FREE;
 	if (!__atomic_compare_exchange_n(&psi[sig].state, &s, PS_BUSY, 0,
 	    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
@@ -233,7 +295,8 @@ static void ps_put(int sig, const siginfo_t *si, struct task *owner,
  * routed already, 2 if it is still to be. */
 static int ps_claim(int sig, struct task *t, siginfo_t *si)
 {
-	if (sig >= 32 || __atomic_load_n(&psi[sig].state, __ATOMIC_ACQUIRE) != PS_FULL)
+	if (sig >= 32) return rt_claim(sig, t, si);
+	if (__atomic_load_n(&psi[sig].state, __ATOMIC_ACQUIRE) != PS_FULL)
 		return 0;
 	struct task *o = psi[sig].owner;
 	if (o ? o != t : psi[sig].ktid != __syscall(SYS_gettid))
