@@ -712,7 +712,10 @@ static __attribute__((noinline)) long multi_loop(const int *fds, int n, int many
 	for (;;) {
 		int s = __atomic_load_n(word, __ATOMIC_SEQ_CST);
 		if ((r = ops->try(arg, &k)) != -EAGAIN) break;
-		if ((r = wait_io(ops, arg, word, s, deadline, 0)) <= 0) break;
+		/* word, also bumped by a signal sent to the task that it
+		 * blocks: a signalfd among the fds may be ready now (the
+		 * try sees such signals: pal/epoll/io.c, multi_sys). */
+		if ((r = wait_io(ops, arg, word, s, deadline, word)) <= 0) break;
 	}
 	if (many) __atomic_fetch_sub(&__np_multi, 1, __ATOMIC_RELAXED);
 	while (linked) wait_end(&w[--linked]);

@@ -590,12 +590,32 @@ static uint64_t ts_deadline(const struct timespec *ts)
 	return __sched_deadline_after(ts->tv_sec, ts->tv_nsec + 1);
 }
 
+/* A poll family try (zero timeout, on the worker's thread): a signalfd
+ * among its fds sees the signals sent to the task that it blocks, as a
+ * read of it does (read_try, __sched_sig_lend); the kernel looks at the
+ * calling thread's pending set.  A signal sent to the task meanwhile
+ * ends the wait, so the call tries again (netpoll.c, multi_loop's
+ * sig_word). */
+static long multi_sys(struct task *t, long nr, long a, long b, long c,
+	long d, long e, long f)
+{
+	if (!(__atomic_load_n(&t->sigpending, __ATOMIC_RELAXED) & t->sigmask))
+		return __syscall(nr, a, b, c, d, e, f);
+	__sched_nosig_enter(t);
+	uint64_t lent = __sched_sig_lend(t);
+	long r = __syscall(nr, a, b, c, d, e, f);
+	if (lent) __sched_sig_reclaim(t, lent);
+	__sched_nosig_leave(t);
+	return r;
+}
+
 struct pollctx { struct multi m; struct pollfd *fds; long n; };
 
 static long try_poll(void *p, struct __np_try *k)
 {
 	struct pollctx *c = p;
-	return multi_result(&c->m, __syscall(SYS_poll, c->fds, c->n, 0));
+	return multi_result(&c->m, multi_sys(c->m.t, SYS_poll, (long)c->fds,
+		c->n, 0, 0, 0, 0));
 }
 
 static int poll_fd(void *p, long i)
@@ -664,8 +684,8 @@ static long try_select(void *p, struct __np_try *k)
 	struct selctx *c = p;
 	struct timeval zero = { 0, 0 };
 	select_restore(c);
-	return multi_result(&c->m,
-		__syscall(SYS_select, c->n, c->set[0], c->set[1], c->set[2], &zero));
+	return multi_result(&c->m, multi_sys(c->m.t, SYS_select, c->n,
+		(long)c->set[0], (long)c->set[1], (long)c->set[2], (long)&zero, 0));
 }
 
 /* The fds the sets name, in order; -1 for the numbers they do not. */
@@ -731,8 +751,8 @@ struct epctx { struct multi m; long epfd, ev, cnt; };
 static long try_epoll(void *p, struct __np_try *k)
 {
 	struct epctx *c = p;
-	return multi_result(&c->m,
-		__syscall(SYS_epoll_pwait, c->epfd, c->ev, c->cnt, 0, 0, _NSIG/8));
+	return multi_result(&c->m, multi_sys(c->m.t, SYS_epoll_pwait, c->epfd,
+		(long)c->ev, c->cnt, 0, 0, _NSIG/8));
 }
 
 static int epoll_fd(void *p, long i)
