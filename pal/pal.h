@@ -233,11 +233,11 @@ hidden int __pal_thread_spawn(struct __pthread *td, int (*start)(void *),
  * are released, the creator's signal mask is restored and the new
  * pthread_t is stored in the caller's variable (glibc stores it before
  * the thread starts; stock musl after).  Native: nothing (clone started
- * it).  M:N: the new task runs at once on the creator's worker and the
- * creator waits in that worker's runnext, where an idle worker may steal
- * it (a handoff, as Cilk's work-first spawn; sched/proc.c,
- * __sched_run).  Not done under the locks: the creator switches away
- * here, and every exit on the other workers takes the thread-list lock.
+ * it).  M:N: the new task waits in the creator's worker's runnext and
+ * the creator goes on (Go's newproc; sched/proc.c, __sched_run); an idle
+ * worker is woken and may take it.  Not done under the locks: the new
+ * task may run on another worker at once, and every create and exit
+ * there takes the thread-list lock.
  */
 hidden void __pal_thread_run(struct __pthread *td);
 
