@@ -24,7 +24,8 @@
 #define CHUNK_BITS 10
 #define CHUNK (1 << CHUNK_BITS)
 #define KICK_DATA ((uint64_t)-1)
-#define HOOK_DATA ((uint64_t)-2)
+#define HOOK_DATA ((uint64_t)-2)	/* hook i: HOOK_DATA - i */
+#define NP_HOOKS 2
 
 /* __np_lock: spins this many times before it futex-waits. */
 #define LOCK_SPIN 128
@@ -32,13 +33,15 @@
 /* Flags a copy of the fd (dup, a keepalive) shares with it: they are
  * the open file description's. */
 #define NP_DESC (NP_KNOWN | NP_USERNB | NP_SOCK | NP_NOTSOCK | NP_NONOWAIT | \
-	NP_STREAM | NP_PKT | NP_URG | NP_HUP | NP_DIRECT)
+	NP_STREAM | NP_PKT | NP_URG | NP_HUP | NP_DIRECT | NP_FILE)
 
 static struct __np_fd *volatile top[NP_MAX_FD >> CHUNK_BITS];
 static int epfd = -1, kickfd = -1;
 static int init_lock;
 static volatile int ready;	/* epfd and kickfd are set up */
-static int (*volatile hook)(void);	/* __np_register_hook's fn */
+static int (*volatile hook[NP_HOOKS])(void);	/* __np_register_hook's */
+static void (*volatile hook_fork[NP_HOOKS])(void);
+static int nhooks;			/* init_lock */
 
 volatile int __np_multi_seq, __np_multi, __np_waiters;
 
@@ -193,12 +196,19 @@ static int do_register(int fd, struct __np_fd *e, int *flags)
 	return r;
 }
 
-int __np_register_hook(int fd, int (*fn)(void))
+int __np_register_hook(int fd, int (*fn)(void), void (*fork_child)(void))
 {
-	int r;
+	int r, i;
 	if (!__np_active() && (r = setup())) return r;
-	struct epoll_event ev = { .events = EPOLLIN | EPOLLET, .data.u64 = HOOK_DATA };
-	__atomic_store_n(&hook, fn, __ATOMIC_RELEASE);
+	spin_lock(&init_lock);
+	i = nhooks < NP_HOOKS ? nhooks++ : -1;
+	if (i >= 0) {
+		hook_fork[i] = fork_child;
+		__atomic_store_n(&hook[i], fn, __ATOMIC_RELEASE);
+	}
+	__atomic_store_n(&init_lock, 0, __ATOMIC_RELEASE);
+	if (i < 0) return -ENOSPC;
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLET, .data.u64 = HOOK_DATA - i };
 	return __syscall(SYS_epoll_ctl, epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
@@ -232,8 +242,12 @@ static int learn(int fd, struct __np_fd *e, int enough)
 				f |= NP_STREAM;
 		} else {
 			f |= NP_NOTSOCK;
-			if (!__syscall(SYS_fstat, fd, &st) && S_ISFIFO(st.st_mode))
+			if (__syscall(SYS_fstat, fd, &st))
+				;
+			else if (S_ISFIFO(st.st_mode))
 				f |= NP_STREAM | (fl & O_DIRECT ? NP_PKT : 0);
+			else if (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))
+				f |= NP_FILE;
 		}
 	}
 	if (!(f & (NP_REG | NP_NOPOLL | enough))) do_register(fd, e, &f);
@@ -245,6 +259,12 @@ int __np_learn(int fd)
 {
 	struct __np_fd *e = __np_entry(fd);
 	return e ? learn(fd, e, 0) : 0;
+}
+
+int __np_flags(int fd)
+{
+	struct __np_fd *e = __np_entry(fd);
+	return e ? learn(fd, e, NP_KNOWN) : 0;
 }
 
 static void bump(volatile int *seq)
@@ -468,6 +488,17 @@ static uint64_t sock_deadline(struct __np_fd *e, int fd, int f, int d)
 	}
 	if (!e->timeo[d]) return 0;
 	return __sched_deadline_after(e->timeo[d] / 1000000000, e->timeo[d] % 1000000000);
+}
+
+uint64_t __np_sock_timeo(int fd, int d)
+{
+	struct __np_fd *e = __np_lookup(fd);
+	if (!e) return 0;
+	int f = lock(e);
+	uint64_t ns = 0;
+	if ((f & NP_SOCK) && sock_deadline(e, fd, f, d)) ns = e->timeo[d];
+	unlock(e, f);
+	return ns;
 }
 
 /* Park on word while it is val, counted in __np_waiters (workers poll
@@ -784,8 +815,8 @@ int __np_poll(int64_t timeout_ns)
 			__syscall(SYS_read, kickfd, &v, sizeof v);
 			continue;
 		}
-		if (ev[i].data.u64 == HOOK_DATA) {
-			hooked += hook();
+		if (ev[i].data.u64 > HOOK_DATA - NP_HOOKS) {
+			hooked += hook[HOOK_DATA - ev[i].data.u64]();
 			continue;
 		}
 		struct __np_fd *e = __np_entry((int)ev[i].data.u64);
@@ -832,7 +863,12 @@ void __np_fork_child(void)
 	}
 	epfd = kickfd = -1;
 	ready = 0;
-	hook = 0;
+	for (int i = 0; i < nhooks; i++) {
+		hook[i] = 0;
+		if (hook_fork[i]) hook_fork[i]();
+		hook_fork[i] = 0;
+	}
+	nhooks = 0;
 	init_lock = 0;
 	__np_multi = __np_waiters = 0;
 	for (int i = 0; i < NP_MAX_FD >> CHUNK_BITS; i++) {
