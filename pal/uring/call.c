@@ -71,6 +71,10 @@
  * raises it on the calling thread.  An interrupted write returns the
  * count so far if there is one.
  *
+ * O_DIRECT reads and writes at the file position go the epoll way: the
+ * kernel's io_uring does not move the position when a direct transfer
+ * completes asynchronously.
+ *
  * Limits: a read at the file position on a regular file updates it
  * without the file position lock (the kernel's io_uring takes none), so
  * two tasks reading one description at once may read the same bytes;
@@ -342,9 +346,15 @@ static long pipe_call(struct task *t, long nr, const long *a, int cp)
 	return ring_op(t, &d, cp, 1);
 }
 
-static long file_call(struct task *t, long nr, const long *a, int cp)
+static long file_call(struct task *t, long nr, const long *a, int cp, int f)
 {
 	struct desc d = { 0, a[0], (void *)a[1], a[2], -1, 0 };
+	/* O_DIRECT at the file position: the kernel's io_uring does not
+	 * move the position for a direct read or write that completes
+	 * asynchronously (kiocb_done updates f_pos only inline). */
+	if ((f & NP_DIRECT) && (nr == SYS_read || nr == SYS_readv ||
+	    nr == SYS_write || nr == SYS_writev))
+		return NOT_TAKEN;
 	switch (nr) {
 	case SYS_pread64: d.off = a[3]; /* fallthrough */
 	case SYS_read: d.opcode = IORING_OP_READ; break;
@@ -405,7 +415,7 @@ long __ring_call(long nr, const long *a, int cp)
 	/* What handlers run during this call (io.h, PARK_SIGRAN). */
 	t->sigran = 0;
 	if (f & NP_SOCK) r = sock_call(t, nr, a, cp, f);
-	else if (f & NP_FILE) r = file_call(t, nr, a, cp);
+	else if (f & NP_FILE) r = file_call(t, nr, a, cp, f);
 	else if ((f & NP_STREAM) && !(f & NP_PKT)) r = pipe_call(t, nr, a, cp);
 	else return NOT_TAKEN;
 	return end(r);

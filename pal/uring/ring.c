@@ -32,7 +32,9 @@
  * kernel.io_uring_disabled; ENOSYS; EINVAL: a kernel without what the
  * rings need) turns the rings off for the process's life: every call
  * then goes the epoll backend's way (the netpoller and Linux AIO), and
- * WEFT_TRACE=io says so.  Other failures (ENOMEM, EMFILE) send that one
+ * WEFT_TRACE=io says so.  Under Valgrind the rings are off from the
+ * start (memcheck cannot follow the kernel's writes through them).
+ * Other failures (ENOMEM, EMFILE) send that one
  * call the epoll way and are tried again at the next.
  *
  * A fork child has its parent's ring mappings and fds: it must not touch
@@ -53,6 +55,7 @@
 #include <sys/eventfd.h>
 #include <liburing.h>
 #include "syscall.h"
+#include "vg.h"
 #include "scheduler.h"
 #include "netpoll.h"
 #include "ring.h"
@@ -402,6 +405,10 @@ static struct ring *make(int slot)
 {
 	struct ring *r = 0;
 	spin_lock(&lock);
+	/* Under Valgrind, no rings: memcheck does not see what the kernel
+	 * writes into a buffer through one (it would report every byte a
+	 * ring read brought as uninitialised). */
+	if (!state && vg_running()) state = -ENOSYS;
 	int err = state < 0 ? state : first();
 	if (!err && !(r = ring_at(slot))) {
 		if (!(r = map(sizeof *r, -1, 0))) {
