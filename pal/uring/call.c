@@ -85,6 +85,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -206,9 +207,23 @@ static int skip_iov(struct iovec *out, const struct iovec *iov, int n, size_t do
 	return k;
 }
 
+/* One send of d without waiting (MSG_DONTWAIT), from the task. */
+static long try_send(const struct desc *d)
+{
+	if (d->opcode == IORING_OP_SEND)
+		return __syscall(SYS_sendto, d->fd, d->addr, d->len,
+			d->flags | MSG_DONTWAIT, 0, 0);
+	return __syscall(SYS_sendmsg, d->fd, d->addr, d->flags | MSG_DONTWAIT);
+}
+
 /* A blocking send of everything (see the top): d is IORING_OP_SEND
  * (addr, len) or _SENDMSG (addr: a struct msghdr); uflags: the flags
- * the program gave. */
+ * the program gave.  The first part waits on the ring as a send; once
+ * part of it is out, the rest waits as a poll for POLLOUT and is then
+ * tried again: a send on the ring that failed (a reset) would take the
+ * socket's pending error, which the kernel's blocking send, having
+ * written a first part, leaves for the next call (pal/epoll/io.c's
+ * fd_write does the same). */
 static long send_all(struct task *t, struct desc *d, int cp, int uflags)
 {
 	struct iovec iov[IOV_BATCH];
@@ -222,17 +237,18 @@ static long send_all(struct task *t, struct desc *d, int cp, int uflags)
 			total += um->msg_iov[i].iov_len;
 	}
 	d->flags |= MSG_NOSIGNAL;
-	/* A send that finds room goes at once, as io_uring's own first try
-	 * would at the submission, without waiting for the worker's round;
-	 * the ring waits for the rest. */
 	if (cp && cancel_due()) return CANCELLED;
-	if (d->opcode == IORING_OP_SEND)
-		r = __syscall(SYS_sendto, d->fd, d->addr, d->len, d->flags | MSG_DONTWAIT, 0, 0);
-	else
-		r = __syscall(SYS_sendmsg, d->fd, d->addr, d->flags | MSG_DONTWAIT);
+	r = try_send(d);
 	for (;;) {
-		if (r == -EAGAIN) r = ring_op(t, d, cp, 1);
-		if (r == NOT_TAKEN && done) r = -EAGAIN;
+		if (r == -EAGAIN && !done) {
+			r = ring_op(t, d, cp, 1);
+		} else if (r == -EAGAIN) {
+			struct desc p = { IORING_OP_POLL_ADD, d->fd, 0, 0, 0, POLLOUT };
+			long ev = ring_op(t, &p, cp, 1);
+			if (ev == NOT_TAKEN || ev < 0 || (ev & POLLERR)) break;
+			r = try_send(d);
+			continue;
+		}
 		if (r <= 0 || r == NOT_TAKEN) break;
 		done += r;
 		if (done >= total) break;
@@ -249,9 +265,8 @@ static long send_all(struct task *t, struct desc *d, int cp, int uflags)
 			m.msg_controllen = 0;
 			d->addr = &m;
 		}
-		r = -EAGAIN;	/* the rest: on the ring */
+		r = try_send(d);
 	}
-	if (r == NOT_TAKEN) return r;
 	if (done) return done;
 	if (r == -EPIPE && !(uflags & MSG_NOSIGNAL)) __pal_tkill(__pal_gettid(), SIGPIPE);
 	return r;
