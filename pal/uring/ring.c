@@ -27,8 +27,9 @@
  * a completion that comes while another reaps is not left behind).
  * Any thread may submit to any ring: no IORING_SETUP_SINGLE_ISSUER.
  *
- * The rings are made lazily, each by the first call on its worker.  The
- * first that io_uring_setup refuses for good (EPERM: a seccomp filter or
+ * The rings are made by the first call that needs one, all at once (so
+ * the process's fds change once).  The first that io_uring_setup
+ * refuses for good (EPERM: a seccomp filter or
  * kernel.io_uring_disabled; ENOSYS; EINVAL: a kernel without what the
  * rings need) turns the rings off for the process's life: every call
  * then goes the epoll backend's way (the netpoller and Linux AIO), and
@@ -401,39 +402,54 @@ static int first(void)
 	return 0;
 }
 
+/* The ring of slot, made now; lock held.  0 or -errno. */
+static int make_one(int slot)
+{
+	struct ring *r;
+	int err;
+	if (ring_at(slot)) return 0;
+	if (!(r = map(sizeof *r, -1, 0))) return -ENOMEM;
+	r->u.ring_fd = -1;
+	r->slot = slot;
+	if ((err = ring_init(r))) {
+		unmap(r);
+		return err;
+	}
+	__atomic_store_n(&rings[slot], r, __ATOMIC_RELEASE);
+	if (slot >= hi) __atomic_store_n(&hi, slot + 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
+/*
+ * The ring of slot, or 0.  The first call makes every worker's ring at
+ * once, so that the process's fds (one per ring) all appear at its
+ * first blocking call, not one by one as tasks reach other workers; a
+ * ring that could not be made then is tried again by its worker's next
+ * call.
+ */
 static struct ring *make(int slot)
 {
-	struct ring *r = 0;
 	spin_lock(&lock);
 	/* Under Valgrind, no rings: memcheck does not see what the kernel
 	 * writes into a buffer through one (it would report every byte a
 	 * ring read brought as uninitialised). */
 	if (!state && vg_running()) state = -ENOSYS;
 	int err = state < 0 ? state : first();
-	if (!err && !(r = ring_at(slot))) {
-		if (!(r = map(sizeof *r, -1, 0))) {
-			err = -ENOMEM;
-		} else {
-			r->u.ring_fd = -1;
-			r->slot = slot;
-			if ((err = ring_init(r))) {
-				unmap(r);
-				r = 0;
-			} else {
-				__atomic_store_n(&rings[slot], r, __ATOMIC_RELEASE);
-				if (slot >= hi) __atomic_store_n(&hi, slot + 1, __ATOMIC_RELEASE);
-				if (!state) say("rings of ", SQ_ENTRIES, " entries, one per worker (first: worker ", slot, ")\n");
-				state = 1;
-				fails = 0;
-			}
+	if (!err && !(err = make_one(slot))) {
+		if (!state) {
+			for (int i = 0; i < nslots; i++) make_one(i);
+			say("rings of ", SQ_ENTRIES, " entries, one per worker (", hi,
+				" workers)\n");
 		}
+		state = 1;
+		fails = 0;
 	}
 	if (err && state <= 0 && for_good(err)) {
 		if (!state) refused(err);
 		state = err;
 	}
 	spin_unlock(&lock);
-	return r;
+	return ring_at(slot);
 }
 
 struct ring *__ring_self(struct task *t)
