@@ -484,7 +484,8 @@ static uint64_t sock_deadline(struct __np_fd *e, int fd, int f, int d)
 		    d ? SO_SNDTIMEO : SO_RCVTIMEO, &tv, &len))
 			return 0;
 		e->timeo[d] = tv.tv_sec * 1000000000ULL + tv.tv_usec * 1000ULL;
-		e->timeo_epoch[d] = ep;
+		/* After timeo: __np_sock_timeo reads them unlocked. */
+		__atomic_store_n(&e->timeo_epoch[d], ep, __ATOMIC_RELEASE);
 	}
 	if (!e->timeo[d]) return 0;
 	return __sched_deadline_after(e->timeo[d] / 1000000000, e->timeo[d] % 1000000000);
@@ -494,6 +495,11 @@ uint64_t __np_sock_timeo(int fd, int d)
 {
 	struct __np_fd *e = __np_lookup(fd);
 	if (!e) return 0;
+	/* Learned at this epoch, and none: no lock (every call of a
+	 * program that sets no socket timeout, after the first). */
+	if (__atomic_load_n(&e->timeo_epoch[d], __ATOMIC_ACQUIRE) ==
+	    __atomic_load_n(&timeo_epoch, __ATOMIC_SEQ_CST) && !e->timeo[d])
+		return 0;
 	int f = lock(e);
 	uint64_t ns = 0;
 	if ((f & NP_SOCK) && sock_deadline(e, fd, f, d)) ns = e->timeo[d];
