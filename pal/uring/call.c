@@ -272,7 +272,7 @@ static long send_all(struct task *t, struct desc *d, int cp, int uflags)
 	return r;
 }
 
-static long sock_call(struct task *t, long nr, const long *a, int cp, int f)
+static long sock_call(struct task *t, long nr, const long *a, int cp)
 {
 	struct desc d = { 0, a[0], (void *)a[1], a[2], 0, 0 };
 	struct iovec one;
@@ -345,7 +345,6 @@ static long sock_call(struct task *t, long nr, const long *a, int cp, int f)
 	}
 	/* Socket timeouts are the netpoller's (see the top). */
 	if (__np_sock_timeo(a[0], !rd)) return NOT_TAKEN;
-	(void)f;
 	if (d.opcode == IORING_OP_SEND || d.opcode == IORING_OP_SENDMSG)
 		return send_all(t, &d, cp, uflags);
 	return ring_op(t, &d, cp, 1);
@@ -429,7 +428,7 @@ long __ring_call(long nr, const long *a, int cp)
 	if (!(f & NP_KNOWN) || (f & NP_USERNB)) return NOT_TAKEN;
 	/* What handlers run during this call (io.h, PARK_SIGRAN). */
 	t->sigran = 0;
-	if (f & NP_SOCK) r = sock_call(t, nr, a, cp, f);
+	if (f & NP_SOCK) r = sock_call(t, nr, a, cp);
 	else if (f & NP_FILE) r = file_call(t, nr, a, cp, f);
 	else if ((f & NP_STREAM) && !(f & NP_PKT)) r = pipe_call(t, nr, a, cp);
 	else return NOT_TAKEN;
