@@ -33,7 +33,7 @@
 /* Flags a copy of the fd (dup, a keepalive) shares with it: they are
  * the open file description's. */
 #define NP_DESC (NP_KNOWN | NP_USERNB | NP_SOCK | NP_NOTSOCK | NP_NONOWAIT | \
-	NP_STREAM | NP_PKT | NP_URG | NP_HUP | NP_DIRECT | NP_FILE)
+	NP_STREAM | NP_PKT | NP_URG | NP_HUP | NP_DIRECT)
 
 static struct __np_fd *volatile top[NP_MAX_FD >> CHUNK_BITS];
 static int epfd = -1, kickfd = -1;
@@ -242,12 +242,8 @@ static int learn(int fd, struct __np_fd *e, int enough)
 				f |= NP_STREAM;
 		} else {
 			f |= NP_NOTSOCK;
-			if (__syscall(SYS_fstat, fd, &st))
-				;
-			else if (S_ISFIFO(st.st_mode))
+			if (!__syscall(SYS_fstat, fd, &st) && S_ISFIFO(st.st_mode))
 				f |= NP_STREAM | (fl & O_DIRECT ? NP_PKT : 0);
-			else if (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))
-				f |= NP_FILE;
 		}
 	}
 	if (!(f & (NP_REG | NP_NOPOLL | enough))) do_register(fd, e, &f);

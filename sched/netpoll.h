@@ -110,8 +110,6 @@ enum {
 				 * (EOF, EPIPE, ECONNRESET), with no event */
 	NP_DIRECT  = 1 << 13,	/* its description is O_DIRECT (pal/epoll/
 				 * file.c: AIO for pread and pwrite) */
-	NP_FILE    = 1 << 14,	/* a regular file or a block device
-				 * (pal/uring: file I/O on the ring) */
 	NP_LOCKW   = 1 << 29,	/* someone futex-waits for NP_LOCK */
 	NP_LOCK    = 1 << 30,	/* flags are being changed */
 };
