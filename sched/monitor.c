@@ -25,6 +25,9 @@ void __sched_syscall_enter(struct task *t)
 	t->in_syscall = 1;
 	spin_unlock(&t->klock);
 	t->worker->sys_since = __sched_now();
+	/* What tasks queued on this worker must not wait for the call. */
+	const struct __sched_io_hooks *io = S.io;
+	if (io) io->flush(t->worker->idx);
 	__sched_nosig_leave(t);
 }
 
@@ -467,6 +470,10 @@ int __sched_monitor_main(void *arg)
 				w->mon_asleep = 0;
 				w->mon_asked = 0;
 			} else if (now - w->mon_since >= SLICE_NS) {
+				/* Entries queued on it before this task
+				 * ran (scheduler.h, flush). */
+				const struct __sched_io_hooks *io = S.io;
+				if (io) io->flush(i);
 				/* Asleep at three looks in a row: in a raw
 				 * syscall. */
 				w->mon_asleep = thread_asleep(w->ktid) ? w->mon_asleep + 1 : 0;

@@ -24,7 +24,8 @@
 #define CHUNK_BITS 10
 #define CHUNK (1 << CHUNK_BITS)
 #define KICK_DATA ((uint64_t)-1)
-#define HOOK_DATA ((uint64_t)-2)
+#define HOOK_DATA ((uint64_t)-2)	/* hook i: HOOK_DATA - i */
+#define NP_HOOKS 2
 
 /* __np_lock: spins this many times before it futex-waits. */
 #define LOCK_SPIN 128
@@ -38,7 +39,9 @@ static struct __np_fd *volatile top[NP_MAX_FD >> CHUNK_BITS];
 static int epfd = -1, kickfd = -1;
 static int init_lock;
 static volatile int ready;	/* epfd and kickfd are set up */
-static int (*volatile hook)(void);	/* __np_register_hook's fn */
+static int (*volatile hook[NP_HOOKS])(void);	/* __np_register_hook's */
+static void (*volatile hook_fork[NP_HOOKS])(void);
+static int nhooks;			/* init_lock */
 
 volatile int __np_multi_seq, __np_multi, __np_waiters;
 
@@ -193,12 +196,19 @@ static int do_register(int fd, struct __np_fd *e, int *flags)
 	return r;
 }
 
-int __np_register_hook(int fd, int (*fn)(void))
+int __np_register_hook(int fd, int (*fn)(void), void (*fork_child)(void))
 {
-	int r;
+	int r, i;
 	if (!__np_active() && (r = setup())) return r;
-	struct epoll_event ev = { .events = EPOLLIN | EPOLLET, .data.u64 = HOOK_DATA };
-	__atomic_store_n(&hook, fn, __ATOMIC_RELEASE);
+	spin_lock(&init_lock);
+	i = nhooks < NP_HOOKS ? nhooks++ : -1;
+	if (i >= 0) {
+		hook_fork[i] = fork_child;
+		__atomic_store_n(&hook[i], fn, __ATOMIC_RELEASE);
+	}
+	__atomic_store_n(&init_lock, 0, __ATOMIC_RELEASE);
+	if (i < 0) return -ENOSPC;
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLET, .data.u64 = HOOK_DATA - i };
 	return __syscall(SYS_epoll_ctl, epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
@@ -245,6 +255,12 @@ int __np_learn(int fd)
 {
 	struct __np_fd *e = __np_entry(fd);
 	return e ? learn(fd, e, 0) : 0;
+}
+
+int __np_flags(int fd)
+{
+	struct __np_fd *e = __np_entry(fd);
+	return e ? learn(fd, e, NP_KNOWN) : 0;
 }
 
 static void bump(volatile int *seq)
@@ -464,10 +480,27 @@ static uint64_t sock_deadline(struct __np_fd *e, int fd, int f, int d)
 		    d ? SO_SNDTIMEO : SO_RCVTIMEO, &tv, &len))
 			return 0;
 		e->timeo[d] = tv.tv_sec * 1000000000ULL + tv.tv_usec * 1000ULL;
-		e->timeo_epoch[d] = ep;
+		/* After timeo: __np_sock_timeo reads them unlocked. */
+		__atomic_store_n(&e->timeo_epoch[d], ep, __ATOMIC_RELEASE);
 	}
 	if (!e->timeo[d]) return 0;
 	return __sched_deadline_after(e->timeo[d] / 1000000000, e->timeo[d] % 1000000000);
+}
+
+uint64_t __np_sock_timeo(int fd, int d)
+{
+	struct __np_fd *e = __np_lookup(fd);
+	if (!e) return 0;
+	/* Learned at this epoch, and none: no lock (every call of a
+	 * program that sets no socket timeout, after the first). */
+	if (__atomic_load_n(&e->timeo_epoch[d], __ATOMIC_ACQUIRE) ==
+	    __atomic_load_n(&timeo_epoch, __ATOMIC_SEQ_CST) && !e->timeo[d])
+		return 0;
+	int f = lock(e);
+	uint64_t ns = 0;
+	if ((f & NP_SOCK) && sock_deadline(e, fd, f, d)) ns = e->timeo[d];
+	unlock(e, f);
+	return ns;
 }
 
 /* Park on word while it is val, counted in __np_waiters (workers poll
@@ -787,8 +820,8 @@ int __np_poll(int64_t timeout_ns)
 			__syscall(SYS_read, kickfd, &v, sizeof v);
 			continue;
 		}
-		if (ev[i].data.u64 == HOOK_DATA) {
-			hooked += hook();
+		if (ev[i].data.u64 > HOOK_DATA - NP_HOOKS) {
+			hooked += hook[HOOK_DATA - ev[i].data.u64]();
 			continue;
 		}
 		struct __np_fd *e = __np_entry((int)ev[i].data.u64);
@@ -835,7 +868,12 @@ void __np_fork_child(void)
 	}
 	epfd = kickfd = -1;
 	ready = 0;
-	hook = 0;
+	for (int i = 0; i < nhooks; i++) {
+		hook[i] = 0;
+		if (hook_fork[i]) hook_fork[i]();
+		hook_fork[i] = 0;
+	}
+	nhooks = 0;
 	init_lock = 0;
 	__np_multi = __np_waiters = 0;
 	for (int i = 0; i < NP_MAX_FD >> CHUNK_BITS; i++) {

@@ -253,10 +253,22 @@ hidden int __np_learn(int fd);
 
 /* Register fd (an eventfd) so that each readiness event on it calls fn
  * on the polling worker's g0 instead of bumping a counter; fn returns
- * how many tasks it woke.  One such fd per process: the Linux AIO
- * context's (pal/epoll/aio.c).  0 or -errno.  Forgotten in a fork
- * child, as every registration. */
-hidden int __np_register_hook(int fd, int (*fn)(void));
+ * how many tasks it woke.  At most two such fds per process: the Linux
+ * AIO context's (pal/epoll/aio.c) and the io_uring rings' (pal/uring).
+ * Forgotten in a fork child, as every registration, which then calls
+ * fork_child (if not 0) from __np_fork_child.  0 or -errno (-ENOSPC:
+ * no room). */
+hidden int __np_register_hook(int fd, int (*fn)(void), void (*fork_child)(void));
+
+/* What is known about fd (NP_* flags), as __np_learn, but never
+ * registering it in the netpoller: for a backend that waits for fd by
+ * other means (pal/uring).  0 if fd is not open. */
+hidden int __np_flags(int fd);
+
+/* Socket fd's SO_RCVTIMEO (d 0) or SO_SNDTIMEO (d 1) in ns, 0: none or
+ * not a socket; cached as __np_io's NP_IO_TIMEO.  fd's entry must exist
+ * (__np_flags). */
+hidden uint64_t __np_sock_timeo(int fd, int d);
 
 /* fd is about to be closed or replaced (close, dup2 onto it): calls
  * blocked on it move to a keepalive copy (above), poll-family waiters

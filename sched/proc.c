@@ -69,6 +69,11 @@
  * their queues are empty (and every 64th schedule), and blocking by one
  * idle worker at a time (S.polling), with the nearest deadline as its
  * timeout; __sched_wake_one wakes that one with __np_kick.
+ *
+ * A backend with I/O queues per worker (pal/uring's io_urings) gets a
+ * call at each round of find_runnable (scheduler.h, __sched_io_hooks):
+ * what the worker's tasks queued since its last round is submitted
+ * there at once, and what completed is collected.
  */
 
 /*
@@ -682,6 +687,11 @@ static struct task *find_runnable(struct worker *w)
 			__sched_g0_idle(1);	/* raises them */
 			__sched_g0_idle(0);
 		}
+		/* A backend's per-worker I/O queues (scheduler.h): once a
+		 * round, so that one submission serves every task that
+		 * queued since the last. */
+		const struct __sched_io_hooks *io = S.io;
+		if (io) io->round(w->idx);
 		uint64_t next = __sched_run_timers();
 		/* The local queue ahead of runnext here: switch_out prefers
 		 * runnext, and every 61st and 64th pick comes here. */
@@ -1167,24 +1177,63 @@ static int nworkers(void)
 	return n > 0 ? n : 1;
 }
 
-/* WEFT_TRACE=schedtrace[:MS] (GODEBUG's schedtrace): the monitor's trace
- * interval in ns, 1000 ms by default; 0 without it. */
+/* WEFT_TRACE: a comma-separated list of schedtrace[:MS] (GODEBUG's
+ * schedtrace: the monitor's trace interval in ns, 1000 ms by default)
+ * and io (S.trace_io: the backend's I/O engine).  A bad item is named
+ * and ignored; the others stay. */
+static uint64_t trace_item(const char *s, size_t len)
+{
+	char *end;
+	long ms = 1000;
+	if (len == 2 && !strncmp(s, "io", 2)) {
+		S.trace_io = 1;
+		return 0;
+	}
+	if (len >= 10 && !strncmp(s, "schedtrace", 10)) {
+		if (len == 10) return ms * 1000000ULL;
+		if (s[10] == ':' && len > 11) {
+			ms = strtol(s + 11, &end, 10);
+			if (end == s + len && ms >= 1 && ms <= 3600000) return ms * 1000000ULL;
+		}
+	}
+	static const char msg[] = "weft: ignoring WEFT_TRACE: expected schedtrace or schedtrace:MS (1 to 3600000), or io\n";
+	__syscall(SYS_write, 2, msg, sizeof msg - 1);
+	return 0;
+}
+
 static uint64_t trace_interval(void)
 {
 	const char *s = getenv("WEFT_TRACE");
-	if (!s || !*s) return 0;
-	if (!strncmp(s, "schedtrace", 10)) {
-		char *end;
-		long ms = 1000;
-		if (!s[10]) return ms * 1000000ULL;
-		if (s[10] == ':' && s[11]) {
-			ms = strtol(s + 11, &end, 10);
-			if (!*end && ms >= 1 && ms <= 3600000) return ms * 1000000ULL;
-		}
+	uint64_t ns = 0;
+	S.trace_io = 0;
+	while (s && *s) {
+		size_t len = strcspn(s, ",");
+		uint64_t v = trace_item(s, len);
+		if (v) ns = v;
+		s += len + (s[len] == ',');
 	}
-	static const char msg[] = "weft: ignoring WEFT_TRACE: expected schedtrace or schedtrace:MS (1 to 3600000)\n";
-	__syscall(SYS_write, 2, msg, sizeof msg - 1);
-	return 0;
+	return ns;
+}
+
+void __sched_set_io_hooks(const struct __sched_io_hooks *h)
+{
+	__atomic_store_n(&S.io, h, __ATOMIC_RELEASE);
+}
+
+int __sched_slot(struct task *t)
+{
+	int i = t->worker->idx;
+	return i < S.nprocs ? i : -1;
+}
+
+int __sched_slots(void)
+{
+	return S.nprocs;
+}
+
+int __sched_trace_io(void)
+{
+	return S.trace_io;
 }
 
 static unsigned long hwcap2(void)

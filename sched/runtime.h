@@ -165,6 +165,10 @@ struct sched {
 					 * blocked in __np_poll */
 	uint64_t trace_ns;		/* WEFT_TRACE=schedtrace: its interval,
 					 * 0: off; constant */
+	int trace_io;			/* WEFT_TRACE lists io; constant */
+	const struct __sched_io_hooks *volatile io;	/* a backend's
+					 * per-worker I/O queues, 0: none; set
+					 * once (__sched_set_io_hooks) */
 	int wlock;			/* S.n's changes (the monitor: spares
 					 * start, retire) against __synccall,
 					 * which signals every worker */

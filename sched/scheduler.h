@@ -317,6 +317,43 @@ hidden struct task *__sched_main(void);
 hidden void __sched_defer(struct task *t, int sig);
 
 
+/*
+ * A backend's I/O engine with queues of its own per worker (pal/uring:
+ * one io_uring per worker, whose submissions are batched).  Workers are
+ * named by slot, 0 .. __sched_slots() - 1: the workers started with the
+ * scheduler, whose threads live as long as the process.  Spares (which
+ * retire, and whose thread then exits: the kernel cancels the io_uring
+ * requests a thread submitted when it exits) have none; the hooks are
+ * called with their index, which is >= __sched_slots().
+ *   round(slot)  from the worker's g0 at each round of its search for a
+ *                task (before it looks at its queues, and so before it
+ *                sleeps): submit what tasks queued there and collect what
+ *                completed; returns how many tasks it made runnable
+ *                (__sched_unpark_io).
+ *   flush(slot)  submit what is queued on the worker, from any thread:
+ *                called when a task is about to block the worker in a
+ *                syscall (__sched_syscall_enter), and by the monitor when
+ *                the worker has run one task for a time slice, so that
+ *                queued work never waits for a busy or blocked worker.
+ * Set once, by the first task that needs it; the scheduler reads the
+ * pointer at each use.
+ */
+struct __sched_io_hooks {
+	int (*round)(int slot);
+	void (*flush)(int slot);
+};
+hidden void __sched_set_io_hooks(const struct __sched_io_hooks *h);
+
+/* The slot of the worker that runs the calling task t, -1 on a spare
+ * (in a critical section: t stays there until it leaves it), and how
+ * many slots there are; constant while the scheduler runs. */
+hidden int __sched_slot(struct task *t);
+hidden int __sched_slots(void);
+
+/* Bool: WEFT_TRACE lists io (docs/debugging.md): a backend reports, on
+ * stderr, how it does I/O (pal/uring: its rings, batches, fallback). */
+hidden int __sched_trace_io(void);
+
 /* Around a blocking syscall made by the calling task t: while it is in
  * one, a signal it does not block is sent by kill to its worker's kernel
  * thread, so that it interrupts the call as it would a thread's.  enter

@@ -139,7 +139,7 @@ static int setup(struct task *t)
 		io_context_t c = 0;
 		int e = -1, r = __syscall(SYS_io_setup, AIO_EVENTS, &c);
 		if (!r && (e = r = __syscall(SYS_eventfd2, 0, EFD_NONBLOCK|EFD_CLOEXEC)) >= 0)
-			r = __np_register_hook(e, reap);
+			r = __np_register_hook(e, reap, 0);
 		if (r < 0) {
 			if (e >= 0) __syscall(SYS_close, e);
 			if (c) __syscall(SYS_io_destroy, c);

@@ -11,8 +11,6 @@
 #include "scheduler.h"
 #include "io.h"
 
-const char __pal_name[] = "epoll";
-
 /* Process-shared waits (priv == 0) park in the lot too, so in-process
  * wakes are immediate; a wake from another process is a kernel
  * FUTEX_WAKE the lot cannot see, so such a wait also looks at the word

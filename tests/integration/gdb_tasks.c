@@ -26,7 +26,7 @@
 #include <sys/wait.h>
 #include "testutil.h"
 
-#define MN (!strcmp(WEFT_PAL, "epoll"))
+#define MN (strcmp(WEFT_PAL, "native"))
 
 #ifndef WEFT_GDB_DIR
 #define WEFT_GDB_DIR ""	/* tests.mk: the build's share/weft/gdb */

@@ -24,7 +24,7 @@
 #ifndef WEFT_PAL
 #define WEFT_PAL "native"
 #endif
-#define MN (!strcmp(WEFT_PAL, "epoll"))
+#define MN (strcmp(WEFT_PAL, "native"))
 
 /* ---- Many readers, few workers ------------------------------------------ */
 

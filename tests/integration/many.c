@@ -27,7 +27,7 @@
 #include "testutil.h"
 #include "osthreads.h"
 
-#define MN (!strcmp(WEFT_PAL, "epoll"))
+#define MN (strcmp(WEFT_PAL, "native"))
 #define NMANY 100000
 #define NFEW 500
 #define STACK 65536

@@ -33,7 +33,7 @@
 #include <sys/syscall.h>
 #include "testutil.h"
 
-#define MN (!strcmp(WEFT_PAL, "epoll"))
+#define MN (strcmp(WEFT_PAL, "native"))
 
 /* The kernel tid of the OS thread running the caller (see above). */
 static long kernel_tid(void)

@@ -16,7 +16,7 @@
 #ifndef WEFT_PAL
 #define WEFT_PAL "native"
 #endif
-#define MN (!strcmp(WEFT_PAL, "epoll"))
+#define MN (strcmp(WEFT_PAL, "native"))
 
 static sem_t gate;
 

@@ -23,7 +23,7 @@
 #include "testutil.h"
 #include "osthreads.h"
 
-#define MN (!strcmp(WEFT_PAL, "epoll"))
+#define MN (strcmp(WEFT_PAL, "native"))
 #define NBLOCK 8
 #define HANG_S 60
 

@@ -19,7 +19,7 @@
 #include <string.h>
 #include "testutil.h"
 
-#define MN (!strcmp(WEFT_PAL, "epoll"))
+#define MN (strcmp(WEFT_PAL, "native"))
 
 /* ---- The thread id is stored before the thread runs --------------------- */
 
