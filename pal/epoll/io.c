@@ -94,7 +94,6 @@
 #include "netpoll.h"
 #include "io.h"
 
-#define IOV_BATCH 64
 
 /* preadv2/pwritev2's flag (linux/fs.h, Linux 4.14); musl 1.2.3 lacks it. */
 #ifndef RWF_NOWAIT
@@ -222,9 +221,8 @@ static long try_nowait(const struct call *c, int fd, int f, int cont)
 	return sys(&k);
 }
 
-/* Skip done bytes of the n buffers in iov into out (IOV_BATCH room);
- * returns the number left, or -1 if they do not fit. */
-static int skip_iov(struct iovec *out, const struct iovec *iov, int n, size_t done)
+int __pal_skip_iov(struct iovec *out, const struct iovec *iov, int n,
+	size_t done)
 {
 	int k = 0;
 	if (n > IOV_BATCH) return -1;
@@ -263,14 +261,14 @@ static int write_rest(struct call *c, const struct call *orig, size_t done,
 		return 1;
 	case SYS_writev:
 		if (done >= iov_total((void *)orig->a[1], orig->a[2])) return 0;
-		if ((k = skip_iov(iov, (void *)orig->a[1], orig->a[2], done)) <= 0) return 0;
+		if ((k = __pal_skip_iov(iov, (void *)orig->a[1], orig->a[2], done)) <= 0) return 0;
 		c->a[1] = (long)iov;
 		c->a[2] = k;
 		return 1;
 	case SYS_sendmsg:
 		om = (void *)orig->a[1];
 		if (done >= iov_total(om->msg_iov, om->msg_iovlen)) return 0;
-		if ((k = skip_iov(iov, om->msg_iov, om->msg_iovlen, done)) <= 0) return 0;
+		if ((k = __pal_skip_iov(iov, om->msg_iov, om->msg_iovlen, done)) <= 0) return 0;
 		*msg = *om;
 		msg->msg_iov = iov;
 		msg->msg_iovlen = k;

@@ -3,6 +3,7 @@
 #ifndef WEFT_PAL_EPOLL_IO_H
 #define WEFT_PAL_EPOLL_IO_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #ifndef hidden
@@ -56,5 +57,15 @@ hidden long __pal_file_io(struct task *t, long nr, const long *a, int cp,
 /* fsync or fdatasync (nr) of fd a[0] by task t, through Linux AIO when
  * it can (file.c). */
 hidden long __pal_file_sync(struct task *t, long nr, const long *a, int cp);
+
+/* The most buffers a writev or sendmsg's rest is kept in, after a first
+ * part moved (io.c, pal/uring/call.c). */
+#define IOV_BATCH 64
+
+/* Skip done bytes of the n buffers in iov into out (IOV_BATCH room);
+ * returns the number left, or -1 if they do not fit (io.c). */
+struct iovec;
+hidden int __pal_skip_iov(struct iovec *out, const struct iovec *iov, int n,
+	size_t done);
 
 #endif

@@ -108,7 +108,6 @@
 #include "ring.h"
 #include "call.h"
 
-#define IOV_BATCH 64
 
 /* ring_op's result for a call ended by a due cancellation. */
 #define CANCELLED (-4099L)
@@ -193,25 +192,6 @@ static long end(long r)
 
 /* ---- Sockets --------------------------------------------------------- */
 
-/* Skip done bytes of the n buffers in iov into out (IOV_BATCH room);
- * returns how many are left, -1 if they do not fit. */
-static int skip_iov(struct iovec *out, const struct iovec *iov, int n, size_t done)
-{
-	int k = 0;
-	if (n > IOV_BATCH) return -1;
-	for (int i = 0; i < n; i++) {
-		if (done >= iov[i].iov_len) {
-			done -= iov[i].iov_len;
-			continue;
-		}
-		out[k].iov_base = (char *)iov[i].iov_base + done;
-		out[k].iov_len = iov[i].iov_len - done;
-		done = 0;
-		k++;
-	}
-	return k;
-}
-
 /* One send of d without waiting (MSG_DONTWAIT), from the task. */
 static long try_send(const struct desc *d)
 {
@@ -261,7 +241,7 @@ static long send_all(struct task *t, struct desc *d, int cp, int uflags)
 			d->addr = (const char *)d->addr + r;
 			d->len -= r;
 		} else {
-			int k = skip_iov(iov, um->msg_iov, um->msg_iovlen, done);
+			int k = __pal_skip_iov(iov, um->msg_iov, um->msg_iovlen, done);
 			if (k <= 0) break;
 			m = *um;
 			m.msg_iov = iov;
