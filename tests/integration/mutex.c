@@ -291,6 +291,12 @@ static void *baton_x(void *p)
 
 static void handler_before_retry(void **state)
 {
+	/* M:N only: under 1:1 the order is not fixed, and a W that took
+	 * the mutex before its handler ran would hold it while the handler
+	 * waits for X (a deadlock of the test's own making: native, with
+	 * the machine loaded, 1 run in make check LOAD=2). */
+	if (!strcmp(WEFT_PAL, "native"))
+		skip();
 	pid_t child = fork();
 
 	assert_true(child >= 0);
