@@ -68,4 +68,18 @@ struct iovec;
 hidden int __pal_skip_iov(struct iovec *out, const struct iovec *iov, int n,
 	size_t done);
 
+/* Return call, made with the calling task marked as in a blocking
+ * syscall (the monitor hands its worker's other tasks to a spare;
+ * pthread_kill and pthread_cancel interrupt it: sched/signal.c).  For
+ * each backend's syscall.c, which includes scheduler.h. */
+#define AROUND(call) do { \
+	struct task *t = __sched_self(); \
+	long r; \
+	if (!t || !t->id) return call; \
+	__sched_syscall_enter(t); \
+	r = call; \
+	__sched_syscall_leave(t); \
+	return r; \
+} while (0)
+
 #endif

@@ -16,18 +16,6 @@
  * backend under its own name. */
 const char __pal_name[] = "epoll";
 
-
-/* The syscall itself, with the task marked as in it (see above). */
-#define AROUND(call) do { \
-	struct task *t = __sched_self(); \
-	long r; \
-	if (!t || !t->id) return call; \
-	__sched_syscall_enter(t); \
-	r = call; \
-	__sched_syscall_leave(t); \
-	return r; \
-} while (0)
-
 long __pal_syscall_cp(long nr, long a, long b, long c, long d, long e, long f)
 {
 	int handled;

@@ -14,16 +14,6 @@
 
 const char __pal_name[] = "uring";
 
-#define AROUND(call) do { \
-	struct task *t = __sched_self(); \
-	long r; \
-	if (!t || !t->id) return call; \
-	__sched_syscall_enter(t); \
-	r = call; \
-	__sched_syscall_leave(t); \
-	return r; \
-} while (0)
-
 static long dispatch(long nr, long *a, int cp, int *handled)
 {
 	long r = __ring_call(nr, a, cp);
