@@ -22,6 +22,32 @@
 . "$CORPUS/lib.sh"
 
 P=$CO/memcached
+
+# memcached's t/lib starts each server as `timedrun N memcached-debug ...`,
+# and a Memcached::Handle going out of scope sends SIGINT to timedrun,
+# which passes it on.  timedrun forks the server before it installs its
+# handlers, so a SIGINT that comes first kills timedrun and leaves the
+# server running, orphaned, holding prove's output pipe: prove then waits
+# for it until the time limit.  t/issue_67.t sends that SIGINT as soon as
+# the server has written its ports file, so a server that gets there
+# before timedrun's parent runs again hits it, on any libc: a glibc
+# stand-in that writes the file at once left 36 orphans in 10 runs of
+# t/issue_67.t on one CPU (tests/corpus/repro/README.md).  While prove
+# runs, this stops such orphans (this build's memcached-debug whose
+# parent is neither timedrun nor a server) with the SIGINT their timedrun would have
+# sent, and lists their pids in $2; the table's note counts them.
+reap_orphans() {
+	while sleep 2; do
+		for _p in /proc/[0-9]*; do
+			[ "$(readlink "$_p/exe" 2>/dev/null)" = "$1" ] || continue
+			_pp=$(sed -n 's/^PPid:[[:space:]]*//p' "$_p/status" 2>/dev/null)
+			[ -n "$_pp" ] || continue
+			# (A server's own child before its exec has the server's exe.)
+			case $(readlink "/proc/$_pp/exe" 2>/dev/null) in */timedrun | "$1") continue ;; esac
+			kill -INT "${_p#/proc/}" 2>/dev/null && echo "${_p#/proc/}" >> "$2"
+		done
+	done
+}
 CONNS=${CORPUS_MC_CONNS:-2000}
 PJ=${CORPUS_PROVE_JOBS:-4}
 mkdir -p "$P"
@@ -101,15 +127,21 @@ for v in $VARIANTS; do
 		"$(grep -c '^not ok ' "$d/testapp.log")" "$d/testapp"
 
 	log "memcached: prove -j $PJ t/ ($v, a few minutes)"
+	: > "$d/prove.orphans"
+	reap_orphans "$d/memcached/memcached-debug" "$d/prove.orphans" &
+	reaper=$!
 	measure "$d/prove" 1800 -- prove -j "$PJ" t
+	kill $reaper 2>/dev/null; wait $reaper 2>/dev/null
+	orph=$(grep -c . "$d/prove.orphans")
+	[ "$orph" = 0 ] && orph= || orph="$orph orphaned server(s) stopped (timedrun race, see tests/corpus/repro/README.md)"
 	tot=$(sed -n 's/^Files=[0-9]*, Tests=\([0-9]*\),.*/\1/p' "$d/prove.log" | tail -n 1)
 	bad=$(sed -n 's|.* \([0-9]*\)/[0-9]* subtests failed.*|\1|p' "$d/prove.log" | tail -n 1)
 	if [ -z "$tot" ]; then
-		record "memcached: prove t/" $v ok 0 1 "$d/prove" "no prove summary"
+		record "memcached: prove t/" $v ok 0 1 "$d/prove" "no prove summary${orph:+; $orph}"
 	else
 		grep -q '^Result: PASS' "$d/prove.log" && bad=0
 		[ -n "$bad" ] || bad=1 # a test program that died without failing a subtest
-		record "memcached: prove t/" $v ok $((tot - bad)) $bad "$d/prove"
+		record "memcached: prove t/" $v ok $((tot - bad)) $bad "$d/prove" "$orph"
 	fi
 
 	log "memcached: $CONNS-connection load ($v)"
