@@ -10,11 +10,13 @@
 #   weft-native  the sibling build obj/pal/native (`make pal-build-native`):
 #                its bin/weft-gcc -static -O2 -pthread
 #   weft-epoll   likewise obj/pal/epoll
+#   weft-uring   likewise obj/pal/uring (the echo rows only)
 # The weft variants always come from the sibling builds, never from this
 # build directory, so that every weft column is a default (non-debug)
 # configure whatever this directory was configured with.  Static for
 # musl and weft alike, so the two differ only in the PAL.
-# examples/echo_server.c is built the same four ways and
+# examples/echo_server.c and bench/echo_fsync.c (the same server with
+# threads doing fdatasync beside it) are built the same ways and
 # examples/echo_load.c once, with $(CC) (glibc), as the fixed client.
 # Two more columns:
 #   go           the Go twins, bench/go/*/main.go, built by `go build`
@@ -37,7 +39,7 @@
 
 BENCH_RUNS ?=
 BENCH_QUICK ?=
-BENCH_C_VARIANTS = glibc musl weft-native weft-epoll
+BENCH_C_VARIANTS = glibc musl weft-native weft-epoll weft-uring
 BENCH_VARIANTS = $(BENCH_C_VARIANTS) go epoll-loop
 BENCH_LOAD = $(filter-out 0,$(strip $(LOAD)))
 BENCH_PROGS = spawn condvar ring tree mutex lock yield sleepers blocked pipeline
@@ -49,18 +51,22 @@ BENCH_CC_glibc = $(CC)
 BENCH_CC_musl = $(STOCK)/inst/bin/musl-gcc -static
 BENCH_CC_weft-native = obj/pal/native/bin/weft-gcc -static
 BENCH_CC_weft-epoll = obj/pal/epoll/bin/weft-gcc -static
+BENCH_CC_weft-uring = obj/pal/uring/bin/weft-gcc -static
 BENCH_LIB_glibc =
 BENCH_LIB_musl = $(STOCK)/inst/lib/libc.a
 BENCH_LIB_weft-native = obj/pal/native/lib/libc.a
 BENCH_LIB_weft-epoll = obj/pal/epoll/lib/libc.a
+BENCH_LIB_weft-uring = obj/pal/uring/lib/libc.a
 
 # Set by `bench` for bench-build: the variants whose toolchain built.
 BENCH_BUILD = $(BENCH_VARIANTS)
 BENCH_HAVE_ECHO = $(and $(wildcard $(BENCH_EXAMPLES)/echo_server.c),$(wildcard $(BENCH_EXAMPLES)/echo_load.c))
 
-# bench-build's targets for each variant.
-$(foreach v,$(BENCH_C_VARIANTS),$(eval BENCH_TARGETS_$(v) = $(BENCH_PROGS:%=$(BO)/$(v)/%) \
-	$(if $(BENCH_HAVE_ECHO),$(BO)/$(v)/echo_server)))
+# bench-build's targets for each variant (weft-uring runs the echo rows
+# only: its scheduler is weft-epoll's, so the other rows would repeat it).
+BENCH_ECHO_TARGETS = echo_server echo_fsync
+$(foreach v,$(BENCH_C_VARIANTS),$(eval BENCH_TARGETS_$(v) = $(if $(filter weft-uring,$(v)),,$(BENCH_PROGS:%=$(BO)/$(v)/%)) \
+	$(if $(BENCH_HAVE_ECHO),$(BENCH_ECHO_TARGETS:%=$(BO)/$(v)/%))))
 BENCH_TARGETS_go = $(BENCH_PROGS:%=$(BO)/go/%) $(if $(BENCH_HAVE_ECHO),$(BO)/go/echo_server)
 BENCH_TARGETS_epoll-loop = $(if $(BENCH_HAVE_ECHO),$(BO)/epoll-loop/echo_server)
 
@@ -69,6 +75,9 @@ $(BO)/$(1)/%: $(srcdir)/bench/%.c $(srcdir)/bench/bench.h $(BENCH_LIB_$(1))
 	@mkdir -p $$(@D)
 	$(BENCH_CC_$(1)) $(BENCH_CFLAGS) -o $$@ $$<
 $(BO)/$(1)/echo_server: $(BENCH_EXAMPLES)/echo_server.c $(BENCH_LIB_$(1))
+	@mkdir -p $$(@D)
+	$(BENCH_CC_$(1)) $(BENCH_CFLAGS) -o $$@ $$<
+$(BO)/$(1)/echo_fsync: $(srcdir)/bench/echo_fsync.c $(BENCH_EXAMPLES)/echo_server.c $(BENCH_LIB_$(1))
 	@mkdir -p $$(@D)
 	$(BENCH_CC_$(1)) $(BENCH_CFLAGS) -o $$@ $$<
 endef
@@ -105,7 +114,7 @@ bench:
 	ok="$$ok epoll-loop"; \
 	if $(MAKE) --no-print-directory stock-musl; then ok="$$ok musl"; \
 	else echo "bench: stock musl did not build: its column says 'no build'" >&2; fi; \
-	for p in native epoll; do \
+	for p in native epoll uring; do \
 		echo "bench: building the weft $$p sibling (obj/pal/$$p)"; \
 		if $(MAKE) --no-print-directory pal-build-$$p; then ok="$$ok weft-$$p"; \
 		else echo "bench: obj/pal/$$p did not build: the weft-$$p column says 'no build'" >&2; fi; \

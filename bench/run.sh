@@ -12,10 +12,11 @@
 #
 # Environment: BENCH_RUNS (default 5, or 3 with BENCH_QUICK), BENCH_QUICK
 # (non-empty and not 0: small sizes), BENCH_VARIANTS (default "glibc musl
-# weft-native weft-epoll go epoll-loop"; the first is the baseline of the
-# ratios; epoll-loop is a server only and runs the echo rows only),
-# BENCH_ECHO (non-empty: the echo rows; needs echo_server per variant
-# and glibc/echo_load), BENCH_GO_VERSION (`go version`'s line for the
+# weft-native weft-epoll weft-uring go epoll-loop"; the first is the
+# baseline of the ratios; weft-uring runs the echo rows only, epoll-loop
+# is a server only and runs the plain echo rows only),
+# BENCH_ECHO (non-empty: the echo rows; needs echo_server and echo_fsync
+# per variant and glibc/echo_load), BENCH_GO_VERSION (`go version`'s line for the
 # header, or "none": go is not installed, no go column), BENCH_LOAD (N:
 # run everything with N CPU-bound processes beside it, tests/load.sh's;
 # the files are then results-loadN.txt, raw-loadN.txt, logs-loadN/).
@@ -34,7 +35,7 @@ QUICK=${BENCH_QUICK:-}
 RUNS=${BENCH_RUNS:-}
 [ -n "$RUNS" ] || { [ -n "$QUICK" ] && RUNS=3 || RUNS=5; }
 case $RUNS in '' | *[!0-9]* | 0) die "BENCH_RUNS must be a positive number, not '$RUNS'" ;; esac
-VARIANTS=${BENCH_VARIANTS:-"glibc musl weft-native weft-epoll go epoll-loop"}
+VARIANTS=${BENCH_VARIANTS:-"glibc musl weft-native weft-epoll weft-uring go epoll-loop"}
 BASE=${VARIANTS%% *}
 ECHO=${BENCH_ECHO:-}
 GOV=${BENCH_GO_VERSION:-}
@@ -74,7 +75,9 @@ fi
 
 # The benchmarks: id, timeout (s), row label, unit, better (lower or
 # higher), program and arguments.  "echo N" rows are special: one run of
-# echo_server + echo_load gives three rows (id.rps, id.p99, id.kib).
+# echo_server + echo_load gives three rows (id.rps, id.p99, id.kib);
+# "echo_fsync N A" rows are the same with bench/echo_fsync.c as the
+# server, A threads appending and calling fdatasync beside it.
 # Sized so that a full run takes about 17 minutes on 2 cores.
 if [ -n "$QUICK" ]; then
 	SECS=1 WAIT=5
@@ -91,7 +94,8 @@ blocked   15 10^4_blocked_threads,_RSS_each KiB lower blocked 10000
 pipe2     15 pipeline_(pigz),_2_compressors ms lower pipeline 500 2
 pipe16    15 pipeline_(pigz),_16_compressors ms lower pipeline 500 16
 echo100   20 echo_100_conns                 -  -     echo 100
-echo1000  20 echo_1000_conns                -  -     echo 1000'
+echo1000  20 echo_1000_conns                -  -     echo 1000
+echofs1000 20 echo_1000_conns,_16_fdatasync_threads - - echo_fsync 1000 16'
 else
 	SECS=2 WAIT=10
 	BENCHES='spawn     60 spawn_create+join_(1000_alive)  ns lower spawn 100000
@@ -108,9 +112,10 @@ pipe2     60 pipeline_(pigz),_2_compressors ms lower pipeline 8000 2
 pipe16    60 pipeline_(pigz),_16_compressors ms lower pipeline 8000 16
 echo100   40 echo_100_conns                 -  -     echo 100
 echo1000  40 echo_1000_conns                -  -     echo 1000
-echo10000 60 echo_10000_conns               -  -     echo 10000'
+echo10000 60 echo_10000_conns               -  -     echo 10000
+echofs1000 40 echo_1000_conns,_64_fdatasync_threads - - echo_fsync 1000 64'
 fi
-[ -n "$ECHO" ] || BENCHES=$(printf '%s\n' "$BENCHES" | grep -v ' echo [0-9]')
+[ -n "$ECHO" ] || BENCHES=$(printf '%s\n' "$BENCHES" | grep -v ' echo\(_fsync\)\? [0-9]')
 
 # Echo: both sides hold a descriptor per connection.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null
@@ -209,18 +214,21 @@ trap stop_server EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# run_echo ID VARIANT RUN TIMEOUT CONNS: echo_server built for VARIANT,
-# echo_load (glibc) against it; records ID.rps, ID.p99 and ID.kib.
+# run_echo ID VARIANT RUN TIMEOUT CONNS [APPENDERS]: echo_server built
+# for VARIANT (echo_fsync with APPENDERS fdatasync threads, files in
+# BENCHDIR), echo_load (glibc) against it; records ID.rps, ID.p99 and
+# ID.kib.
 run_echo() {
-	id=$1 v=$2 r=$3 to=$4 conns=$5
+	id=$1 v=$2 r=$3 to=$4 conns=$5 app=${6:-}
 	srv=$BO/$v/echo_server load=$BO/glibc/echo_load
+	[ -z "$app" ] || srv=$BO/$v/echo_fsync
 	log=$LOGS/$id.$v.$r
 	if [ ! -x "$srv" ] || [ ! -x "$load" ]; then
 		for k in rps p99 kib; do record "$id.$k" "$v" "$r" nobuild; done
 		return 1
 	fi
 	# timeout bounds the server even if this script is killed outright.
-	timeout -k 5 $((to + 30)) "$srv" 0 < /dev/null > "$log.server.out" 2> "$log.server.err" &
+	timeout -k 5 $((to + 30)) "$srv" 0 ${app:+"$app" "$BO"} < /dev/null > "$log.server.out" 2> "$log.server.err" &
 	tp=$!
 	SRV=$tp
 	spid= port= i=0
@@ -275,11 +283,12 @@ run_echo() {
 # ---- the runs: interleaved; a failed (benchmark, variant) is not rerun ----
 
 # runs VARIANT PROG: whether VARIANT has a program PROG.  epoll-loop is
-# bench/echo_epoll.c, a server only.
+# bench/echo_epoll.c, a server only; go has no echo_fsync twin;
+# weft-uring shares weft-epoll's scheduler and runs the echo rows only.
 runs() {
 	case $1/$2 in
-	epoll-loop/echo) return 0 ;;
-	epoll-loop/*) return 1 ;;
+	epoll-loop/echo | weft-uring/echo | weft-uring/echo_fsync) return 0 ;;
+	epoll-loop/* | weft-uring/* | go/echo_fsync) return 1 ;;
 	esac
 	return 0
 }
@@ -294,7 +303,7 @@ while [ $run -le "$RUNS" ]; do
 		for v in $VARIANTS; do
 			case $skip in *" $id/$v "*) continue ;; esac
 			runs "$v" "$prog" || continue
-			if [ "$prog" = echo ]; then
+			if [ "$prog" = echo ] || [ "$prog" = echo_fsync ]; then
 				# shellcheck disable=SC2086
 				run_echo "$id" "$v" $run "$to" $args && ok=1 || ok=
 				res=$(awk -v b="$id.rps" -v v="$v" -v r=$run \
@@ -351,7 +360,7 @@ function addrow(id, lab, bt) { rid[++nrow] = id; rlab[nrow] = lab; better[id] = 
 FNR == NR {
 	lab = $3
 	gsub(/_/, " ", lab)
-	if ($6 == "echo") {
+	if ($6 == "echo" || $6 == "echo_fsync") {
 		addrow($1 ".rps", lab " [req/s]", "higher")
 		addrow($1 ".p99", lab " [p99 us]", "lower")
 		addrow($1 ".kib", lab " [KiB/conn]", "lower")
@@ -395,7 +404,9 @@ END {
 		printf "echo: examples/echo_server.c per variant (go: bench/go/echo_server, epoll-loop:\n" \
 			"bench/echo_epoll.c), examples/echo_load.c (glibc, 2 threads) as client; all\n" \
 			"connections open, then %s s measured; KiB/conn = (server VmHWM after the run\n" \
-			"- its VmRSS idle before it) / connections.\n", secs
+			"- its VmRSS idle before it) / connections. \"fdatasync threads\": bench/echo_fsync.c,\n" \
+			"the same server with that many threads appending 4 KiB + fdatasync in a loop\n" \
+			"(files in obj/bench, ext4 or whatever holds it); no go or epoll-loop twin.\n", secs
 }'
 
 cpu=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo | head -n 1)
@@ -405,7 +416,8 @@ cpu=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo | head -n
 	echo "command: $CMD"
 	echo "medians of $RUNS run$([ "$RUNS" -gt 1 ] && echo s)$([ -n "$QUICK" ] && echo ' (BENCH_QUICK: small sizes)'), variants interleaved; peak RSS: $RSS_HOW"
 	echo "glibc: system gcc -O2 -pthread (dynamic); musl: stock musl 1.2.3, musl-gcc -static -O2;"
-	echo "weft-native, weft-epoll: obj/pal/{native,epoll}/bin/weft-gcc -static -O2 (epoll: WEFT_WORKERS=${WEFT_WORKERS:-nproc})"
+	echo "weft-native, weft-epoll, weft-uring: obj/pal/{native,epoll,uring}/bin/weft-gcc -static -O2 (M:N: WEFT_WORKERS=${WEFT_WORKERS:-nproc});"
+	echo "    weft-uring: echo rows only (its scheduler is weft-epoll's)"
 	case " $VARIANTS " in
 	*" go "*)
 		echo "go: ${GOV:-$(go version 2>/dev/null)}; bench/go/*/main.go, go build, CGO_ENABLED=0 (static);"
