@@ -26,7 +26,7 @@
 #                with $(CC): the echo rows only (issue 18's anchor)
 # Then bench/run.sh runs them all and writes obj/bench/results.txt.
 #
-#   make bench                   medians of 5 runs (about 17 minutes on 2 cores)
+#   make bench                   medians of 5 runs (about 20 minutes on 2 cores)
 #   make bench BENCH_QUICK=1     small sizes, 3 runs: a smoke test (under 3 minutes)
 #   make bench BENCH_RUNS=7      more runs
 #   make bench LOAD=2            the same with 2 CPU-bound processes beside

@@ -78,7 +78,7 @@ fi
 # echo_server + echo_load gives three rows (id.rps, id.p99, id.kib);
 # "echo_fsync N A" rows are the same with bench/echo_fsync.c as the
 # server, A threads appending and calling fdatasync beside it.
-# Sized so that a full run takes about 17 minutes on 2 cores.
+# Sized so that a full run takes about 20 minutes on 2 cores (19 on 2026-12-07).
 if [ -n "$QUICK" ]; then
 	SECS=1 WAIT=5
 	BENCHES='spawn     15 spawn_create+join_(1000_alive)  ns lower spawn 5000
