@@ -34,7 +34,8 @@ P=$CO/memcached
 # stand-in that writes the file at once left 36 orphans in 10 runs of
 # t/issue_67.t on one CPU (tests/corpus/repro/README.md).  While prove
 # runs, this stops such orphans (this build's memcached-debug whose
-# parent is neither timedrun nor a server) with the SIGINT their timedrun would have
+# parent is neither timedrun nor a server, and which is not a daemon
+# leading its own session) with the SIGINT their timedrun would have
 # sent, and lists their pids in $2; the table's note counts them.
 reap_orphans() {
 	while sleep 2; do
@@ -44,6 +45,10 @@ reap_orphans() {
 			[ -n "$_pp" ] || continue
 			# (A server's own child before its exec has the server's exe.)
 			case $(readlink "/proc/$_pp/exe" 2>/dev/null) in */timedrun | "$1") continue ;; esac
+			# Not a daemon (t/daemonize.t's -d): it has left its
+			# parent on purpose and leads a session of its own.
+			_sid=$(sed 's/.*) //' "$_p/stat" 2>/dev/null | cut -d' ' -f4)
+			[ "$_sid" = "${_p#/proc/}" ] && continue
 			kill -INT "${_p#/proc/}" 2>/dev/null && echo "${_p#/proc/}" >> "$2"
 		done
 	done
