@@ -23,8 +23,6 @@
 
 #include <fcntl.h>
 
-int fdatasync(int);
-
 #define BLK 4096
 
 static const char *dir = ".";
