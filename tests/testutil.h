@@ -24,6 +24,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <cmocka.h>
 
@@ -36,6 +37,28 @@
 #define LONG_MS 10000
 
 #define NELEM(a) (sizeof (a) / sizeof *(a))
+
+/* In a test's own process (a forked child): make syscall nr fail with
+ * err from now on, by a seccomp filter (classic BPF; the kernel's
+ * headers are not weft's), x86_64 only.  Returns 0, or -1 with errno.
+ * After it no_new_privs is set, as seccomp(2) requires. */
+struct tu_bpf_insn { unsigned short code; unsigned char jt, jf; unsigned k; };
+struct tu_bpf_prog { unsigned short len; struct tu_bpf_insn *filter; };
+
+static inline int tu_seccomp_deny(long nr, int err)
+{
+	struct tu_bpf_insn f[] = {
+		{ 0x20, 0, 0, 4 },			/* ld arch */
+		{ 0x15, 0, 3, 0xc000003e },		/* x86_64? */
+		{ 0x20, 0, 0, 0 },			/* ld nr */
+		{ 0x15, 0, 1, (unsigned)nr },
+		{ 0x06, 0, 0, 0x00050000 | err },	/* SECCOMP_RET_ERRNO */
+		{ 0x06, 0, 0, 0x7fff0000 },		/* SECCOMP_RET_ALLOW */
+	};
+	struct tu_bpf_prog p = { NELEM(f), f };
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) return -1;
+	return prctl(PR_SET_SECCOMP, 2 /* SECCOMP_MODE_FILTER */, &p, 0, 0);
+}
 
 #define aload(p) __atomic_load_n((p), __ATOMIC_SEQ_CST)
 #define astore(p, v) __atomic_store_n((p), (v), __ATOMIC_SEQ_CST)

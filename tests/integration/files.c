@@ -422,25 +422,6 @@ static void fsync_cancel(void **state)
 
 /* ---- No AIO: fork, seccomp --------------------------------------------- */
 
-/* A seccomp filter (classic BPF; kernel headers are not weft's) that
- * makes syscall nr fail with err. */
-struct bpf_insn { unsigned short code; unsigned char jt, jf; unsigned k; };
-struct bpf_prog { unsigned short len; struct bpf_insn *filter; };
-
-static int deny(long nr, int err)
-{
-	struct bpf_insn f[] = {
-		{ 0x20, 0, 0, 4 },			/* ld arch */
-		{ 0x15, 0, 3, 0xc000003e },		/* x86_64? */
-		{ 0x20, 0, 0, 0 },			/* ld nr */
-		{ 0x15, 0, 1, (unsigned)nr },
-		{ 0x06, 0, 0, 0x00050000 | err },	/* SECCOMP_RET_ERRNO */
-		{ 0x06, 0, 0, 0x7fff0000 },		/* SECCOMP_RET_ALLOW */
-	};
-	struct bpf_prog p = { NELEM(f), f };
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) return -1;
-	return prctl(PR_SET_SECCOMP, 2 /* SECCOMP_MODE_FILTER */, &p, 0, 0);
-}
 
 /* In a child, after the parent's tasks used AIO: deny nr (0: nothing)
  * with err, then fsync, fdatasync and O_DIRECT I/O from threads. */
@@ -450,7 +431,7 @@ static void child_syncs(long nr, int err)
 	assert_true(pid >= 0);
 	if (!pid) {
 		child_init();
-		if (nr && deny(nr, err)) _exit(3);
+		if (nr && tu_seccomp_deny(nr, err)) _exit(3);
 		/* No cmocka assertions in the child (testutil.h). */
 		for (int i = 0; i < 3; i++) {
 			int skipped = 0;

@@ -135,25 +135,6 @@ static void batched(void **state)
 
 /* ---- Fallback when io_uring_setup fails ------------------------------- */
 
-/* A seccomp filter (classic BPF; as files.c) that makes syscall nr fail
- * with err. */
-struct bpf_insn { unsigned short code; unsigned char jt, jf; unsigned k; };
-struct bpf_prog { unsigned short len; struct bpf_insn *filter; };
-
-static int deny(long nr, int err)
-{
-	struct bpf_insn f[] = {
-		{ 0x20, 0, 0, 4 },			/* ld arch */
-		{ 0x15, 0, 3, 0xc000003e },		/* x86_64? */
-		{ 0x20, 0, 0, 0 },			/* ld nr */
-		{ 0x15, 0, 1, (unsigned)nr },
-		{ 0x06, 0, 0, 0x00050000 | err },	/* SECCOMP_RET_ERRNO */
-		{ 0x06, 0, 0, 0x7fff0000 },		/* SECCOMP_RET_ALLOW */
-	};
-	struct bpf_prog p = { NELEM(f), f };
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) return -1;
-	return prctl(PR_SET_SECCOMP, 2 /* SECCOMP_MODE_FILTER */, &p, 0, 0);
-}
 
 static int sv[2];
 
@@ -211,7 +192,7 @@ static void fallback_child(void)
 {
 	pthread_t t;
 	/* The parent's rings are gone in the child; deny new ones. */
-	if (denied_nr && deny(denied_nr, denied_err)) _exit(3);
+	if (denied_nr && tu_seccomp_deny(denied_nr, denied_err)) _exit(3);
 	CHECK_EQ(pthread_create(&t, 0, io_task, 0), 0);
 	CHECK_EQ(pthread_join(t, 0), 0);
 	child_report();
