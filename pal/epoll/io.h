@@ -36,6 +36,10 @@ hidden int __pal_park(volatile void *addr, int val, uint64_t deadline, int flags
  * not return, unless cancellation is not linked in (-ECANCELED). */
 hidden long __pal_cancel_act(void);
 
+/* Never a syscall's result (-4095 .. -1 are errnos): a call a backend's
+ * first way does not take (syscall.c, PAL_FIRST). */
+#define PAL_NOT_TAKEN (-4097L)
+
 /* Blocking I/O, poll/select/epoll_wait and sleeps made by a task, which
  * park it instead of blocking its worker (io.c).  Returns the syscall's
  * result (-errno on error), or sets *handled to 0 and returns 0 if nr is

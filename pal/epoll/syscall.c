@@ -1,10 +1,14 @@
-/* M:N backend: I/O on pollable fds, poll/select/epoll_wait and sleeps
- * park the task (io.c).  Other blocking syscalls are made directly on the
- * worker, with the task marked as in one: the monitor then hands the
- * worker's other tasks to a spare (sched/monitor.c), and pthread_kill
- * and pthread_cancel interrupt it as they would a thread
- * (sched/signal.c: __sched_kill).  Cancellation as musl's
- * (syscall_cp.h). */
+/* M:N backend: the dispatcher.  I/O on pollable fds, poll/select/
+ * epoll_wait and sleeps park the task (io.c).  Other blocking syscalls
+ * are made directly on the worker, with the task marked as in one: the
+ * monitor then hands the worker's other tasks to a spare (sched/
+ * monitor.c), and pthread_kill and pthread_cancel interrupt it as they
+ * would a thread (sched/signal.c: __sched_kill).  Cancellation as
+ * musl's (syscall_cp.h).
+ *
+ * pal/uring builds this file too, with PAL_NAME "uring" and PAL_FIRST
+ * its ring call (pal/uring/pal.mak): a call goes to the task's ring if
+ * that takes it, else the way above. */
 #include "pthread_impl.h"
 #include "syscall.h"
 #include "pal.h"
@@ -12,9 +16,21 @@
 #include "scheduler.h"
 #include "io.h"
 
-/* Here, not in futex.c: pal/uring reuses every other file of this
- * backend under its own name. */
-const char __pal_name[] = "epoll";
+#ifndef PAL_NAME
+#define PAL_NAME "epoll"
+#endif
+const char __pal_name[] = PAL_NAME;
+
+/* Make syscall nr with arguments a (six) as a cancellation point if cp
+ * the backend's own way, before io.c's: returns its result, or
+ * PAL_NOT_TAKEN (io.h). */
+#ifdef PAL_FIRST
+hidden long PAL_FIRST(long nr, const long *a, int cp);
+#define first(nr, a, b, c, d, e, f, cp) \
+	PAL_FIRST(nr, (const long []){ a, b, c, d, e, f }, cp)
+#else
+#define first(nr, a, b, c, d, e, f, cp) PAL_NOT_TAKEN
+#endif
 
 long __pal_syscall_cp(long nr, long a, long b, long c, long d, long e, long f)
 {
@@ -28,7 +44,9 @@ long __pal_syscall_cp(long nr, long a, long b, long c, long d, long e, long f)
 			return __pal_sigsuspend(&m);
 		}
 	}
-	long r = __pal_io(nr, a, b, c, d, e, f, 1, &handled);
+	long r = first(nr, a, b, c, d, e, f, 1);
+	if (r != PAL_NOT_TAKEN) return r;
+	r = __pal_io(nr, a, b, c, d, e, f, 1, &handled);
 	if (handled) return r;
 	AROUND(__syscall_cp_c(nr, a, b, c, d, e, f));
 }
@@ -36,7 +54,9 @@ long __pal_syscall_cp(long nr, long a, long b, long c, long d, long e, long f)
 long __pal_syscall_block(long nr, long a, long b, long c, long d, long e, long f)
 {
 	int handled;
-	long r = __pal_io(nr, a, b, c, d, e, f, 0, &handled);
+	long r = first(nr, a, b, c, d, e, f, 0);
+	if (r != PAL_NOT_TAKEN) return r;
+	r = __pal_io(nr, a, b, c, d, e, f, 0, &handled);
 	if (handled) return r;
 	AROUND(__syscall(nr, a, b, c, d, e, f));
 }

@@ -45,7 +45,7 @@
  *   - close: the epoll backend's, which moves the calls the netpoller
  *     has parked on the fd to a keepalive; the calls on the ring hold
  *     their file in the kernel already, as a 1:1 blocked call does.
- *     Every ring is flushed first (syscall.c), so a call queued on the
+ *     Every ring is flushed first (__ring_call), so a call queued on the
  *     fd holds its file before the number can be reused.
  *
  * Waiting.  The task fills its entry and parks on its record (struct
@@ -359,6 +359,8 @@ long __ring_call(long nr, const long *a, int cp)
 	long r;
 	int f;
 
+	/* A call queued on the fd must hold its file first. */
+	if (nr == SYS_close) __ring_flush_all();
 	if (!t || !t->id) return NOT_TAKEN;
 	switch (nr) {
 	case SYS_open: case SYS_openat:

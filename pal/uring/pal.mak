@@ -1,12 +1,13 @@
 # The io_uring backend (M:N, experimental): pal/epoll with its blocking
-# I/O submitted to per-worker io_urings.  Everything but pal/epoll's
-# syscall.c is reused from there (and with it sched/ and libaio's
-# headers, for the fallback when io_uring is refused at run time); this
-# directory adds the rings (ring.c), the calls made on them (call.c)
-# and its own dispatcher (syscall.c).  docs/design.md, "io_uring".
+# I/O submitted to per-worker io_urings.  Every file of pal/epoll is
+# reused (and with it sched/ and libaio's headers, for the fallback when
+# io_uring is refused at run time); this directory adds the rings
+# (ring.c) and the calls made on them (call.c), which pal/epoll's
+# dispatcher (syscall.c) tries first: PAL_FIRST.  docs/design.md,
+# "io_uring".
 include $(srcdir)/pal/epoll/pal.mak
-PAL_EXTRA_SRCS = $(filter-out %/syscall.c,$(wildcard $(srcdir)/pal/epoll/*.c))
-PAL_CPPFLAGS += -I$(srcdir)/pal/epoll
+PAL_EXTRA_SRCS = $(wildcard $(srcdir)/pal/epoll/*.c)
+PAL_CPPFLAGS += -I$(srcdir)/pal/epoll -DPAL_NAME='"uring"' -DPAL_FIRST=__ring_call
 
 # liburing 2.3 (Debian bookworm's).  Only its headers are used, as
 # libaio's: liburing.h for struct io_uring, the SQ/CQ accessors and the
@@ -75,5 +76,5 @@ $(LIBURING_GEN)/liburing/compat.h:
 	$(Q)ln -s /usr/include/$$($(CC) -print-multiarch)/asm $(LIBURING_UAPI)/asm
 
 obj/pal/uring/ring.o obj/pal/uring/ring.lo obj/pal/uring/call.o \
-	obj/pal/uring/call.lo obj/pal/uring/syscall.o obj/pal/uring/syscall.lo: \
+	obj/pal/uring/call.lo: \
 	$(LIBURING_H) $(LIBURING_GEN)/liburing/compat.h

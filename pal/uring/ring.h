@@ -1,5 +1,5 @@
 /* ring.h - the uring backend's per-worker io_urings (ring.c), for its
- * calls (call.c) and its dispatcher (syscall.c). */
+ * calls (call.c). */
 #ifndef WEFT_PAL_URING_RING_H
 #define WEFT_PAL_URING_RING_H
 
