@@ -188,7 +188,13 @@ static void monitor_sleep(uint64_t ns)
 			__sched_nosig_enter(&S.mon.g0);
 			__sched_timer_forward(&si);
 			__sched_nosig_leave(&S.mon.g0);
-		} else if (r != -EINTR) break;	/* -EAGAIN: slept it all */
+		} else if (r == -EINTR) {
+			/* A handler ran: the open set may have changed (one
+			 * no task takes now is sent back to the process:
+			 * pal/epoll/signal.c, and must not come back here). */
+			m = (~__sched_sig_open() | INTERNAL_SIGS) & keep;
+			__syscall(SYS_rt_sigprocmask, SIG_SETMASK, &m, 0, _NSIG/8);
+		} else break;	/* -EAGAIN: slept it all */
 	}
 	__syscall(SYS_rt_sigprocmask, SIG_SETMASK, &keep, 0, _NSIG/8);
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);

@@ -51,7 +51,11 @@ void __sched_preempt_signal(struct task *t, ucontext_t *uc)
 	 * the cache, and signals blocked on that worker for good. */
 	uint64_t m;
 	__builtin_memcpy(&m, &uc->uc_sigmask, sizeof m);
-	if (m != w->mask || __sched_hold_handlers(t) || t->in_syscall ||
+	/* Nor in a mask change (sched/signal.c, mask_set), whose new
+	 * kernel part is not yet the kernel's: signals raised for t that
+	 * it is about to let in would wait on this thread for the next
+	 * task, or g0, to take. */
+	if (m != w->mask || m != t->kmask || __sched_hold_handlers(t) || t->in_syscall ||
 	    t->in_handler || (t->sigmask & 1ULL << (SIGSYNCCALL - 1)))
 		return;
 	/* One at a time: a request that comes while t is in the pad,

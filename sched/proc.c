@@ -404,16 +404,20 @@ static __attribute__((noinline)) void after_exit(struct worker *w)
 	 * in the kernel: resync at the next switch. */
 	int resync = t->in_handler || t->tcb->cancel;
 	w->dead = 0;
-	/* Signals left pending on it by the trampoline (they came
-	 * while it switched away, or in pthread_exit's blocked
-	 * window) were the process's: another task takes them.  Not
-	 * musl's internal ones (timer, cancel, synccall). */
+	/* Signals that reached it after its backend handed on what was
+	 * pending (pal/epoll/signal.c, __pal_sig_exit: a router that
+	 * chose it just before it blocked them) were the process's:
+	 * sent to the process again, the kernel gives them to a worker
+	 * whose mask lets them in, or keeps them until one does.  (Raised
+	 * on g0, they could land on the next task here, which may block
+	 * them for good.)  Not musl's internal ones (timer, cancel,
+	 * synccall). */
 	uint64_t left = __atomic_load_n(&t->sigpending, __ATOMIC_RELAXED) &
-		~(7ULL << 31);
+		~INTERNAL_SIGS;
 	for (int sig; left; left &= left - 1) {
 		sig = __builtin_ctzll(left) + 1;
 		uint32_t n = IS_RT(sig) ? t->rtcount[sig - 32] : 1;
-		while (n--) __sched_defer(&w->g0, sig);
+		while (n--) __syscall(SYS_kill, __syscall(SYS_getpid), sig);
 	}
 	bury(t);
 	if (resync) w->mask = ~0ULL;

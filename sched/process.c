@@ -41,8 +41,10 @@ static void sigsync_handler(int sig, siginfo_t *si, void *ctx)
 	int old_errno = errno;
 	struct task *t = __sched_self();
 	if (t && t->worker && t->worker != &S.mon) __sched_kicked(t->worker);
-	if (t && t->id && (__atomic_load_n(&t->sigpending, __ATOMIC_SEQ_CST) & ~t->sigmask))
-		__sched_deliver_kick(t);
+	uint64_t kernel;
+	__builtin_memcpy(&kernel, &((ucontext_t *)ctx)->uc_sigmask, sizeof kernel);
+	if (t && t->id && (__atomic_load_n(&t->sigpending, __ATOMIC_SEQ_CST) & ~t->sigmask & ~kernel))
+		__sched_deliver_kick(t, kernel);
 	else if (t && t->id && t->worker && __atomic_load_n(&t->worker->preempt, __ATOMIC_RELAXED))
 		__sched_preempt_signal(t, ctx);
 	if (!__atomic_load_n(&SC.active, __ATOMIC_ACQUIRE)) {

@@ -310,7 +310,6 @@ hidden int __sched_timers_attached(void);
 hidden void __sched_g0_raise(struct worker *w);
 hidden void __sched_sig_start(struct task *main);
 hidden void __sched_sig_list(struct task *t);
-hidden void __sched_sig_unlist(struct task *t);
 hidden uint64_t __sched_sig_open(void);
 hidden void __sched_sig_unpin(struct worker *w);
 hidden int __sched_kill_task(struct task *t, int sig);

@@ -112,6 +112,9 @@ struct task {
  * worker's thread as SI_USER (signal.c, reraise): the trampoline reports
  * it as the SI_TKILL it stands for. */
 #define SCHED_RERAISE 0x57656674
+/* The same for any signal a worker's g0 held, raised again on its thread
+ * (__sched_g0_raise), maybe while a task runs there: the process's. */
+#define SCHED_RERAISE_G0 0x57656675
 
 #define SIGRAN_HANDLER 1	/* a handler ran */
 #define SIGRAN_NORESTART 2	/* one of them lacks SA_RESTART */
@@ -207,8 +210,12 @@ hidden int __sched_sig_take(struct task *t, uint64_t set);
  * its mask lets through (the others stay pending on the task). */
 hidden void __sched_deliver(struct task *t);
 /* The same from the kick's handler (SIGSYNCCALL, every signal blocked):
- * at most one that runs a handler; its return kicks for the next. */
-hidden void __sched_deliver_kick(struct task *t);
+ * at most one that runs a handler; its return kicks for the next.  Only
+ * what kernel, the mask the handler's return puts back, lets in: what it
+ * blocks would wait on the worker's thread, and if t switched away
+ * before unblocking it (preempted in a mask change), the next context
+ * there would take t's signal. */
+hidden void __sched_deliver_kick(struct task *t, uint64_t kernel);
 
 /* From the trampoline, as a program handler starts on the running task
  * t: h is the mask the kernel gave the worker's thread for it (the
@@ -288,6 +295,10 @@ static inline void __sched_nosig_leave(struct task *t)
  * caller's own context; 0 if it is not a g0. */
 hidden void __sched_g0_idle(int on);
 hidden int __sched_g0_defer(struct task *g, int sig);
+/* A handler on the idle g0 g has added bits to the mask its thread
+ * returns to (the ucontext's): the worker's record of its kernel mask
+ * takes them too, so that the next task's mask is set in full. */
+hidden void __sched_g0_block(struct task *g, uint64_t bits);
 /* 1 if g is a g0 on which __sched_g0_defer would leave a signal. */
 hidden int __sched_g0_busy(struct task *g);
 
@@ -304,6 +315,12 @@ hidden int __sched_g0_busy(struct task *g);
  * async-signal-safe. */
 hidden struct task *__sched_sig_hold(int sig, struct task *skip, int *slot);
 hidden void __sched_sig_release(int slot);
+/* Take the exiting task t (the caller) off the list and out of the open
+ * set, waiting for the holds on it to be released: after it no hold
+ * finds t.  __sched_exit does it; a backend may do it first, to hand on
+ * what was routed to t knowing that nothing more will be
+ * (pal/epoll/signal.c, __pal_sig_exit).  Idempotent. */
+hidden void __sched_sig_unlist(struct task *t);
 
 /* The main task (the program's initial thread), or 0 before the
  * scheduler starts or once it has exited: where a process-directed

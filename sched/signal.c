@@ -17,25 +17,33 @@
  * queued to the caller itself with si_code SI_USER is always sent.
  * The trampoline takes SI_USER with si_errno SCHED_RERAISE for the
  * SI_TKILL it stands for (scheduler.h). */
-static void reraise(int tid, int sig)
+static void queue_self(int tid, int sig, int mark)
 {
-	if (__syscall(SYS_tkill, tid, sig) != -EAGAIN || sig < 32) return;
 	siginfo_t si;
 	memset(&si, 0, sizeof si);
 	si.si_signo = sig;
 	si.si_code = SI_USER;
-	si.si_errno = SCHED_RERAISE;
+	si.si_errno = mark;
 	si.si_pid = __syscall(SYS_getpid);
 	si.si_uid = __syscall(SYS_getuid);
 	__syscall(SYS_rt_tgsigqueueinfo, si.si_pid, tid, sig, &si);
 }
 
-/* Raise again, on w's own thread, what g0 left pending. */
+static void reraise(int tid, int sig)
+{
+	if (__syscall(SYS_tkill, tid, sig) != -EAGAIN || sig < 32) return;
+	queue_self(tid, sig, SCHED_RERAISE);
+}
+
+/* Raise again, on w's own thread, what g0 left pending: marked
+ * SCHED_RERAISE_G0, so that the trampoline takes it as the process's
+ * (with the siginfo kept for this thread's g0) even when a task runs
+ * here by then, and not as a tkill to that task. */
 void __sched_g0_raise(struct worker *w)
 {
 	int sig;
 	while ((sig = __sched_sig_take(&w->g0, ~0ULL)))
-		reraise(w->ktid, sig);
+		queue_self(w->ktid, sig, SCHED_RERAISE_G0);
 }
 
 void __sched_g0_idle(int on)
@@ -54,6 +62,12 @@ int __sched_g0_busy(struct task *g)
 {
 	return g && !g->id && g->worker && g == &g->worker->g0 &&
 		!(g->worker->g0_idle && !g->nosig);
+}
+
+void __sched_g0_block(struct task *g, uint64_t bits)
+{
+	struct worker *w = g->worker;
+	if (w && g == &w->g0) w->mask |= bits;
 }
 
 int __sched_g0_defer(struct task *g, int sig)
@@ -501,11 +515,11 @@ void __sched_defer(struct task *t, int sig)
 	__atomic_fetch_or(&t->sigpending, bit, __ATOMIC_SEQ_CST);
 }
 
-static void deliver(struct task *t, int most);
+static void deliver(struct task *t, int most, uint64_t open);
 
 void __sched_deliver(struct task *t)
 {
-	deliver(t, -1);
+	deliver(t, -1, ~0ULL);
 }
 
 /* From the kick's handler (process.c), where every signal is blocked: a
@@ -515,13 +529,19 @@ void __sched_deliver(struct task *t)
  * queued as many real-time signals as were counted on the task, past
  * RLIMIT_SIGPENDING, where the kernel keeps one pending bit for the
  * rest: two threads' 100,000 pthread_kills at a third that blocked and
- * unblocked the signal ran its handler about 96,500 times. */
-void __sched_deliver_kick(struct task *t)
+ * unblocked the signal ran its handler about 96,500 times.  Only what
+ * the kernel's mask after the handler lets in (scheduler.h): a raise it
+ * blocked waited on the worker's thread, and a task preempted before it
+ * unblocked it left it to the next context there (a g0, which took a
+ * routed real-time signal as a tkill of its own, without its siginfo). */
+void __sched_deliver_kick(struct task *t, uint64_t kernel)
 {
-	deliver(t, 1);
+	deliver(t, 1, ~kernel);
 }
 
-static void deliver(struct task *t, int most)
+/* Raise on t what its mask and open (the kernel's) let through, at most
+ * most (-1: all) that run a handler. */
+static void deliver(struct task *t, int most, uint64_t open)
 {
 	/* One signal at a time, taken afresh each time: a handler may fork,
 	 * and the child (whose pending set is empty, fork(2)) must not go
@@ -538,7 +558,7 @@ static void deliver(struct task *t, int most)
 	 * resumed(), the park's after_switch() or __sched_nosig_leave
 	 * raises them. */
 	if (t->nosig || t->worker->switching) return;
-	while (most && __sched_self() == t && (sig = __sched_sig_take(t, ~t->sigmask))) {
+	while (most && __sched_self() == t && (sig = __sched_sig_take(t, ~t->sigmask & open))) {
 		struct sigaction sa;
 		if (!__libc_sigaction(sig, 0, &sa) &&
 		    sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN) {

@@ -36,6 +36,11 @@ hidden int __pal_park(volatile void *addr, int val, uint64_t deadline, int flags
  * not return, unless cancellation is not linked in (-ECANCELED). */
 hidden long __pal_cancel_act(void);
 
+/* The calling task t is exiting, with the program's signals blocked:
+ * what was routed to it goes back to the process (signal.c). */
+struct task;
+hidden void __pal_sig_exit(struct task *t);
+
 /* Never a syscall's result (-4095 .. -1 are errnos): a call a backend's
  * first way does not take (syscall.c, PAL_FIRST). */
 #define PAL_NOT_TAKEN (-4097L)

@@ -4,12 +4,14 @@
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <ucontext.h>
 #include <unistd.h>
 #include "pthread_impl.h"
 #include "syscall.h"
 #include "pal.h"
 #include "scheduler.h"
+#include "io.h"
 
 /* Signals sent to the process (kill(2)) go to the kernel's pending set;
  * a task waiting in sigtimedwait for one looks there this often (ns). */
@@ -197,11 +199,19 @@ static int procdir(int sig, const siginfo_t *si)
 }
 
 /* Real-time ones queue (one per instance sent), so their kept siginfo
- * does too: a small table of instances, each claimed by the re-raise of
- * its signal on its owner in the order they were kept (seq).  When it is
- * full, a routed one says SI_TKILL, as before routing. */
-#define RTQ 64
-static struct {
+ * does too: a table of instances, each claimed by the re-raise of its
+ * signal on its owner in the order they were kept (seq).  The table
+ * grows as a burst needs (chunks mapped in the handler, mmap being
+ * async-signal-safe, and kept): a sigqueue storm at a process whose
+ * main thread blocks the signal has thousands routed at once, and a
+ * fixed 64 gave most of them SI_TKILL instead of their siginfo.  Past
+ * RTQ_MAX instances (the kernel's RLIMIT_SIGPENDING is of that order),
+ * a routed one says SI_TKILL, as before routing. */
+#define RTQ_FIRST 64
+#define RTQ_CHUNK 1024
+#define RTQ_CHUNKS 64
+#define RTQ_MAX (RTQ_FIRST + RTQ_CHUNK * RTQ_CHUNKS)
+struct rt_kept {
 	int state;		/* PS_*: claimed with CAS */
 	int sig;
 	int routed;
@@ -210,53 +220,94 @@ static struct {
 	int pid;
 	unsigned seq;
 	siginfo_t si;
-} rtq[RTQ];
+};
+static struct rt_kept rtq0[RTQ_FIRST];
+static struct rt_kept *rtq_more[RTQ_CHUNKS];	/* mapped once, kept */
+static int rtq_n = RTQ_FIRST;			/* entries that exist */
 static unsigned rtq_seq;
+
+/* Entry i (< rtq_n), or 0 while its chunk is being mapped. */
+static struct rt_kept *rt_at(int i)
+{
+	if (i < RTQ_FIRST) return &rtq0[i];
+	i -= RTQ_FIRST;
+	struct rt_kept *c = __atomic_load_n(&rtq_more[i / RTQ_CHUNK], __ATOMIC_ACQUIRE);
+	return c ? &c[i % RTQ_CHUNK] : 0;
+}
+
+/* One chunk more, unless another thread added one meanwhile (then the
+ * caller looks again) or none can be had.  Returns 0 if there is no more
+ * room. */
+static int rt_grow(int n)
+{
+	int k = (n - RTQ_FIRST) / RTQ_CHUNK;
+	if (k >= RTQ_CHUNKS) return 0;
+	if (!__atomic_load_n(&rtq_more[k], __ATOMIC_ACQUIRE)) {
+		void *m = __mmap(0, RTQ_CHUNK * sizeof(struct rt_kept),
+			PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANON, -1, 0);
+		if (m == MAP_FAILED) return 0;
+		struct rt_kept *z = 0;
+		if (!__atomic_compare_exchange_n(&rtq_more[k], &z, m, 0,
+		    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			__munmap(m, RTQ_CHUNK * sizeof(struct rt_kept));
+	}
+	__atomic_compare_exchange_n(&rtq_n, &n, n + RTQ_CHUNK, 0,
+		__ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
+	return 1;
+}
 
 static void rt_put(int sig, const siginfo_t *si, struct task *owner,
 	int routed, int ktid)
 {
 	int pid = __syscall(SYS_getpid);
-	for (int i = 0; i < RTQ; i++) {
-		int s = __atomic_load_n(&rtq[i].state, __ATOMIC_ACQUIRE);
-		/* Free, or kept by the process this was forked from. */
-		if (s == PS_BUSY || (s == PS_FULL && rtq[i].pid == pid) ||
-		    !__atomic_compare_exchange_n(&rtq[i].state, &s, PS_BUSY, 0,
-		    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
-			continue;
-		rtq[i].si = *si;
-		rtq[i].sig = sig;
-		rtq[i].owner = owner;
-		rtq[i].routed = routed;
-		rtq[i].ktid = ktid;
-		rtq[i].pid = pid;
-		rtq[i].seq = __atomic_fetch_add(&rtq_seq, 1, __ATOMIC_RELAXED);
-		__atomic_store_n(&rtq[i].state, PS_FULL, __ATOMIC_RELEASE);
-		return;
+	for (;;) {
+		int n = __atomic_load_n(&rtq_n, __ATOMIC_ACQUIRE);
+		for (int i = 0; i < n; i++) {
+			struct rt_kept *e = rt_at(i);
+			if (!e) continue;
+			int s = __atomic_load_n(&e->state, __ATOMIC_ACQUIRE);
+			/* Free, or kept by the process this was forked from. */
+			if (s == PS_BUSY || (s == PS_FULL && e->pid == pid) ||
+			    !__atomic_compare_exchange_n(&e->state, &s, PS_BUSY, 0,
+			    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+				continue;
+			e->si = *si;
+			e->sig = sig;
+			e->owner = owner;
+			e->routed = routed;
+			e->ktid = ktid;
+			e->pid = pid;
+			e->seq = __atomic_fetch_add(&rtq_seq, 1, __ATOMIC_RELAXED);
+			__atomic_store_n(&e->state, PS_FULL, __ATOMIC_RELEASE);
+			return;
+		}
+		if (!rt_grow(n)) return;
 	}
 }
 
 static int rt_claim(int sig, struct task *t, siginfo_t *si)
 {
-	int pid = __syscall(SYS_getpid), tid = t->id ? 0 : __syscall(SYS_gettid);
+	int pid = __syscall(SYS_getpid), tid = t ? 0 : __syscall(SYS_gettid);
 	for (;;) {
-		int best = -1;
-		for (int i = 0; i < RTQ; i++) {
-			if (__atomic_load_n(&rtq[i].state, __ATOMIC_ACQUIRE) != PS_FULL ||
-			    rtq[i].sig != sig || rtq[i].pid != pid ||
-			    (rtq[i].owner ? rtq[i].owner != t : rtq[i].ktid != tid))
+		struct rt_kept *best = 0;
+		int n = __atomic_load_n(&rtq_n, __ATOMIC_ACQUIRE);
+		for (int i = 0; i < n; i++) {
+			struct rt_kept *e = rt_at(i);
+			if (!e || __atomic_load_n(&e->state, __ATOMIC_ACQUIRE) != PS_FULL ||
+			    e->sig != sig || e->pid != pid ||
+			    (e->owner ? e->owner != t : e->ktid != tid))
 				continue;
-			if (best < 0 || (int)(rtq[i].seq - rtq[best].seq) < 0)
-				best = i;
+			if (!best || (int)(e->seq - best->seq) < 0)
+				best = e;
 		}
-		if (best < 0) return 0;
+		if (!best) return 0;
 		int s = PS_FULL;
-		if (!__atomic_compare_exchange_n(&rtq[best].state, &s, PS_BUSY, 0,
+		if (!__atomic_compare_exchange_n(&best->state, &s, PS_BUSY, 0,
 		    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 			continue;
-		int r = rtq[best].routed ? 1 : 2;
-		*si = rtq[best].si;
-		__atomic_store_n(&rtq[best].state, PS_FREE, __ATOMIC_RELEASE);
+		int r = best->routed ? 1 : 2;
+		*si = best->si;
+		__atomic_store_n(&best->state, PS_FREE, __ATOMIC_RELEASE);
 		return r;
 	}
 }
@@ -290,16 +341,17 @@ static void ps_put(int sig, const siginfo_t *si, struct task *owner,
 	__atomic_store_n(&psi[sig].state, PS_FULL, __ATOMIC_RELEASE);
 }
 
-/* A re-raise (SI_TKILL) of sig on the task or g0 t: if a process-directed
- * one was kept for it, put its siginfo in *si and return 1 if it has been
- * routed already, 2 if it is still to be. */
+/* A re-raise (SI_TKILL) of sig on the task t, or (t 0) of one the g0 of
+ * the caller's thread held: if a process-directed one was kept for it,
+ * put its siginfo in *si and return 1 if it has been routed already, 2
+ * if it is still to be. */
 static int ps_claim(int sig, struct task *t, siginfo_t *si)
 {
 	if (sig >= 32) return rt_claim(sig, t, si);
 	if (__atomic_load_n(&psi[sig].state, __ATOMIC_ACQUIRE) != PS_FULL)
 		return 0;
 	struct task *o = psi[sig].owner;
-	if (o ? o != t : psi[sig].ktid != __syscall(SYS_gettid))
+	if (o ? o != t : t || psi[sig].ktid != __syscall(SYS_gettid))
 		return 0;
 	int s = PS_FULL;
 	if (psi[sig].pid != __syscall(SYS_getpid) ||
@@ -310,6 +362,65 @@ static int ps_claim(int sig, struct task *t, siginfo_t *si)
 	*si = psi[sig].si;
 	__atomic_store_n(&psi[sig].state, PS_FREE, __ATOMIC_RELEASE);
 	return r;
+}
+
+/* Send sig to the process again, with its siginfo si if the kernel takes
+ * it from a thread that is not the main one (a negative si_code, not
+ * SI_TKILL: rt_sigqueueinfo(2)), else as kill(2) from this process. */
+static void to_process(int sig, siginfo_t *si)
+{
+	int pid = __syscall(SYS_getpid);
+	if (si && si->si_code < 0 && si->si_code != SI_TKILL &&
+	    !__syscall(SYS_rt_sigqueueinfo, pid, sig, si))
+		return;
+	__syscall(SYS_kill, pid, sig);
+}
+
+/* The calling task t is exiting (__pal_thread_exit), with the program's
+ * signals blocked in its mask.  What was routed to it and is still
+ * pending on it is the process's: a thread's exit leaves a process-
+ * directed signal pending for the others (signal(7)).  It goes back to
+ * the kernel, sent to the process with the siginfo kept for it, once t
+ * blocks them in the kernel too: the kernel then gives it to a worker
+ * whose mask lets it in (a task that takes it, or an idle worker while
+ * some task would: sched/signal.c, the open set), or keeps it pending
+ * until one does.  Before, the scheduler handed it to its worker's g0,
+ * whose re-raise could land on the next task there, which blocked it
+ * for good: one-at-a-time sigqueues to a process whose only takers were
+ * short-lived threads lost one within the first hundred or so
+ * (conformance/rt_transient).  Only siginfo with a negative si_code can
+ * be sent again as it was (rt_sigqueueinfo(2) refuses the kernel's own
+ * codes from a thread that is not the main one; at RLIMIT_SIGPENDING it
+ * fails): the others go as kill(2) from this process.  What was sent to
+ * t alone (pthread_kill) is passed on the same way, as the scheduler
+ * did, rather than dropped as a thread's exit would.  Then no siginfo
+ * is kept for t: its memory may carry another task next. */
+void __pal_sig_exit(struct task *t)
+{
+	/* All but musl's SIGTIMER, SIGCANCEL and SIGSYNCCALL. */
+	const uint64_t app = ~(7ULL << 31);
+	int sig;
+	__sched_mask_set(t, t->sigmask | app, MASK_KERNEL);
+	/* No router can choose t after this: what it routed is here. */
+	__sched_sig_unlist(t);
+	while ((sig = __sched_sig_take(t, app))) {
+		siginfo_t si;
+		to_process(sig, ps_claim(sig, t, &si) ? &si : 0);
+	}
+	for (int i = 0; i < 32; i++) {
+		int s = PS_FULL;
+		if (psi[i].owner == t)
+			__atomic_compare_exchange_n(&psi[i].state, &s, PS_FREE, 0,
+				__ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
+	}
+	int n = __atomic_load_n(&rtq_n, __ATOMIC_ACQUIRE);
+	for (int i = 0; i < n; i++) {
+		struct rt_kept *e = rt_at(i);
+		int s = PS_FULL;
+		if (e && e->owner == t)
+			__atomic_compare_exchange_n(&e->state, &s, PS_FREE, 0,
+				__ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
+	}
 }
 
 /* To a task other than skip that lets sig through (scheduler.h,
@@ -327,9 +438,19 @@ static int to_any(int sig, siginfo_t *si, struct task *skip)
 	return 1;
 }
 
-/* Route the process-directed sig that reached t (a task, or a g0).
- * Returns 1 if it was sent on or left pending, 0 to run it here. */
-static int route(struct task *t, int sig, siginfo_t *si)
+/* No task takes sig now: back to the process, once the thread here
+ * blocks it (uc: the mask sigreturn puts back), else the kernel would
+ * give it straight back to this thread. */
+static void to_process_here(int sig, siginfo_t *si, uint64_t *uc)
+{
+	*uc |= 1ULL << (sig - 1);
+	to_process(sig, si);
+}
+
+/* Route the process-directed sig that reached t (a task, or a g0); uc:
+ * the kernel mask sigreturn puts back (the ucontext's).  Returns 1 if
+ * it was sent on or left pending, 0 to run it here. */
+static int route(struct task *t, int sig, siginfo_t *si, uint64_t *uc)
 {
 	uint64_t bit = 1ULL << (sig - 1);
 	struct task *m;
@@ -341,10 +462,19 @@ static int route(struct task *t, int sig, siginfo_t *si)
 		}
 		/* An idle g0 (its worker asleep, or the monitor): the main
 		 * task, unless it blocks it and another task does not, or it
-		 * has exited. */
+		 * has exited.  If the main task's program mask blocks it too,
+		 * no task takes it now (the open set this thread's mask was
+		 * made from is out of date): back to the process, where the
+		 * kernel keeps it until a task lets it in.  Given to the main
+		 * task, it waited there for good. */
 		m = __sched_main();
 		if ((!m || (m->sigmask & bit)) && to_any(sig, si, 0)) return 1;
 		if (!m) return 0;
+		if (m->kmask & bit) {
+			__sched_g0_block(t, bit);
+			to_process_here(sig, si, uc);
+			return 1;
+		}
 	} else {
 		if (__sched_hold_handlers(t)) {
 			ps_put(sig, si, t, 0, 0);
@@ -355,9 +485,17 @@ static int route(struct task *t, int sig, siginfo_t *si)
 		if (!m || m == t || (m->sigmask & bit)) {
 			/* Here; else another task that lets it through; else
 			 * if only t's mask blocks it (a window of
-			 * __pal_sigmask_internal), when that ends. */
+			 * __pal_sigmask_internal), when that ends; else (a
+			 * re-raise of what a g0 or an exiting task held, on a
+			 * task whose program mask blocks it) back to the
+			 * process: the kernel keeps it until a task lets it
+			 * in, as no task here does now. */
 			if (!(t->sigmask & bit)) return 0;
 			if (to_any(sig, si, t)) return 1;
+			if (t->kmask & bit) {
+				to_process_here(sig, si, uc);
+				return 1;
+			}
 			ps_put(sig, si, t, 1, 0);
 			__sched_defer(t, sig);
 			return 1;
@@ -390,15 +528,22 @@ static void sig_tramp(int sig, siginfo_t *si, void *ctx)
 		es = __atomic_load_n(&t->sigmask, __ATOMIC_RELAXED);
 	}
 
-	if (si && si->si_code == SI_USER && si->si_errno == SCHED_RERAISE) {
-		si->si_code = SI_TKILL;	/* sched/signal.c, reraise */
+	/* sched/signal.c, reraise: g0's are the process's (its worker's
+	 * g0 held them), whatever task runs on the thread now. */
+	int g0held = 0;
+	if (si && si->si_code == SI_USER &&
+	    (si->si_errno == SCHED_RERAISE || si->si_errno == SCHED_RERAISE_G0)) {
+		g0held = si->si_errno == SCHED_RERAISE_G0;
+		si->si_code = SI_TKILL;
 		si->si_errno = 0;
 	}
 	int kept = 0;
 	if (t && si && !is_fault(sig, si)) {
-		int pd = si->si_code == SI_TKILL ? (kept = ps_claim(sig, t, si)) == 2 :
+		int pd = g0held ? (kept = ps_claim(sig, 0, si), 1) :
+			si->si_code == SI_TKILL ?
+			(kept = ps_claim(sig, task(t) ? t : 0, si)) == 2 :
 			procdir(sig, si);
-		if (pd && route(t, sig, si))
+		if (pd && route(t, sig, si, (uint64_t *)&((ucontext_t *)ctx)->uc_sigmask))
 			return;
 	}
 

@@ -9,6 +9,7 @@
 #include "pal.h"
 #include "scheduler.h"
 #include "aio.h"
+#include "io.h"
 
 /* The whole task, before the thread-list lock (pal.h): spawn, under
  * it, only reports the id. */
@@ -46,7 +47,11 @@ void __pal_thread_run(struct pthread *td)
 _Noreturn void __pal_thread_exit(void *map_base, size_t map_size,
 	volatile int *exited)
 {
-	if (__sched_self()) __sched_exit(map_base, map_size, exited);
+	struct task *t = __sched_self();
+	if (t) {
+		if (t->id) __pal_sig_exit(t);
+		__sched_exit(map_base, map_size, exited);
+	}
 	/* A plain thread (none is, while the scheduler runs). */
 	if (exited) {
 		a_store(exited, DT_EXITED);
