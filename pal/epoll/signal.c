@@ -132,6 +132,9 @@ static struct {
 	int flags;	/* the program's sa_flags */
 	uint64_t mask;	/* its sa_mask (kernel sigset) */
 } handlers[_NSIG];
+/* Signals whose kernel handler has been the trampoline (bit sig - 1):
+ * set by __pal_sig_wrap, never cleared. */
+static uint64_t wrapped;
 
 /* A synchronous fault (si_code > 0: sent by the kernel for the faulting
  * instruction), which returning from the handler would raise again. */
@@ -396,12 +399,20 @@ static void to_process(int sig, siginfo_t *si)
  * fails): the others go as kill(2) from this process.  What was sent to
  * t alone (pthread_kill) is passed on the same way, as the scheduler
  * did, rather than dropped as a thread's exit would.  Then no siginfo
- * is kept for t: its memory may carry another task next. */
+ * is kept for t: its memory may carry another task next.
+ * None of it where nothing can have been routed to t: nothing pending on
+ * it, and no program handler (wrapped) for what its kernel mask lets in,
+ * so that the kernel gives its thread no signal the trampoline would
+ * route.  The mask change alone doubled the cost of a create and join
+ * (bench/spawn: a syscall here, another for the next task). */
 void __pal_sig_exit(struct task *t)
 {
 	/* All but musl's SIGTIMER, SIGCANCEL and SIGSYNCCALL. */
 	const uint64_t app = ~(7ULL << 31);
 	int sig;
+	if (!(__atomic_load_n(&wrapped, __ATOMIC_ACQUIRE) & ~t->kmask & app) &&
+	    !(__atomic_load_n(&t->sigpending, __ATOMIC_ACQUIRE) & app))
+		return;
 	__sched_mask_set(t, t->sigmask | app, MASK_KERNEL);
 	/* No router can choose t after this: what it routed is here. */
 	__sched_sig_unlist(t);
@@ -611,6 +622,7 @@ void __pal_sig_wrap(int sig, struct sigaction *sa, struct sigaction *prev)
 	__atomic_store_n(&handlers[sig].mask, mask, __ATOMIC_RELAXED);
 	__atomic_store_n(&handlers[sig].flags, sa->sa_flags, __ATOMIC_RELAXED);
 	__atomic_store_n(&handlers[sig].fn, (void *)sa->sa_handler, __ATOMIC_RELEASE);
+	if (sig < 65) __atomic_fetch_or(&wrapped, 1ULL << (sig - 1), __ATOMIC_SEQ_CST);
 	sa->sa_sigaction = sig_tramp;
 	sa->sa_flags |= SA_SIGINFO;
 	if (sa->sa_flags & SA_ONSTACK) __sched_alt_onstack_used();

@@ -3,7 +3,8 @@
  * ones block SIGRTMIN, while four threads keep creating and joining
  * threads that unblock it, compute a little and exit.  sigqueue() to the
  * process; every instance runs the handler exactly once, with its own
- * siginfo (SI_QUEUE, the sender's pid, its value).  A signal that
+ * siginfo (SI_QUEUE, the sender's pid, its value: at most 1 in 100 may
+ * lack it, see below).  A signal that
  * reaches a thread while it exits, with it blocked, stays pending for
  * the others, as does one that reaches a process where no thread takes
  * it right then.
@@ -96,10 +97,18 @@ static void run(int n, int ahead)
 		sched_yield();
 	__atomic_store_n(&stop, 1, __ATOMIC_SEQ_CST);
 	for (int i = 0; i < 4; i++) pthread_join(c[i], 0);
-	int once = 1;
-	for (int i = 0; i < n; i++) once &= seen[i] == 1;
+	/* Every one handled once (a run with a bad siginfo cannot name its
+	 * value: it counts in bad); the siginfo of a rare one (a few in
+	 * 100,000 under M:N: docs/differences.md) may say SI_USER or
+	 * SI_TKILL, but at most 1 in 100: before, most lost theirs. */
+	int dup = 0, good = 0;
+	for (int i = 0; i < n; i++) {
+		dup |= seen[i] > 1;
+		good += seen[i] == 1;
+	}
 	printf("handled %d, each once: %s, siginfo intact: %s\n", total,
-		once ? "yes" : "no", bad ? "no" : "yes");
+		!dup && total == n && good + bad == n ? "yes" : "no",
+		bad * 100 <= n ? "yes" : "no");
 }
 
 static void c_paced(void) { run(PACED, 1); }
