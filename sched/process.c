@@ -18,7 +18,18 @@ static struct {
 	void (*func)(void *);
 	void *ctx;
 	volatile int active, arrived, go, done, release, left;
+	volatile unsigned gen;	/* counts __synccalls; wlock */
 } SC;
+
+/* The worker, or the monitor, whose thread this is; 0 if neither. */
+static struct worker *thread_worker(void)
+{
+	int tid = __syscall(SYS_gettid);
+	if (S.mon.ktid == tid) return &S.mon;
+	for (int i = 0; i < S.n; i++)
+		if (S.w[i].ktid == tid) return &S.w[i];
+	return 0;
+}
 
 static void kwait_until(volatile int *p, int want)
 {
@@ -51,6 +62,18 @@ static void sigsync_handler(int sig, siginfo_t *si, void *ctx)
 		errno = old_errno;
 		return;
 	}
+	/* Each thread takes part once, the caller's not at all: a kick or a
+	 * preemption request that reached the caller's thread during its
+	 * synccall made it wait, in the handler, for the go only it gives
+	 * (setegid beside two spinning threads hung in 8 of 48 runs); one
+	 * that reached a worker just after it left ran func twice. */
+	struct worker *w = thread_worker();
+	unsigned g = __atomic_load_n(&SC.gen, __ATOMIC_ACQUIRE);
+	if (!w || w->sc_gen == g) {
+		errno = old_errno;
+		return;
+	}
+	w->sc_gen = g;
 	kbump(&SC.arrived);
 	kwait_until(&SC.go, 1);
 	SC.func(SC.ctx);
@@ -70,6 +93,10 @@ void __sched_synccall(void (*func)(void *), void *ctx)
 	spin_lock(&S.wlock);
 	SC.func = func, SC.ctx = ctx;
 	SC.arrived = SC.go = SC.done = SC.release = SC.left = 0;
+	unsigned g = SC.gen + 1;
+	struct worker *mine = thread_worker();
+	if (mine) mine->sc_gen = g;
+	__atomic_store_n(&SC.gen, g, __ATOMIC_RELEASE);
 	__atomic_store_n(&SC.active, 1, __ATOMIC_RELEASE);
 	for (int i = 0; i < S.n; i++) {
 		struct worker *w = &S.w[i];
@@ -150,7 +177,8 @@ void __sched_fork_child(void)
  * default action, this handler (on the worker's signal stack, since the
  * task's stack is exhausted) names the task and returns with the default
  * action restored (SA_RESETHAND), so the fault repeats and the process
- * dies of SIGSEGV as it would have: never silent corruption. */
+ * dies of SIGSEGV as it would have: never silent corruption.  A SIGSEGV
+ * that was sent is sent again. */
 char *__sched_fmt_num(char *p, unsigned long v, int base)
 {
 	char tmp[24];
@@ -164,6 +192,14 @@ static void overflow_handler(int sig, siginfo_t *si, void *ctx)
 {
 	struct task *t = __sched_self();
 	uintptr_t a = (uintptr_t)si->si_addr;
+	/* Sent (kill, raise, pthread_kill, sigqueue: si_code <= 0), not a
+	 * fault, which would repeat: SA_RESETHAND made it SIG_DFL, so sent
+	 * again it ends the process as it would have.  Returning swallowed
+	 * it. */
+	if (si->si_code <= 0) {
+		__syscall(SYS_tkill, __syscall(SYS_gettid), SIGSEGV);
+		return;
+	}
 	if (!t || !t->id) return;
 	struct pthread *td = t->tcb;
 	uintptr_t lo = (uintptr_t)td->map_base;

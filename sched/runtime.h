@@ -96,6 +96,9 @@ struct worker {
 	int kalt_mode;			/* ALT_*: the kernel's sigaltstack for
 					 * this thread; this worker */
 	stack_t kalt;			/* with ALT_TASK: which one */
+	unsigned sc_gen;		/* the __synccall this thread has taken
+					 * part in (process.c, SC.gen); its own
+					 * handler, or the caller, writes it */
 	int ktid;			/* kernel thread id; constant while it
 					 * runs (a spare's: 0 once its thread
 					 * has exited, CLONE_CHILD_CLEARTID) */

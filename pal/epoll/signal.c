@@ -104,12 +104,12 @@ int __pal_sigsuspend(const void *mask)
 	__builtin_memcpy(&m, mask, sizeof m);
 	old = __sched_mask_wait(t, m);
 	t->sigran_ends = SIGRAN_HANDLER;
-	while (!(t->sigran & SIGRAN_HANDLER)) {
-		if (self->cancel && self->canceldisable != PTHREAD_CANCEL_DISABLE) {
-			t->sigran_ends = 0;
-			__sched_mask_set(t, old, MASK_KERNEL);
-			return __cancel();
-		}
+	/* A cancellation point (musl's syscall_cp): one that is due acts,
+	 * before the wait or when it ends, also when the cancel's own
+	 * signal (musl's handler) is what ended it.  Before, that returned
+	 * EINTR and the thread went on (pause and sigsuspend alike). */
+	while (!(t->sigran & SIGRAN_HANDLER) &&
+	    !(self->cancel && self->canceldisable != PTHREAD_CANCEL_DISABLE)) {
 		/* Until a signal m lets through is pending (it is raised
 		 * before this returns): its handler may not end the wait
 		 * (an ignored one runs none).  A handler that runs between
@@ -118,6 +118,8 @@ int __pal_sigsuspend(const void *mask)
 	}
 	t->sigran_ends = 0;
 	__sched_mask_set(t, old, MASK_KERNEL);
+	if (self->cancel && self->canceldisable != PTHREAD_CANCEL_DISABLE)
+		return __cancel();
 	return -EINTR;
 }
 
