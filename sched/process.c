@@ -94,8 +94,7 @@ void __sched_synccall(void (*func)(void *), void *ctx)
 	SC.func = func, SC.ctx = ctx;
 	SC.arrived = SC.go = SC.done = SC.release = SC.left = 0;
 	unsigned g = SC.gen + 1;
-	struct worker *mine = thread_worker();
-	if (mine) mine->sc_gen = g;
+	if (me) me->sc_gen = g;	/* the caller's thread takes no part */
 	__atomic_store_n(&SC.gen, g, __ATOMIC_RELEASE);
 	__atomic_store_n(&SC.active, 1, __ATOMIC_RELEASE);
 	for (int i = 0; i < S.n; i++) {
